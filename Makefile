@@ -1,0 +1,41 @@
+# tipsom: two commands. `make run` serves the demo; `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(HOME)/.local/bin:$(PATH)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench lint venv system-deps clean
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	uv sync --frozen
+	@touch $@
+
+venv: $(VENV)/.synced
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+## run: fresh machine -> virtualenv, demo data in ./var, web app on 127.0.0.1:8000
+run: venv
+	$(BIN)/tipsom init
+	$(BIN)/tipsom demo --if-empty
+	$(BIN)/tipsom serve --host $(HOST) --port $(PORT)
+
+## lint: ruff and mypy --strict on src/
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy --strict src
+
+## test: fresh machine -> lint, then every test (starts PostgreSQL, Chromium, Spark itself)
+test: venv system-deps lint
+	$(BIN)/pytest
+
+## bench: every benchmark in bench/, results into docs/benchmarks.md
+bench: venv system-deps
+	$(BIN)/python bench/run.py $(BENCH)
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache

@@ -1,0 +1,61 @@
+"""Every tipsom setting, read from ``TIPSOM_*`` environment variables.
+
+One place for configuration keeps deployments auditable: an administrator can
+read this file (or ``docs/settings.md``, which a test keeps in step with it) and
+know every knob the system has. Nothing else in the code reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the configuration; build one with :func:`get_settings`."""
+
+    #: Where local state lives (SQLite file, key file, vault, captures).
+    home: Path = field(default_factory=lambda: Path(_env("TIPSOM_HOME", "./var")))
+    #: The one database URL. Empty means a SQLite file under ``home``.
+    db_url: str = field(default_factory=lambda: _env("TIPSOM_DB_URL", ""))
+    #: Base64 (urlsafe) 32-byte key for encrypting personal data at rest.
+    #: When empty, the key file under ``home`` (created by ``tipsom init``) is used.
+    key: str = field(default_factory=lambda: _env("TIPSOM_KEY", ""))
+    #: Path of the key file; empty means ``home/tipsom.key``.
+    key_file: str = field(default_factory=lambda: _env("TIPSOM_KEY_FILE", ""))
+    #: Evidence vault directory; empty means ``home/vault``.
+    vault: str = field(default_factory=lambda: _env("TIPSOM_VAULT", ""))
+    #: Published cells below this count are shown as "<threshold".
+    suppression_threshold: int = field(
+        default_factory=lambda: int(_env("TIPSOM_SUPPRESSION_THRESHOLD", "5"))
+    )
+    #: Name recorded in the audit log for command-line work.
+    actor: str = field(default_factory=lambda: _env("TIPSOM_ACTOR", os.environ.get("USER", "cli")))
+    #: Secret that signs web session cookies; empty means one kept under ``home``.
+    secret_key: str = field(default_factory=lambda: _env("TIPSOM_SECRET_KEY", ""))
+
+    @property
+    def database_url(self) -> str:
+        """The effective database URL (SQLite under ``home`` unless set)."""
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.home / 'tipsom.db').as_posix()}"
+
+    @property
+    def key_path(self) -> Path:
+        return Path(self.key_file) if self.key_file else self.home / "tipsom.key"
+
+    @property
+    def vault_path(self) -> Path:
+        return Path(self.vault) if self.vault else self.home / "vault"
+
+
+def get_settings() -> Settings:
+    """Read the environment now (tests change it between calls)."""
+    return Settings()
