@@ -1,9 +1,185 @@
-"""Commands of the registry module (being built)."""
+"""Registry commands: init, import, export, synth cases, stats, demo."""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail
+from tipsom.cli.groups import export_app, import_app, synth_app
+
+
+@contextmanager
+def progress_bar(quiet: bool, label: str) -> Iterator[Callable[[int], None]]:
+    """A counter on stderr for long work; silent with ``--quiet``."""
+    if quiet:
+        yield lambda _n: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description} {task.completed:,}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda n: bar.update(task, completed=n)
+
+
+def _store(db: str | None):  # type: ignore[no-untyped-def]  # returns tipsom.store.db.Store (lazy import)
+    from tipsom.store.crypto import DataKeyError
+    from tipsom.store.db import Store
+
+    try:
+        store = Store.open(db)
+        store.cipher  # noqa: B018  (fail early, with a clear message, when the key is missing)
+    except DataKeyError as exc:
+        fail(str(exc), ExitCode.USAGE)
+    return store
+
+
+def init(db: DbOption = None) -> None:
+    """Create the data key (mode 0600) and the database tables."""
+    from tipsom.settings import get_settings
+    from tipsom.store.crypto import create_key_file
+    from tipsom.store.db import Store
+
+    settings = get_settings()
+    if not settings.key and create_key_file(settings.key_path):
+        print(f"created data key {settings.key_path} (back it up: without it personal data cannot be read)")
+    store = Store.open(db)
+    print(f"database ready: {store.engine.url.render_as_string(hide_password=True)}")
+
+
+def import_cases(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX or JSONL file.")],
+    fmt: Annotated[str, typer.Option("--format", help="native, htcds or ctdc.")] = "native",
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Write valid rows; rejected rows go "
+                                               "to a rejects file.")] = False,
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="Rejects file (default FILE.rejects).")] = None,
+    purpose: Annotated[str, typer.Option("--purpose", help="Why, for the audit log.")] = "data import",
+    db: DbOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Import cases from FILE, all or nothing unless --skip-invalid."""
+    from tipsom.exchange.importer import ImportFailed, import_file
+    from tipsom.settings import get_settings
+
+    if fmt not in ("native", "htcds", "ctdc"):
+        fail(f"unknown format {fmt!r}: use native, htcds or ctdc", ExitCode.USAGE)
+    store = _store(db)
+    printed = 0
+
+    def show(problem: object) -> None:
+        nonlocal printed
+        printed += 1
+        print(problem.render(str(file)), file=sys.stderr)  # type: ignore[attr-defined]
+
+    try:
+        with progress_bar(quiet, "importing") as tick:
+            report = import_file(store, file, fmt=fmt, skip_invalid=skip_invalid, rejects_path=rejects,
+                                 actor=get_settings().actor, purpose=purpose, on_problem=show, progress=tick)
+    except ImportFailed as exc:
+        if printed == 0:
+            for p in exc.report.problems:
+                print(p.render(str(file)), file=sys.stderr)
+        fail(str(exc))
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    print(json.dumps(report.as_dict(), indent=2))
+    if report.rejected:
+        print(f"{report.rejected} record(s) rejected; see {report.rejects_file}", file=sys.stderr)
+
+
+def export_cases(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output file.")],
+    fmt: Annotated[str, typer.Option("--format", help="native (CSV/XLSX by extension), htcds (XLSX) "
+                                     "or jsonl.")] = "native",
+    include_personal: Annotated[bool, typer.Option("--include-personal", help="Decrypt names, phones, "
+                                                   "dates of birth into the file.")] = False,
+    purpose: Annotated[str, typer.Option("--purpose", help="Why, for the audit log.")] = "export",
+    db: DbOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Export every case (without personal data unless --include-personal)."""
+    from tipsom.exchange.export import ExportFormat, export_cases as run_export
+    from tipsom.settings import get_settings
+
+    try:
+        format_ = ExportFormat(fmt)
+    except ValueError:
+        fail(f"unknown format {fmt!r}: use native, htcds or jsonl", ExitCode.USAGE)
+    store = _store(db)
+    with progress_bar(quiet, "exporting") as tick:
+        n = run_export(store, out, fmt=format_, include_personal=include_personal, actor=get_settings().actor,
+                       purpose=purpose, progress=tick)
+    print(f"exported {n} cases to {out}")
+
+
+def synth_cases(
+    n: Annotated[int, typer.Option("--n", min=1, help="Number of cases.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same cases.")] = 1,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output .csv, .xlsx or .jsonl.")] = Path("cases.csv"),
+    quiet: QuietOption = False,
+) -> None:
+    """Write N seeded synthetic cases (no real person) to a file."""
+    from tipsom.exchange.native import DocumentSink
+    from tipsom.synth.cases import CaseGenerator
+
+    try:
+        sink = DocumentSink(out)
+    except ValueError as exc:
+        fail(str(exc), ExitCode.USAGE)
+    with progress_bar(quiet, "generating") as tick, sink:
+        for doc in CaseGenerator(seed).cases(n):
+            sink.write(doc)
+            if sink.count % 1000 == 0:
+                tick(sink.count)
+    print(f"wrote {n} synthetic cases to {out}")
+
+
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Counts of cases, persons and victims in the store."""
+    from tipsom.store.db import Store
+
+    counts = Store.open(db).counts()
+    if as_json:
+        print(json.dumps(counts))
+    else:
+        for k, v in counts.items():
+            print(f"{k}: {v:,}")
+
+
+def demo(
+    n: Annotated[int, typer.Option("--n", min=1, help="Number of synthetic cases.")] = 3000,
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if the store has cases.")] = False,
+    db: DbOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Fill the store with synthetic demo cases."""
+    from tipsom.synth.demo import load_demo
+
+    store = _store(db)
+    if if_empty and store.counts()["cases"] > 0:
+        print("store already has cases; demo data not added")
+        return
+    with progress_bar(quiet, "loading demo") as tick:
+        report = load_demo(store, n=n, seed=seed, progress=tick)
+    print(f"demo: {report.written.cases_created} synthetic cases loaded")
 
 
 def register(root: typer.Typer) -> None:
-    """Add this module's commands to root (none yet)."""
+    root.command("init")(init)
+    root.command("stats")(stats)
+    root.command("demo")(demo)
+    import_app.command("cases")(import_cases)
+    export_app.command("cases")(export_cases)
+    synth_app.command("cases")(synth_cases)

@@ -1,0 +1,186 @@
+"""Case documents: the nested form of a case, its validation and its flat form.
+
+A *document* is one case as JSON-like data: case fields at the top, a
+``persons`` list, and under each person its repeated records keyed by table
+name (``route_legs``, ``identifications``, ``charges``). JSON Lines files hold
+documents as they are; CSV and XLSX hold them *flat*, one row per person, with
+repeated records as aligned ``|``-separated lists in prefixed columns
+(``leg_origin = "AFG|IRN"``, ``leg_destination = "IRN|TUR"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tipsom.schema.model import Entity, Field, Model, get_model
+from tipsom.schema.values import INNER_SEP, MULTI_SEP, Converter, converter, to_text
+
+PERSONS = "persons"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a record was refused: where (row, column), what, and why."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def render(self, source: str) -> str:
+        return f"{source}: row {self.row}: column {self.column}: {self.reason} (value {self.value!r})"
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class DocumentValidator:
+    """Validates documents against the standard, with converters compiled once."""
+
+    def __init__(self, model: Model | None = None) -> None:
+        self.model = model or get_model()
+        self.case = self.model["case"]
+        self.person = self.model["person"]
+        self.children = self.model.children("person")
+        self._conv: dict[str, dict[str, Converter]] = {
+            name: {f.name: converter(f) for f in e.fields.values()} for name, e in self.model.entities.items()
+        }
+
+    def _record(self, entity: Entity, raw: Mapping[str, Any], row: int, where: str,
+                problems: list[Problem], skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        conv = self._conv[entity.name]
+        for name, fn in conv.items():
+            if name in skip:
+                continue
+            value = raw.get(name)
+            try:
+                out[name] = fn(value)
+            except ValueError as exc:
+                problems.append(Problem(row, f"{where}{name}", _short(value), str(exc)))
+        extra = set(raw) - set(conv) - skip
+        for name in sorted(extra):
+            problems.append(Problem(row, f"{where}{name}", _short(raw[name]), "not a field of the standard"))
+        return out
+
+    def validate(self, doc: Mapping[str, Any], row: int) -> tuple[dict[str, Any], list[Problem]]:
+        """Return the typed document and every problem found (empty when valid)."""
+        problems: list[Problem] = []
+        child_tables = {c.table for c in self.children}
+        case = self._record(self.case, doc, row, "", problems, frozenset({PERSONS}))
+        _check_order(case, "opened_on", "closed_on", row, "", problems)
+        persons_raw = doc.get(PERSONS) or []
+        if not isinstance(persons_raw, list):
+            problems.append(Problem(row, PERSONS, _short(persons_raw), "must be a list"))
+            persons_raw = []
+        persons: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for i, raw_person in enumerate(persons_raw):
+            where = f"persons[{i}]." if len(persons_raw) > 1 else ""
+            person = self._record(self.person, raw_person, row, where, problems, frozenset(child_tables))
+            pid = person.get("person_id")
+            if pid in seen:
+                problems.append(Problem(row, f"{where}person_id", str(pid), "repeated within the case"))
+            seen.add(str(pid))
+            _check_order(person, "age_min", "age_max", row, where, problems)
+            _check_order(person, "exploitation_start", "exploitation_end", row, where, problems)
+            for child in self.children:
+                items = raw_person.get(child.table) or []
+                records = []
+                for j, item in enumerate(items):
+                    cwhere = f"{where}{child.prefix}[{j + 1}]."
+                    rec = self._record(child, item, row, cwhere, problems)
+                    _check_order(rec, "departed_on", "arrived_on", row, cwhere, problems)
+                    records.append(rec)
+                person[child.table] = records
+            persons.append(person)
+        case[PERSONS] = persons
+        return case, problems
+
+
+def _check_order(rec: Mapping[str, Any], first: str, last: str, row: int, where: str,
+                 problems: list[Problem]) -> None:
+    a, b = rec.get(first), rec.get(last)
+    if a is not None and b is not None and a > b:
+        problems.append(Problem(row, f"{where}{last}", str(b), f"earlier than {first} ({a})"))
+
+
+# --- flat (one row per person) layout -------------------------------------------------
+
+
+def _child_column(child: Entity, f: Field) -> str:
+    return f"{child.prefix}_{f.name}"
+
+
+def flat_columns(model: Model | None = None) -> list[str]:
+    """Columns of the native CSV/XLSX layout, in order."""
+    model = model or get_model()
+    cols = list(model["case"].fields) + list(model["person"].fields)
+    for child in model.children("person"):
+        cols.extend(_child_column(child, f) for f in child.fields.values()
+                    if f.name != child.order_by)
+    return cols
+
+
+def flat_to_document(row: Mapping[str, str], model: Model | None = None) -> dict[str, Any]:
+    """One flat row to a raw (unvalidated) document with at most one person."""
+    model = model or get_model()
+    case_fields, person_fields = model["case"].fields, model["person"].fields
+    doc: dict[str, Any] = {k: v for k, v in row.items() if k in case_fields}
+    known = set(case_fields) | set(person_fields)
+    child_cols: dict[str, tuple[Entity, Field]] = {}
+    for child in model.children("person"):
+        for f in child.fields.values():
+            child_cols[_child_column(child, f)] = (child, f)
+    person: dict[str, Any] = {k: v for k, v in row.items() if k in person_fields}
+    # Unknown columns are kept so the validator names them.
+    for k, v in row.items():
+        if k not in known and k not in child_cols and v not in ("", None):
+            doc[k] = v
+    if any(v not in ("", None) for v in person.values()):
+        for child in model.children("person"):
+            columns = {f.name: row.get(_child_column(child, f)) or "" for f in child.fields.values()}
+            lists = {k: (v.split(MULTI_SEP) if v else []) for k, v in columns.items()}
+            n = max((len(v) for v in lists.values()), default=0)
+            items = []
+            for j in range(n):
+                item: dict[str, Any] = {}
+                for name, values in lists.items():
+                    value = values[j] if j < len(values) else ""
+                    f = child.fields[name]
+                    item[name] = value.split(INNER_SEP) if f.multi and value else value
+                if child.order_by and not item.get(child.order_by):
+                    item[child.order_by] = j + 1
+                items.append(item)
+            person[child.table] = items
+        doc[PERSONS] = [person]
+    else:
+        doc[PERSONS] = []
+    return doc
+
+
+def document_to_flat(doc: Mapping[str, Any], model: Model | None = None) -> list[dict[str, str]]:
+    """A typed document to flat rows (one per person; one row if it has none)."""
+    model = model or get_model()
+    case_e, person_e = model["case"], model["person"]
+    base = {name: to_text(f, doc.get(name)) for name, f in case_e.fields.items()}
+    persons = doc.get(PERSONS) or [None]
+    rows = []
+    for person in persons:
+        row = dict(base)
+        for name, f in person_e.fields.items():
+            row[name] = to_text(f, person.get(name)) if person else ""
+        for child in model.children("person"):
+            items = person.get(child.table, []) if person else []
+            for f in child.fields.values():
+                if f.name == child.order_by:
+                    continue
+                row[_child_column(child, f)] = (
+                    MULTI_SEP.join(to_text(f, it.get(f.name), INNER_SEP) for it in items) if items else ""
+                )
+        rows.append(row)
+    return rows

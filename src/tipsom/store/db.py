@@ -1,0 +1,115 @@
+"""The store: one database (SQLite by default, PostgreSQL by URL), migrated by Alembic.
+
+``Store.open()`` is the entry point every command, web route and analysis
+uses. It brings the schema to the latest migration, so a fresh file or an old
+installation both end up at the same tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+
+from tipsom.schema.enums import PersonRole
+from tipsom.schema.model import Model, get_model
+from tipsom.settings import Settings, get_settings
+from tipsom.store import audit
+from tipsom.store.base import engine_for
+from tipsom.store.crypto import FieldCipher, load_master_key
+from tipsom.store.tables import PERSON_KEY, REGISTRY
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+@dataclass
+class Store:
+    """A handle on the database, the data key and the standard."""
+
+    engine: Engine
+    settings: Settings = field(default_factory=get_settings)
+    model: Model = field(default_factory=get_model)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True, settings: Settings | None = None) -> Store:
+        settings = settings or get_settings()
+        url = url or settings.database_url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        store = cls(engine_for(url), settings)
+        if migrate:
+            store.migrate()
+        return store
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def migrate(self) -> None:
+        """Upgrade the database to the newest migration."""
+        from alembic import command
+
+        with self.engine.begin() as conn:
+            cfg = alembic_config(self.url)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    @cached_property
+    def cipher(self) -> FieldCipher:
+        return FieldCipher(load_master_key(self.settings))
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection in one transaction: everything or nothing is written."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def counts(self) -> dict[str, int]:
+        """Numbers of cases, persons and victims (identified and presumed)."""
+        cases, persons = REGISTRY["case"], REGISTRY["person"]
+        victim_roles = [str(r) for r in PersonRole if r.is_victim]
+        with self.engine.connect() as conn:
+            n_cases = conn.scalar(select(func.count()).select_from(cases)) or 0
+            n_persons = conn.scalar(select(func.count()).select_from(persons)) or 0
+            n_victims = conn.scalar(
+                select(func.count()).select_from(persons).where(persons.c.role.in_(victim_roles))
+            ) or 0
+        return {"cases": int(n_cases), "persons": int(n_persons), "victims": int(n_victims)}
+
+    def read_personal(self, person_key: str, *, actor: str, purpose: str) -> dict[str, Any]:
+        """Decrypt one person's personal fields, writing the read to the audit log."""
+        persons = REGISTRY["person"]
+        personal = self.model["person"].personal_fields
+        with self.begin() as conn:
+            row = conn.execute(select(persons).where(persons.c[PERSON_KEY] == person_key)).first()
+            if row is None:
+                raise LookupError(f"no person {person_key!r}")
+            audit.record(conn, actor=actor, action=audit.AuditAction.READ, entity="person",
+                         entity_id=person_key, purpose=purpose,
+                         detail={"fields": [f.name for f in personal]})
+            m = row._mapping
+            return {
+                f.name: (self.cipher.open(f.name, m[f"{f.name}_enc"]) if m[f"{f.name}_enc"] else None)
+                for f in personal
+            }
+
+    def dispose(self) -> None:
+        self.engine.dispose()
