@@ -73,3 +73,82 @@ def browser() -> Iterator[Any]:
         yield b
         b.close()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_bindir() -> Path:
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not candidates:
+        raise RuntimeError("PostgreSQL binaries not found: run `make system-deps` (apt-get install postgresql-15)")
+    return candidates[-1].parent
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server on loopback, started from its binaries.
+
+    initdb and postgres refuse to run as root, so as root the server runs as the
+    ``postgres`` system user (created by Debian's package) in a directory it owns.
+    Yields a SQLAlchemy URL of the maintenance database.
+    """
+    import subprocess
+
+    bindir = _pg_bindir()
+    base = Path(tempfile.mkdtemp(prefix="tipsom-pg-"))
+    as_root = os.geteuid() == 0
+    if as_root:
+        shutil.chown(base, "postgres", "postgres")
+
+    def run(*args: str) -> None:
+        cmd = ["runuser", "-u", "postgres", "--", *args] if as_root else list(args)
+        subprocess.run(cmd, check=True, capture_output=True, text=True)
+
+    data = base / "data"
+    run(str(bindir / "initdb"), "-D", str(data), "-U", "tipsom", "--auth=trust", "-E", "UTF8", "--no-sync")
+    port = _free_port()
+    opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-o", opts, "-w", "start")
+    try:
+        yield f"postgresql+psycopg://tipsom@127.0.0.1:{port}/postgres"
+    finally:
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each backend: the same test runs on both."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    server = request.getfixturevalue("postgres_server")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def data_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh data key in TIPSOM_KEY."""
+    import base64
+    import secrets
+
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    monkeypatch.setenv("TIPSOM_KEY", key)
+    return key

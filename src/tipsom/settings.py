@@ -39,6 +39,16 @@ class Settings:
     actor: str = field(default_factory=lambda: _env("TIPSOM_ACTOR", os.environ.get("USER", "cli")))
     #: Secret that signs web session cookies; empty means one kept under ``home``.
     secret_key: str = field(default_factory=lambda: _env("TIPSOM_SECRET_KEY", ""))
+    #: Mark web session cookies ``Secure`` (sent over HTTPS and loopback only).
+    web_cookie_secure: bool = field(
+        default_factory=lambda: _env("TIPSOM_WEB_COOKIE_SECURE", "true").lower() not in ("0", "false", "no")
+    )
+    #: Hours a web session lasts before the user must log in again.
+    web_session_hours: int = field(default_factory=lambda: int(_env("TIPSOM_WEB_SESSION_HOURS", "8")))
+    #: Minutes an account stays locked after too many failed logins.
+    web_lockout_minutes: int = field(default_factory=lambda: int(_env("TIPSOM_WEB_LOCKOUT_MINUTES", "15")))
+    #: Database of the training workspace; empty means ``home/training.db``.
+    training_db_url: str = field(default_factory=lambda: _env("TIPSOM_TRAINING_DB_URL", ""))
 
     @property
     def database_url(self) -> str:

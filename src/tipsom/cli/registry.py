@@ -106,7 +106,8 @@ def export_cases(
     quiet: QuietOption = False,
 ) -> None:
     """Export every case (without personal data unless --include-personal)."""
-    from tipsom.exchange.export import ExportFormat, export_cases as run_export
+    from tipsom.exchange.export import ExportFormat
+    from tipsom.exchange.export import export_cases as run_export
     from tipsom.settings import get_settings
 
     try:
@@ -176,7 +177,25 @@ def demo(
     print(f"demo: {report.written.cases_created} synthetic cases loaded")
 
 
+schema_app = typer.Typer(help="The tipsom data standard.", no_args_is_help=True)
+
+
+@schema_app.command("dictionary")
+def schema_dictionary(
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Print (or write) the data dictionary generated from the schema YAML."""
+    from tipsom.schema.dictionary import render_dictionary
+
+    text = render_dictionary()
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
 def register(root: typer.Typer) -> None:
+    root.add_typer(schema_app, name="schema")
     root.command("init")(init)
     root.command("stats")(stats)
     root.command("demo")(demo)

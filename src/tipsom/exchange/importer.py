@@ -6,32 +6,43 @@ is reported (file, row, column, value, reason) and nothing is written. With
 rejects file with their reasons, so nothing accepted or refused is lost.
 A killed import leaves no trace (the transaction never commits); running it
 again completes it, and re-running a finished import adds nothing.
+
+Validation and row preparation (encryption, hashing) run in a worker process
+for large files while the main process writes, with a bounded number of
+chunks in flight so memory stays flat.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
 
-from tipsom.exchange.native import FileFormat, Record, dump_document, read_records
-from tipsom.schema.document import DocumentValidator, Problem
+from tipsom.exchange.native import FileFormat, Record, read_records
+from tipsom.schema.document import DocumentValidator, FlatLayout, Problem
+from tipsom.schema.model import get_model
 from tipsom.store import audit
+from tipsom.store.crypto import FieldCipher, load_master_key
 from tipsom.store.db import Store
 from tipsom.store.tables import audit_log
-from tipsom.store.writer import CaseConflict, DocumentWriter, WriteCounts
+from tipsom.store.writer import BatchWriter, CaseConflict, PreparedBatch, RowPreparer, WriteCounts
 
-BATCH = 2000
+CHUNK = 2000
 #: Problems kept in the report object; all of them go to ``on_problem``.
 KEEP_PROBLEMS = 10_000
-
-RecordSource = Callable[[Path], Iterator[Record]]
+#: Files larger than this are prepared in worker processes.
+PARALLEL_BYTES = 4 << 20
 
 
 @dataclass
@@ -55,6 +66,11 @@ class ImportReport:
             "persons_created": self.written.persons_created, "persons_updated": self.written.persons_updated,
             "unchanged": self.written.unchanged, "rejects_file": self.rejects_file,
         }
+
+    def add(self, problem: Problem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < KEEP_PROBLEMS:
+            self.problems.append(problem)
 
 
 class ImportFailed(ValueError):
@@ -90,12 +106,74 @@ class _Rejects:
         self._fh.close()
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+@dataclass
+class _StageResult:
+    count: int
+    refused: list[tuple[Record, list[Problem]]]
+    batch: PreparedBatch
+
+
+class _Stage:
+    """Validation and row preparation for one chunk of records."""
+
+    def __init__(self, master_key: bytes, event_id: int, now: dt.datetime) -> None:
+        model = get_model()
+        self.validator = DocumentValidator(model)
+        self.layout = FlatLayout(model)
+        self.preparer = RowPreparer(model, FieldCipher(master_key), event_id=event_id, now=now)
+
+    def run(self, records: list[Record]) -> _StageResult:
+        refused, valid = [], []
+        for rec in records:
+            raw = rec.document if rec.document is not None else self.layout.to_document(rec.original)
+            invalid = raw.get("__invalid_json__")
+            if invalid is not None:
+                refused.append((rec, [Problem(rec.row, "(line)", "", str(invalid))]))
+                continue
+            doc, problems = self.validator.validate(raw, rec.row)
+            if problems:
+                refused.append((rec, problems))
+            else:
+                valid.append(doc)
+        return _StageResult(len(records), refused, self.preparer.prepare(valid))
+
+
+_WORKER_STAGE: _Stage | None = None
+
+
+def _worker_init(master_key: bytes, event_id: int, now: dt.datetime) -> None:
+    global _WORKER_STAGE  # noqa: PLW0603  (one stage per worker process, built once)
+    _WORKER_STAGE = _Stage(master_key, event_id, now)
+
+
+def _worker_run(records: list[Record]) -> _StageResult:
+    assert _WORKER_STAGE is not None
+    return _WORKER_STAGE.run(records)
+
+
+def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
+    it = iter(records)
+    while chunk := list(islice(it, CHUNK)):
+        yield chunk
+
+
+def _staged(records: Iterable[Record], stage_args: tuple[bytes, int, dt.datetime],
+            workers: int) -> Iterator[_StageResult]:
+    """Stage results in input order, in-process or from a bounded worker pool."""
+    if workers <= 0:
+        stage = _Stage(*stage_args)
+        for chunk in _chunks(records):
+            yield stage.run(chunk)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers, initializer=_worker_init, initargs=stage_args) as pool:
+        pending: deque[Any] = deque()
+        for chunk in _chunks(records):
+            pending.append(pool.apply_async(_worker_run, (chunk,)))
+            if len(pending) > workers * 2:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 def import_records(
@@ -110,90 +188,69 @@ def import_records(
     on_problem: Callable[[Problem], None] | None = None,
     progress: Callable[[int], None] | None = None,
     sha256: str = "",
+    workers: int = 0,
 ) -> ImportReport:
     """Validate and write ``records`` in one transaction; see the module docstring."""
     report = ImportReport(source=source, sha256=sha256)
-    validator = DocumentValidator(store.model)
     rejects: _Rejects | None = None
-    conn_ctx = store.engine.connect()
-    conn = conn_ctx.__enter__()
-    trans = conn.begin()
-    try:
-        event_id = audit.record(conn, actor=actor, action=audit.AuditAction.IMPORT, entity="case",
-                                purpose=purpose, detail={"source": source, "sha256": sha256})
-        writer = DocumentWriter(conn, store.model, store.cipher, actor=actor, purpose=purpose, event_id=event_id)
-        batch: list[dict[str, Any]] = []
-        writing = True
-        for record in records:
-            report.read += 1
-            doc, problems = _validate(validator, record)
-            if problems:
-                report.rejected += 1
-                report.problem_count += len(problems)
-                for p in problems:
-                    if len(report.problems) < KEEP_PROBLEMS:
-                        report.problems.append(p)
-                    if on_problem:
-                        on_problem(p)
-                if skip_invalid:
-                    if rejects is None:
-                        rejects_path = rejects_path or Path(f"{source}.rejects")
-                        rejects = _Rejects(rejects_path, jsonl=source.endswith((".jsonl", ".json")))
-                        report.rejects_file = str(rejects_path)
-                    rejects.write(record, problems)
-                else:
-                    writing = False
-                continue
-            report.accepted += 1
-            if writing:
-                batch.append(doc)
-                if len(batch) >= BATCH:
-                    _flush(writer, batch, report, record)
-                    batch = []
-            if progress and report.read % 1000 == 0:
-                progress(report.read)
-        if writing and batch:
-            _flush(writer, batch, report, None)
-        if not writing:
-            trans.rollback()
-            raise ImportFailed(report)
-        report.written = writer.counts
-        conn.execute(update(audit_log).where(audit_log.c.id == event_id)
-                     .values(detail=json.dumps(report.as_dict(), sort_keys=True)))
-        trans.commit()
-        report.committed = True
-        return report
-    except BaseException:
-        if trans.is_active:
-            trans.rollback()
-        raise
-    finally:
-        if rejects is not None:
-            rejects.close()
-        conn_ctx.__exit__(None, None, None)
+    master_key = load_master_key(store.settings)
+    with store.engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            event_id = audit.record(conn, actor=actor, action=audit.AuditAction.IMPORT, entity="case",
+                                    purpose=purpose, detail={"source": source, "sha256": sha256})
+            writer = BatchWriter(conn, store.model, actor=actor, purpose=purpose, event_id=event_id)
+            writing = True
+            for result in _staged(records, (master_key, event_id, audit.now()), workers):
+                report.read += result.count
+                report.accepted += result.count - len(result.refused)
+                for rec, problems in result.refused:
+                    report.rejected += 1
+                    for p in problems:
+                        report.add(p)
+                        if on_problem:
+                            on_problem(p)
+                    if skip_invalid:
+                        if rejects is None:
+                            path = rejects_path or Path(f"{source}.rejects")
+                            rejects = _Rejects(path, jsonl=source.endswith((".jsonl", ".json")))
+                            report.rejects_file = str(path)
+                        rejects.write(rec, problems)
+                    else:
+                        writing = False
+                if writing:
+                    try:
+                        writer.apply(result.batch)
+                    except CaseConflict as exc:
+                        report.rejected += 1
+                        report.add(Problem(report.read, "case_id", "", str(exc)))
+                        raise ImportFailed(report) from exc
+                if progress:
+                    progress(report.read)
+            if not writing:
+                raise ImportFailed(report)
+            report.written = writer.counts
+            report.committed = True
+            conn.execute(update(audit_log).where(audit_log.c.id == event_id)
+                         .values(detail=json.dumps(report.as_dict(), sort_keys=True)))
+            trans.commit()
+            return report
+        except BaseException:
+            report.committed = False
+            if trans.is_active:
+                trans.rollback()
+            raise
+        finally:
+            if rejects is not None:
+                rejects.close()
 
 
-def _validate(validator: DocumentValidator, record: Record) -> tuple[dict[str, Any], list[Problem]]:
-    invalid = record.document.get("__invalid_json__")
-    if invalid is not None:
-        return {}, [Problem(record.row, "(line)", "", str(invalid))]
-    return validator.validate(record.document, record.row)
-
-
-def _flush(writer: DocumentWriter, batch: list[dict[str, Any]], report: ImportReport,
-           record: Record | None) -> None:
-    try:
-        writer.write(batch)
-    except CaseConflict as exc:
-        # A conflict is a data problem, not a crash: report it like any other.
-        row = record.row if record else report.read
-        raise ImportFailed(_with_problem(report, Problem(row, "case_id", "", str(exc)))) from exc
-
-
-def _with_problem(report: ImportReport, problem: Problem) -> ImportReport:
-    report.problems.append(problem)
-    report.problem_count += 1
-    return report
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def import_file(
@@ -207,8 +264,13 @@ def import_file(
     purpose: str = "data import",
     on_problem: Callable[[Problem], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
-    """Import a file in the native, HTCDS or CTDC format."""
+    """Import a file in the native, HTCDS or CTDC format.
+
+    ``workers=None`` uses a worker process for files over 4 MiB on machines
+    with more than one core; 0 keeps everything in this process.
+    """
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     records: Iterable[Record]
@@ -224,9 +286,8 @@ def import_file(
         records = read_ctdc(path)
     else:
         raise ValueError(f"unknown import format {fmt!r}: use native, htcds or ctdc")
+    if workers is None:
+        workers = 1 if (os.cpu_count() or 1) > 1 and path.stat().st_size > PARALLEL_BYTES else 0
     return import_records(store, records, source=str(path), skip_invalid=skip_invalid, rejects_path=rejects_path,
                           actor=actor, purpose=purpose, on_problem=on_problem, progress=progress,
-                          sha256=_sha256(path))
-
-
-__all__ = ["ImportFailed", "ImportReport", "dump_document", "import_file", "import_records"]
+                          sha256=_sha256(path), workers=workers)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from tipsom.schema.document import document_to_flat, flat_columns, flat_to_document
+from tipsom.schema.document import document_to_flat, flat_columns
 
 
 class FileFormat(enum.StrEnum):
@@ -36,11 +36,15 @@ class FileFormat(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Record:
-    """One raw record as read: its position, the raw document, and the original form."""
+    """One raw record as read: its position, its original form, and its document.
+
+    Flat rows (CSV, XLSX) carry ``document=None``: they become documents during
+    validation, which may run in a worker process.
+    """
 
     row: int
-    document: dict[str, Any]
     original: dict[str, Any]
+    document: dict[str, Any] | None = None
 
 
 class ReadError(ValueError):
@@ -60,7 +64,7 @@ def _flat_records(rows: Iterable[Mapping[str, Any]], position: Any) -> Iterator[
         clean = {str(k): ("" if v is None else str(v)) for k, v in row.items() if k is not None}
         if not any(v.strip() for v in clean.values()):
             continue
-        yield Record(position(), flat_to_document(clean), clean)
+        yield Record(position(), clean)
 
 
 def read_xlsx(path: Path, header_rows: int = 1) -> Iterator[Record]:
@@ -82,7 +86,7 @@ def read_xlsx(path: Path, header_rows: int = 1) -> Iterator[Record]:
             line += 1
             row = {n: _cell_text(v) for n, v in zip(names, values, strict=False) if n}
             if any(row.values()):
-                yield Record(line, flat_to_document(row), row)
+                yield Record(line, row)
     finally:
         wb.close()
 

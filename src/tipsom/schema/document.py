@@ -49,22 +49,32 @@ class DocumentValidator:
         self._conv: dict[str, dict[str, Converter]] = {
             name: {f.name: converter(f) for f in e.fields.values()} for name, e in self.model.entities.items()
         }
+        self._required = {name: [f.name for f in e.fields.values() if f.required]
+                          for name, e in self.model.entities.items()}
 
     def _record(self, entity: Entity, raw: Mapping[str, Any], row: int, where: str,
                 problems: list[Problem], skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+        # Only the values present are converted (most fields of a record are empty);
+        # required fields are then checked for absence.
         out: dict[str, Any] = {}
         conv = self._conv[entity.name]
-        for name, fn in conv.items():
+        for name, value in raw.items():
             if name in skip:
                 continue
-            value = raw.get(name)
+            fn = conv.get(name)
+            if fn is None:
+                problems.append(Problem(row, f"{where}{name}", _short(value), "not a field of the standard"))
+                continue
             try:
-                out[name] = fn(value)
+                typed = fn(value)
             except ValueError as exc:
                 problems.append(Problem(row, f"{where}{name}", _short(value), str(exc)))
-        extra = set(raw) - set(conv) - skip
-        for name in sorted(extra):
-            problems.append(Problem(row, f"{where}{name}", _short(raw[name]), "not a field of the standard"))
+                continue
+            if typed is not None:
+                out[name] = typed
+        for name in self._required[entity.name]:
+            if name not in out and not any(p.column == f"{where}{name}" for p in problems):
+                problems.append(Problem(row, f"{where}{name}", "", "required"))
         return out
 
     def validate(self, doc: Mapping[str, Any], row: int) -> tuple[dict[str, Any], list[Problem]]:
@@ -126,41 +136,62 @@ def flat_columns(model: Model | None = None) -> list[str]:
     return cols
 
 
-def flat_to_document(row: Mapping[str, str], model: Model | None = None) -> dict[str, Any]:
-    """One flat row to a raw (unvalidated) document with at most one person."""
-    model = model or get_model()
-    case_fields, person_fields = model["case"].fields, model["person"].fields
-    doc: dict[str, Any] = {k: v for k, v in row.items() if k in case_fields}
-    known = set(case_fields) | set(person_fields)
-    child_cols: dict[str, tuple[Entity, Field]] = {}
-    for child in model.children("person"):
-        for f in child.fields.values():
-            child_cols[_child_column(child, f)] = (child, f)
-    person: dict[str, Any] = {k: v for k, v in row.items() if k in person_fields}
-    # Unknown columns are kept so the validator names them.
-    for k, v in row.items():
-        if k not in known and k not in child_cols and v not in ("", None):
-            doc[k] = v
-    if any(v not in ("", None) for v in person.values()):
-        for child in model.children("person"):
-            columns = {f.name: row.get(_child_column(child, f)) or "" for f in child.fields.values()}
-            lists = {k: (v.split(MULTI_SEP) if v else []) for k, v in columns.items()}
+class FlatLayout:
+    """Where each flat column goes in a document, computed once per model."""
+
+    def __init__(self, model: Model | None = None) -> None:
+        model = model or get_model()
+        self.case_fields = set(model["case"].fields)
+        self.person_fields = set(model["person"].fields)
+        self.children = model.children("person")
+        self.child_cols: dict[str, tuple[Entity, Field]] = {
+            _child_column(c, f): (c, f) for c in self.children for f in c.fields.values()
+        }
+
+    def to_document(self, row: Mapping[str, str]) -> dict[str, Any]:
+        """One flat row to a raw (unvalidated) document with at most one person.
+
+        Unknown columns are kept on the case so the validator names them.
+        """
+        doc: dict[str, Any] = {}
+        person: dict[str, Any] = {}
+        child_lists: dict[str, dict[str, list[str]]] = {}
+        for k, v in row.items():
+            if not v:
+                continue
+            if k in self.case_fields:
+                doc[k] = v
+            elif k in self.person_fields:
+                person[k] = v
+            elif k in self.child_cols:
+                child, f = self.child_cols[k]
+                child_lists.setdefault(child.name, {})[f.name] = v.split(MULTI_SEP)
+            elif v.strip():
+                doc[k] = v
+        if not person:
+            doc[PERSONS] = []
+            return doc
+        for child in self.children:
+            lists = child_lists.get(child.name, {})
             n = max((len(v) for v in lists.values()), default=0)
             items = []
             for j in range(n):
                 item: dict[str, Any] = {}
                 for name, values in lists.items():
                     value = values[j] if j < len(values) else ""
-                    f = child.fields[name]
-                    item[name] = value.split(INNER_SEP) if f.multi and value else value
-                if child.order_by and not item.get(child.order_by):
+                    if value:
+                        item[name] = value.split(INNER_SEP) if child.fields[name].multi else value
+                if child.order_by and child.order_by not in item:
                     item[child.order_by] = j + 1
                 items.append(item)
             person[child.table] = items
         doc[PERSONS] = [person]
-    else:
-        doc[PERSONS] = []
-    return doc
+        return doc
+
+
+def flat_to_document(row: Mapping[str, str], model: Model | None = None) -> dict[str, Any]:
+    """One flat row to a raw document (see :class:`FlatLayout`)."""
+    return FlatLayout(model).to_document(row)
 
 
 def document_to_flat(doc: Mapping[str, Any], model: Model | None = None) -> list[dict[str, str]]:

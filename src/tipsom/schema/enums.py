@@ -29,6 +29,7 @@ class PersonRole(enum.StrEnum):
     SUSPECT = "Suspect"
     SMUGGLED_MIGRANT = "SmuggledMigrant"
     WITNESS = "Witness"
+    OTHER = "Other"
 
     @property
     def is_victim(self) -> bool:

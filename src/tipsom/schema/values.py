@@ -8,6 +8,7 @@ rows are checked without re-reading the schema per value. A converter raises
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -74,7 +75,7 @@ def _scalar(f: Field) -> Converter:
                 n: float | int = float(v)
             except (TypeError, ValueError):
                 raise ValueError(f"not a number: {v!r}") from None
-            if n != n or n in (float("inf"), float("-inf")):
+            if not math.isfinite(n):
                 raise ValueError("not a finite number")
             if integer:
                 if n != int(n):

@@ -6,7 +6,8 @@ fails until a migration creates them.
 
 from __future__ import annotations
 
-import tipsom.store.tables  # noqa: F401  (registers the registry and audit tables)
+import tipsom.store.tables
+import tipsom.web.tables  # noqa: F401  (web accounts, sessions, API tokens, case shares)
 from tipsom.store.base import metadata
 
 __all__ = ["metadata"]

@@ -64,13 +64,13 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def migrate(self) -> None:
-        """Upgrade the database to the newest migration."""
+        """Upgrade the database to the newest migrations (one branch per module)."""
         from alembic import command
 
         with self.engine.begin() as conn:
             cfg = alembic_config(self.url)
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")
 
     @cached_property
     def cipher(self) -> FieldCipher:

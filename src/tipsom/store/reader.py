@@ -7,8 +7,8 @@ is passed; callers that do so must have written an audit event for the read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select

@@ -8,6 +8,8 @@ the migrated database against the standard.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -33,9 +35,9 @@ PERSON_KEY = "key"
 ROW_HASH = "row_hash"
 
 
-def column_type(f: Field) -> TypeEngine[object]:
+def column_type(f: Field) -> TypeEngine[Any]:
     t = f.type
-    types: dict[FieldType, TypeEngine[object]] = {
+    types: dict[FieldType, TypeEngine[Any]] = {
         FieldType.ID: String(64),
         FieldType.INTEGER: Integer(),
         FieldType.DECIMAL: Float(),
@@ -53,9 +55,9 @@ def column_type(f: Field) -> TypeEngine[object]:
     return types[t]
 
 
-def field_columns(entity: Entity) -> list[Column[object]]:
+def field_columns(entity: Entity) -> list[Column[Any]]:
     """Columns for the fields of ``entity`` (personal ones as ciphertext)."""
-    cols: list[Column[object]] = []
+    cols: list[Column[Any]] = []
     for f in entity.fields.values():
         if f.name == entity.key:
             continue
@@ -70,7 +72,7 @@ def pseudonym_column(kind: str) -> str:
     return f"pseudo_{kind}"
 
 
-def _audit_stamp() -> list[Column[object]]:
+def _audit_stamp() -> list[Column[Any]]:
     return [
         Column(ROW_HASH, String(64), nullable=False),
         Column("created_at", DateTime, nullable=False),

@@ -15,6 +15,7 @@ The same seed always gives the same cases.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,11 +30,11 @@ GULF = ["SAU", "ARE", "QAT", "KWT", "OMN", "BHR"]
 EUROPE = ["ITA", "GRC", "DEU", "FRA", "GBR", "ESP"]
 EAST_ASIA = ["THA", "MYS", "CHN", "JPN", "KOR"]
 DESTINATIONS: dict[str, list[str]] = {
-    "BGD": GULF + ["IND", "MYS"], "PAK": GULF + ["GRC", "ITA"], "NPL": GULF + ["IND", "MYS"],
+    "BGD": [*GULF, "IND", "MYS"], "PAK": [*GULF, "GRC", "ITA"], "NPL": [*GULF, "IND", "MYS"],
     "AFG": ["IRN", "TUR", "PAK", "DEU", "GRC"], "IRQ": ["TUR", "DEU", "GBR"], "KGZ": ["RUS", "KAZ", "TUR"],
     "LAO": ["THA", "CHN", "MYS"], "EGY": ["ITA", "LBY", "SAU", "JOR"], "NGA": ["ITA", "ESP", "LBY", "GHA"],
     "ETH": ["SAU", "YEM", "ARE", "KEN"], "SYR": ["TUR", "LBN", "DEU"], "MMR": ["THA", "CHN", "MYS"],
-    "PHL": GULF + ["JPN", "MYS"], "VNM": ["CHN", "GBR", "KOR", "JPN"], "UKR": ["POL", "DEU", "RUS"],
+    "PHL": [*GULF, "JPN", "MYS"], "VNM": ["CHN", "GBR", "KOR", "JPN"], "UKR": ["POL", "DEU", "RUS"],
     "IDN": ["MYS", "SAU", "KOR"],
 }
 TRANSIT: dict[tuple[str, str], list[str]] = {
@@ -127,7 +128,7 @@ class CaseGenerator:
             return []
         stops = [origin, *TRANSIT.get((origin, destination), []), destination]
         legs, day = [], start
-        for seq, (a, b) in enumerate(zip(stops, stops[1:], strict=False), start=1):
+        for seq, (a, b) in enumerate(itertools.pairwise(stops), start=1):
             arrive = day + dt.timedelta(days=self.rng.randrange(1, 30))
             mode = "Sea" if (a, b) in {("LBY", "ITA"), ("TUR", "GRC"), ("MAR", "ESP"), ("DJI", "YEM")} else (
                 "Air" if not irregular and seq == 1 else self.rng.choice(["Road", "Road", "Foot"]))
@@ -196,7 +197,7 @@ class CaseGenerator:
             case["closed_on"] = opened + dt.timedelta(days=r.randrange(30, 400))
         persons = self._smuggling(case, origin, destination, opened) if is_som else \
             self._trafficking(case, origin, destination, opened, domestic)
-        if r.random() < (0.3 if is_som else 0.25):
+        if r.random() < (0.25 if is_som else 0.2):
             suspect = self._person_base(f"P{len(persons) + 1}", "Suspect", r.choice([origin, destination]),
                                         r.choices(["Male", "Female"], [7, 3])[0], r.randint(22, 60), year, opened)
             offence = "SmugglingOfMigrants" if is_som else "TraffickingInPersons"
@@ -211,7 +212,7 @@ class CaseGenerator:
                      domestic: bool) -> list[dict[str, Any]]:
         r, opt = self.rng, self.opt
         persons = []
-        for k in range(1 if r.random() < 0.85 else r.randint(2, 3)):
+        for k in range(1 if r.random() < 0.9 else r.randint(2, 3)):
             child = r.random() < opt.child_share
             sex = r.choices(["Female", "Male"], [6, 4] if not child else [5, 5])[0]
             age = r.randint(6, 17) if child else r.randint(18, 55)
@@ -305,7 +306,7 @@ class CaseGenerator:
         harmed = r.random() < 0.06
         if harmed and r.random() < 0.4:
             case["deaths_on_route"] = r.randint(1, 12)
-        for k in range(r.randint(1, 4)):
+        for k in range(r.choices([1, 2, 3], [6, 3, 1])[0]):
             child = r.random() < 0.12
             sex = r.choices(["Male", "Female"], [8, 2])[0]
             age = r.randint(13, 17) if child else r.randint(18, 45)

@@ -12,6 +12,6 @@ from tipsom.synth.cases import CaseGenerator
 
 def load_demo(store: Store, *, n: int = 3000, seed: int = 7,
               progress: Callable[[int], None] | None = None) -> ImportReport:
-    records = (Record(i, doc, {}) for i, doc in enumerate(CaseGenerator(seed).cases(n), start=1))
+    records = (Record(i, {}, doc) for i, doc in enumerate(CaseGenerator(seed).cases(n), start=1))
     return import_records(store, records, source=f"synthetic demo (seed {seed})", actor="demo",
                           purpose="load synthetic demo data", progress=progress)

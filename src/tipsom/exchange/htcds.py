@@ -1,0 +1,138 @@
+"""HTCDS v2.0: the layout of IOM's Excel template, in both directions.
+
+The template holds one row per victim, with HTCDS column codes in the first
+row and human labels in the second. tipsom writes the same layout plus four
+columns of its own (case and person identifiers, case type, role) so that a
+round trip keeps identities; files without them still import, with case keys
+derived from the row content. Multi-select values are separated by ";".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from tipsom.exchange.crosswalk import load_crosswalk
+from tipsom.exchange.native import ReadError, Record, _cell_text
+from tipsom.schema.document import PERSONS
+from tipsom.schema.enums import PersonRole
+from tipsom.schema.model import get_model
+from tipsom.schema.values import to_text
+
+FIRST_ID = "first_identification"
+TEMPLATE_SHEET = "Sheet1"
+
+
+def write_htcds(docs: Iterable[Mapping[str, Any]], out: Path,
+                progress: Callable[[int], None] | None = None) -> int:
+    """Write victims (identified and presumed) in the template layout; returns cases written."""
+    from openpyxl import Workbook
+
+    cw = load_crosswalk("htcds")
+    model = get_model()
+    sep = cw["multi_separator"]
+    columns: dict[str, Any] = {**cw["columns"], **cw["extension_columns"]}
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(TEMPLATE_SHEET)
+    codes = list(columns)
+    labels: dict[str, str] = cw["labels"]
+    ws.append(["", *codes])
+    ws.append(["", *[labels.get(c, c) for c in codes]])
+    n_cases, line = 0, 0
+    for doc in docs:
+        n_cases += 1
+        for person in doc.get(PERSONS, []):
+            if not PersonRole(person["role"]).is_victim:
+                continue
+            line += 1
+            ident = (person.get("identifications") or [{}])[0]
+            sources = {"case": doc, "person": person, FIRST_ID: ident}
+            row: list[str] = [str(line)]
+            for target in columns.values():
+                if target is None:
+                    row.append("")
+                    continue
+                entity, name = target
+                value = sources[entity].get(name)
+                f = model["identification" if entity == FIRST_ID else entity].fields[name]
+                if f.multi and value:
+                    ext = cw["extension_to_htcds"].get(name, {})
+                    value = sorted({ext.get(v, v) for v in value})
+                row.append(to_text(f, value, sep))
+            ws.append(row)
+        if progress and n_cases % 1000 == 0:
+            progress(n_cases)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return n_cases
+
+
+def read_htcds(path: Path) -> Iterator[Record]:
+    """Read an HTCDS template workbook (or its CSV export) as documents."""
+    cw = load_crosswalk("htcds")
+    columns: dict[str, Any] = {**cw["columns"], **cw["extension_columns"]}
+    model = get_model()
+    sep = cw["multi_separator"]
+    rows = _rows(path)
+    header = next(rows, None)
+    if header is None:
+        raise ReadError(f"{path}: empty file")
+    names = [h.strip() for h in header[1]]
+    if "cas_CaseOwner" not in names:
+        raise ReadError(f"{path}: row 1 has no HTCDS column codes (expected e.g. cas_CaseOwner)")
+    unknown = [n for n in names if n and n not in columns]
+    labels: dict[str, str] = cw["labels"]
+    seen: Counter[str] = Counter()
+    for line, values in rows:
+        raw = {n: v for n, v in zip(names, values, strict=False) if n}
+        if raw.get("cas_CaseOwner") == labels["cas_CaseOwner"] or not any(v.strip() for v in raw.values()):
+            continue  # the template's label row, or an empty row
+        original = {k: v for k, v in raw.items() if v}
+        case: dict[str, Any] = {}
+        person: dict[str, Any] = {}
+        ident: dict[str, Any] = {}
+        targets = {"case": case, "person": person, FIRST_ID: ident}
+        for code, value in raw.items():
+            target = columns.get(code)
+            if target is None or not value:
+                continue
+            entity, name = target
+            f = model["identification" if entity == FIRST_ID else entity].fields[name]
+            targets[entity][name] = value.split(sep) if f.multi else value
+        for name in unknown:
+            if raw.get(name):
+                case[f"htcds:{name}"] = raw[name]
+        if "case_id" not in case:
+            digest = hashlib.sha256(repr(sorted(original.items())).encode()).hexdigest()[:16]
+            seen[digest] += 1
+            case["case_id"] = f"HTCDS-{digest}-{seen[digest]}"
+        person.setdefault("person_id", "P1")
+        case.setdefault("case_type", "TIP")
+        status = person.get("trafficking_status", "")
+        person.setdefault("role", cw["role_from_status"].get(status, "PresumedVictim"))
+        if ident:
+            person["identifications"] = [ident]
+        case[PERSONS] = [person]
+        yield Record(line, original, case)
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    if path.suffix.lower() == ".csv":
+        import csv
+
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            for i, values in enumerate(csv.reader(fh), start=1):
+                yield i, values
+        return
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb[TEMPLATE_SHEET] if TEMPLATE_SHEET in wb.sheetnames else wb.worksheets[0]
+        for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            yield i, [_cell_text(v) for v in values]
+    finally:
+        wb.close()
