@@ -23,9 +23,12 @@ RESULTS = ROOT / "bench" / "results"
 @dataclass(frozen=True)
 class Measurement:
     seconds: float
+    #: Peak resident memory of the largest single process (from ``wait4``).
     peak_rss_mb: float
     returncode: int
     stdout: str
+    #: Peak of the summed resident memory of the process and its children (sampled every 0.1 s).
+    tree_peak_mb: float = 0.0
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measurement:
@@ -42,7 +45,13 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     ]
     for t in readers:
         t.start()
+    tree_peak = [0.0]
+    done = threading.Event()
+    sampler = threading.Thread(target=_sample_tree, args=(proc.pid, tree_peak, done))
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
+    done.set()
+    sampler.join()
     for t in readers:
         t.join()
     seconds = time.perf_counter() - start
@@ -50,7 +59,26 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     proc.returncode = code
     if code != 0:
         sys.stderr.write(chunks.get("err", ""))
-    return Measurement(seconds, usage.ru_maxrss / 1024.0, code, chunks.get("out", ""))
+    peak = usage.ru_maxrss / 1024.0
+    return Measurement(seconds, peak, code, chunks.get("out", ""), max(tree_peak[0], peak))
+
+
+def _sample_tree(pid: int, peak: list[float], done: threading.Event) -> None:
+    import psutil
+
+    while not done.wait(0.1):
+        try:
+            root = psutil.Process(pid)
+            procs = [root, *root.children(recursive=True)]
+            total = 0
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak[0] = max(peak[0], total / (1 << 20))
+        except psutil.Error:
+            return
 
 
 def python_cmd(code: str) -> list[str]:

@@ -42,7 +42,8 @@ def main(names: list[str]) -> int:
     for file in files:
         print(f"== {file.stem}", flush=True)
         spec = importlib.util.spec_from_file_location(file.stem, file)
-        assert spec and spec.loader
+        assert spec
+        assert spec.loader
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         try:
