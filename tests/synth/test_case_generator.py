@@ -24,15 +24,16 @@ def test_published_shares() -> None:
     docs = list(CaseGenerator(8).cases(8000))
     victims = [p for d in docs for p in d["persons"] if p["role"] in ("Victim", "PresumedVictim")
                and d["case_type"] == "TIP"]
-    children = [p for p in victims if p.get("age") is not None and p["age"] < 18
-                or p.get("age") is None and p.get("age_appearance") == "Adolescent"]
+    children = [p for p in victims if (p.get("age") is not None and p["age"] < 18)
+                or (p.get("age") is None and p.get("age_appearance") == "Adolescent")]
     assert 0.25 < len(children) / len(victims) < 0.40, "about one detected victim in three is a child"
     girls = Counter(p["exploitation_forms"][0] for p in children if p["sex"] == "Female")
     boys = Counter(p["exploitation_forms"][0] for p in children if p["sex"] == "Male")
     assert girls.most_common(1)[0][0] == "SexualExploitation"
     assert boys.most_common(1)[0][0] == "ForcedLabour"
     types = Counter(d["case_type"] for d in docs)
-    assert types["SOM"] > 0.1 * len(docs) and types["Mixed"] > 0
+    assert types["SOM"] > 0.1 * len(docs)
+    assert types["Mixed"] > 0
     migrants = [p for d in docs for p in d["persons"] if p["role"] == "SmuggledMigrant"]
     assert all(p["smuggling_fee"] > 0 and p["route_legs"] for p in migrants)
     assert any(d.get("deaths_on_route") for d in docs)
