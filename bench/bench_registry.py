@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from pathlib import Path
 
-from common import ROOT, measure, write_result
+from common import ROOT, Measurement, measure, write_result
 
 WORK = ROOT / "bench" / "work" / "registry"
 N_CASES = 1_000_000
@@ -29,6 +28,11 @@ def _fresh_home(name: str) -> dict[str, str]:
     env = {"TIPSOM_HOME": str(home)}
     measure([*TIPSOM, "init"], env=env)
     return env
+
+
+def _row(label: str, rows: int, m: Measurement) -> str:
+    return (f"| {label} | {rows:,} | {m.seconds:,.1f} | {rows / m.seconds:,.0f} | {m.peak_rss_mb:,.0f} MB "
+            f"| {m.tree_peak_mb:,.0f} MB |")
 
 
 def main() -> None:
@@ -66,8 +70,8 @@ fields encrypted, pseudonyms and keyed hashes computed, route legs, identificati
 
 | | rows | seconds | rows/s | peak RSS (largest process) | peak RSS (process tree) |
 |---|---:|---:|---:|---:|---:|
-| tipsom import | {rows:,} | {run.seconds:,.1f} | {ours_rps:,.0f} | {run.peak_rss_mb:,.0f} MB | {run.tree_peak_mb:,.0f} MB |
-| naive baseline (pandas + one ORM insert per row) | {NAIVE_ROWS:,} | {naive.seconds:,.1f} | {naive_rps:,.0f} | {naive.peak_rss_mb:,.0f} MB | {naive.tree_peak_mb:,.0f} MB |
+{_row("tipsom import", rows, run)}
+{_row("naive baseline (pandas + one ORM insert per row)", NAIVE_ROWS, naive)}
 
 Stored: {report['cases_created']:,} cases, {report['persons_created']:,} persons.
 

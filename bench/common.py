@@ -7,6 +7,7 @@ measured in the same run on the same machine.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
@@ -72,10 +73,8 @@ def _sample_tree(pid: int, peak: list[float], done: threading.Event) -> None:
             procs = [root, *root.children(recursive=True)]
             total = 0
             for p in procs:
-                try:
+                with contextlib.suppress(psutil.Error):
                     total += p.memory_info().rss
-                except psutil.Error:
-                    pass
             peak[0] = max(peak[0], total / (1 << 20))
         except psutil.Error:
             return
