@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
-import click
 import typer.main
 
 from tipsom.cli.main import app
@@ -17,10 +17,12 @@ def _docs_text() -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md")))
 
 
-def _command_paths(command: click.Command, prefix: str = "tipsom") -> list[str]:
-    if isinstance(command, click.Group):
+def _command_paths(command: Any, prefix: str = "tipsom") -> list[str]:
+    # Typer's groups have a ``commands`` mapping (Typer vendors its own click core).
+    subcommands = getattr(command, "commands", None)
+    if subcommands:
         paths = []
-        for name, sub in command.commands.items():
+        for name, sub in subcommands.items():
             paths.extend(_command_paths(sub, f"{prefix} {name}"))
         return paths
     return [prefix]

@@ -1,9 +1,189 @@
-"""Commands of the screening module (being built)."""
+"""Screening commands: ``tipsom screen`` (one case, a stored case, the store, indicators) and ``tipsom law``."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail
+
+law_app = typer.Typer(help="Legislative review and monitoring of non-punishment in practice.",
+                      no_args_is_help=True)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _print_result(result: Any) -> None:
+    """Human-readable alerts: one block per alert, most severe first."""
+    print(f"case {result.case_id} ({result.jurisdiction or 'no jurisdiction'}); rules {result.ruleset}")
+    if not result.alerts:
+        print("no alerts")
+    for a in result.alerts:
+        print(f"\n[{a.severity.value.upper()}] {a.code.value}  person {a.person_id}")
+        print(f"  {a.explanation}")
+        for line in a.because:
+            print(f"  because: {line}")
+        for m in a.missing:
+            print(f"  ask ({m.element}): {m.ask}")
+        for s in a.sources:
+            print(f"  source: {s}")
+
+
+def _read_case(path: Path) -> dict[str, Any]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(f"{path}: cannot read: {exc.strerror}")
+    except json.JSONDecodeError as exc:
+        fail(f"{path}: line {exc.lineno}: not valid JSON: {exc.msg}")
+    if not isinstance(raw, dict):
+        fail(f"{path}: must hold one case as a JSON object (the native document format)")
+    return raw
+
+
+def _answers(path: Path) -> dict[str, Any]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        fail(f"{path}: cannot read answers: {exc}")
+    if not isinstance(raw, dict):
+        fail(f"{path}: answers must be a JSON object mapping question ids to true/false")
+    return raw
+
+
+def screen(
+    file: Annotated[Path | None, typer.Argument(help="One case in the native JSON format.")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Screen the stored case with this ID.")] = None,
+    all_cases: Annotated[bool, typer.Option("--all", help="Screen every stored case in one pass.")] = False,
+    jurisdiction: Annotated[str | None, typer.Option("--jurisdiction", help="ISO 3166-1 alpha-3 code whose "
+                                                     "rules apply (default: the case's own).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    questionnaire: Annotated[bool, typer.Option("--questionnaire", help="Print the blank indicator "
+                                                "questionnaire (ILO 11 and ILO/EC).")] = False,
+    answers: Annotated[Path | None, typer.Option("--answers", help="Assess a filled questionnaire "
+                                                 "(JSON: question id -> true/false).")] = None,
+    child: Annotated[bool, typer.Option("--child", help="Use the ILO/EC list for children.")] = False,
+    db: DbOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Screen a case against the legal rules: alerts with explanations and sources."""
+    modes = [file is not None, case is not None, all_cases, questionnaire, answers is not None]
+    if sum(modes) != 1:
+        fail("give exactly one of FILE, --case ID, --all, --questionnaire, --answers FILE", ExitCode.USAGE)
+    from tipsom.screening import InvalidDocument, screen_document
+    from tipsom.screening.indicators import IndicatorError, assess_questionnaire
+    from tipsom.screening.indicators import questionnaire as blank
+
+    if questionnaire:
+        _print_json(blank(child=child))
+        return
+    if answers is not None:
+        try:
+            _print_json(assess_questionnaire(_answers(answers), child=child))
+        except IndicatorError as exc:
+            fail(f"{answers}: {exc}")
+        return
+    if file is not None:
+        try:
+            result = screen_document(_read_case(file), jurisdiction)
+        except InvalidDocument as exc:
+            for p in exc.problems:
+                print(p.render(str(file)), file=sys.stderr)
+            fail(f"{file}: not a valid case document ({len(exc.problems)} problem(s))")
+    else:
+        from tipsom.cli.registry import _store
+        from tipsom.screening import screen_store, screen_stored_case
+
+        store = _store(db)
+        if all_cases:
+            from tipsom.cli.registry import progress_bar
+
+            with progress_bar(quiet, "persons screened") as tick:
+                bulk = screen_store(store, progress=tick)
+            data = bulk.to_dict()
+            if as_json:
+                _print_json(data)
+            else:
+                print(f"screened {data['screened']} cases ({data['persons']} persons)")
+                for code, n in data["alerts"].items():
+                    print(f"  {code:28} {n}")
+            return
+        assert case is not None
+        try:
+            result = screen_stored_case(store, case, jurisdiction)
+        except LookupError as exc:
+            fail(str(exc))
+    if as_json:
+        out = result.to_dict()
+        _print_json({"alerts": out["alerts"], "indicators": out["indicators"], "case_id": out["case_id"],
+                     "jurisdiction": out["jurisdiction"], "ruleset": out["ruleset"]})
+    else:
+        _print_result(result)
+
+
+@law_app.command("checklist")
+def law_checklist(
+    out: Annotated[Path | None, typer.Option("-o", "--output", help="Write the review template here "
+                                             "(YAML; .json for JSON).")] = None,
+) -> None:
+    """Print (or write) the legislative review template to fill in for a country's law."""
+    import yaml
+
+    from tipsom.screening.legislation import blank_review
+
+    template = blank_review()
+    text = (json.dumps(template, indent=2) if out is not None and out.suffix.lower() == ".json"
+            else yaml.safe_dump(template, sort_keys=False, allow_unicode=True))
+    if out is None:
+        print(text, end="")
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}")
+
+
+@law_app.command("report")
+def law_report(
+    file: Annotated[Path, typer.Argument(help="A filled review (YAML or JSON).")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="Report file: .html or .pdf.")],
+) -> None:
+    """Write the gap report (HTML or PDF) for a filled legislative review."""
+    from tipsom.screening.legislation import ReviewError, read_review, write_gap_report
+
+    if out.suffix.lower() not in (".html", ".htm", ".pdf"):
+        fail(f"{out}: the report must end in .html or .pdf", ExitCode.USAGE)
+    try:
+        review = read_review(file)
+    except ReviewError as exc:
+        fail(str(exc))
+    write_gap_report(review, out)
+    print(f"wrote {out}: {len(review.gaps)} gap(s) of {len(review.findings)} items")
+
+
+@law_app.command("monitoring")
+def law_monitoring(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Figures per jurisdiction and year: victims charged, migrants prosecuted, children recorded as adults."""
+    from tipsom.cli.registry import _store
+    from tipsom.screening.monitoring import monitoring_table
+
+    rows = monitoring_table(_store(db))
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        offence = f" [{r['offence']}]" if r["offence"] else ""
+        print(f"{r['jurisdiction'] or '-':4} {r['year'] or '-':>5}  {r['label']}{offence}: {r['count']}")
 
 
 def register(root: typer.Typer) -> None:
-    """Add this module's commands to root (none yet)."""
+    """Add ``tipsom screen`` and the ``tipsom law`` group."""
+    root.command("screen")(screen)
+    root.add_typer(law_app, name="law")

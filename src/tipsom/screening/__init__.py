@@ -1,1 +1,28 @@
-"""tipsom.screening"""
+"""Screening and safeguards: legal elements, children, non-punishment, indicators, legislative review.
+
+The public entry points are :func:`screen_document` (one case, e.g. the web
+form's save hook), :func:`screen_store` (the whole store in one pass),
+:func:`tipsom.screening.monitoring.monitoring_table` (figures for the report
+module) and :mod:`tipsom.screening.legislation` (the legislative checklist).
+"""
+
+from __future__ import annotations
+
+from tipsom.screening.engine import Alert, MissingElement
+from tipsom.screening.enums import AlertCode, IndicatorLevel, NonPunishmentTest, Severity
+from tipsom.screening.rules import RuleError, Source
+from tipsom.screening.screen import (
+    BulkScreening,
+    InvalidDocument,
+    ScreeningResult,
+    screen_document,
+    screen_documents,
+    screen_store,
+    screen_stored_case,
+)
+
+__all__ = [
+    "Alert", "AlertCode", "BulkScreening", "IndicatorLevel", "InvalidDocument", "MissingElement",
+    "NonPunishmentTest", "RuleError", "ScreeningResult", "Severity", "Source", "screen_document",
+    "screen_documents", "screen_store", "screen_stored_case",
+]

@@ -1,0 +1,211 @@
+"""Screening batches: persons as columns, built from documents or from the store.
+
+Both builders produce the registry's own shape (one row per person with its
+case's fields; multi-valued fields as ``|``-joined text; repeated records in
+child frames pointing at their person's row), so a case typed into the web
+form, a JSON file and a million stored cases are screened by exactly the same
+compiled rules. Only the columns the rules use are built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from tipsom.screening.fields import FieldSpec, Kind, batch_schema
+
+#: Columns every batch carries, whatever the rules use (identity and grouping).
+ID_COLUMNS = ("case_id", "person_id", "jurisdiction", "year", "role")
+ROW = "_row"
+
+
+@dataclass
+class Batch:
+    """One row per person; ``children[table]`` rows point at persons through ``_row``."""
+
+    frame: pd.DataFrame
+    children: dict[str, pd.DataFrame]
+    _exploded: dict[str, tuple[npt.NDArray[np.int64], pd.Series]] = field(default_factory=dict, repr=False)
+    _columns: dict[str, pd.Series] = field(default_factory=dict, repr=False)
+
+    def column(self, name: str) -> pd.Series:
+        """One person-row column (looked up once: frame indexing is costly on small batches)."""
+        hit = self._columns.get(name)
+        if hit is None:
+            hit = self._columns[name] = self.frame[name]
+        return hit
+
+    @property
+    def n(self) -> int:
+        return len(self.frame)
+
+    def rows_mask(self, rows: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+        out = np.zeros(self.n, dtype=bool)
+        out[rows] = True
+        return out
+
+    def present(self, column: str) -> npt.NDArray[np.bool_]:
+        col = self.column(column)
+        mask = col.notna().to_numpy().copy()
+        if col.dtype == object:
+            mask &= (col != "").to_numpy()
+        return np.asarray(mask, dtype=bool)
+
+    def exploded(self, column: str) -> tuple[npt.NDArray[np.int64], pd.Series]:
+        """A multi-valued column as (row, value) pairs, split once per batch."""
+        hit = self._exploded.get(column)
+        if hit is None:
+            col = self.column(column)
+            parts = col[col.notna() & (col != "")].str.split("|").explode()
+            hit = self._exploded[column] = (parts.index.to_numpy(dtype=np.int64), parts.reset_index(drop=True))
+        return hit
+
+    def values_at(self, spec: FieldSpec, row: int) -> list[Any]:
+        """The values of one field for one person (to explain an alert)."""
+        if spec.table is not None:
+            child = self.children[spec.table]
+            raw = child.loc[child[ROW] == row, spec.column].dropna().tolist()
+        else:
+            value = self.frame[spec.column].iat[row]
+            raw = [] if value is None or (isinstance(value, float) and np.isnan(value)) else [value]
+        out: list[Any] = []
+        for v in raw:
+            if spec.kind is Kind.CODES:
+                out.extend(x for x in str(v).split("|") if x)
+            elif spec.kind is Kind.BOOL:
+                out.append("yes" if v else "no")
+            else:
+                out.append(v)
+        return out
+
+    def subset(self, rows: npt.NDArray[np.int64]) -> Batch:
+        """The batch restricted to ``rows`` (renumbered from 0)."""
+        remap = np.full(self.n, -1, dtype=np.int64)
+        remap[rows] = np.arange(len(rows))
+        children = {}
+        for table, child in self.children.items():
+            new = remap[child[ROW].to_numpy()]
+            keep = new >= 0
+            part = child.loc[keep].copy()
+            part[ROW] = new[keep]
+            children[table] = part.reset_index(drop=True)
+        return Batch(self.frame.iloc[rows].reset_index(drop=True), children)
+
+
+def _numeric(name: str) -> bool:
+    spec = batch_schema().spec(name)
+    return spec is not None and spec.table is None and spec.kind in (Kind.BOOL, Kind.NUMBER)
+
+
+def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Booleans and numbers to float (NaN = unknown), whatever the source gave (SQL, parquet)."""
+    for name in frame.columns:
+        if _numeric(name) and frame[name].dtype != np.float64:
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    return frame
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return "|".join(str(v) for v in value) if value else None
+    return value
+
+
+def _number(value: Any) -> float:
+    """A document value as a float; anything not a number (None, text) is unknown (NaN)."""
+    if isinstance(value, bool | int | float):
+        return float(value)
+    return np.nan
+
+
+def _split(columns: Collection[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """Person-row columns and child columns (by table) needed for ``columns``."""
+    schema = batch_schema()
+    person: list[str] = list(ID_COLUMNS)
+    child: dict[str, list[str]] = {t: [] for t in schema.child_columns}
+    for path in columns:
+        spec = schema.spec(path)
+        if spec is None:
+            raise KeyError(f"{path!r} is not a screenable field")
+        if spec.table is None:
+            if path not in person:
+                person.append(path)
+        elif spec.kind is not Kind.TABLE and spec.column not in child[spec.table]:
+            child[spec.table].append(spec.column)
+    return person, child
+
+
+def batch_from_documents(docs: Iterable[Mapping[str, Any]], columns: Collection[str]) -> Batch:
+    """Build a batch from case documents (typed or as read from JSON)."""
+    person_cols, child_cols = _split(columns)
+    schema = batch_schema()
+    case_cols = [c for c in person_cols if c in schema.case_columns]
+    own_cols = [c for c in person_cols if c not in schema.case_columns]
+    data: dict[str, list[Any]] = {c: [] for c in person_cols}
+    kids: dict[str, dict[str, list[Any]]] = {t: {ROW: [], **{c: [] for c in cols}} for t, cols in child_cols.items()}
+    row = 0
+    for doc in docs:
+        case_values = [_cell(doc.get(c)) for c in case_cols]
+        for person in doc.get("persons") or ():
+            for c, v in zip(case_cols, case_values, strict=True):
+                data[c].append(v)
+            for c in own_cols:
+                data[c].append(_cell(person.get(c)))
+            for table, cols in child_cols.items():
+                items = person.get(table) or ()
+                target = kids[table]
+                for item in items:
+                    target[ROW].append(row)
+                    for c in cols:
+                        target[c].append(_cell(item.get(c)))
+            row += 1
+    columns_data: dict[str, Any] = {
+        c: np.fromiter((_number(v) for v in values), dtype=np.float64, count=len(values)) if _numeric(c)
+        else values for c, values in data.items()
+    }
+    frame = pd.DataFrame(columns_data, columns=person_cols)
+    children = {t: pd.DataFrame(v).astype({ROW: "int64"}) for t, v in kids.items()}
+    return Batch(frame, children)
+
+
+def batches_from_store(store: Any, columns: Collection[str], chunk: int = 200_000) -> Iterator[Batch]:
+    """Stream the whole store as batches of about ``chunk`` persons, in one pass.
+
+    Persons are read in key order; each chunk's repeated records are then read
+    by key range, which the ``person_key`` indexes serve directly.
+    """
+    from sqlalchemy import select
+
+    from tipsom.store.tables import PERSON_KEY, REGISTRY
+
+    person_cols, child_cols = _split(columns)
+    schema = batch_schema()
+    cases_t, persons_t = REGISTRY["case"], REGISTRY["person"]
+    selected = [cases_t.c.id.label("case_id") if c == "case_id" else
+                (cases_t.c[c] if c in schema.case_columns else persons_t.c[c]) for c in person_cols]
+    query = (select(persons_t.c[PERSON_KEY].label("_key"), *selected)
+             .join_from(persons_t, cases_t, persons_t.c.case_id == cases_t.c.id)
+             .order_by(persons_t.c[PERSON_KEY]))
+    child_tables = {t.name: t for t in REGISTRY.values() if t.name in child_cols}
+    with store.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True).execute(query)
+        while True:
+            rows = result.fetchmany(chunk)
+            if not rows:
+                break
+            frame = pd.DataFrame(rows, columns=["_key", *person_cols])
+            keys = pd.Index(frame.pop("_key"))
+            lo, hi = keys[0], keys[-1]
+            children = {}
+            for table, cols in child_cols.items():
+                t = child_tables[table]
+                q = select(t.c.person_key, *(t.c[c] for c in cols)).where(t.c.person_key.between(lo, hi))
+                child = pd.DataFrame(conn.execute(q).all(), columns=["person_key", *cols])
+                child.insert(0, ROW, keys.get_indexer(child.pop("person_key")).astype("int64"))
+                children[table] = child[child[ROW] >= 0].reset_index(drop=True)
+            yield Batch(_normalise(frame), children)
