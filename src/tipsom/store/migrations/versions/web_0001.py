@@ -48,8 +48,9 @@ def upgrade() -> None:
         sa.Column("workspace", sa.String(length=20), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["web_users.id"], name=op.f("fk_web_sessions_user_id_web_users"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["web_users.id"], name=op.f("fk_web_sessions_user_id_web_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sessions")),
     )
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
@@ -65,8 +66,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=True),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["web_users.id"],
-                                name=op.f("fk_web_api_tokens_user_id_web_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["web_users.id"], name=op.f("fk_web_api_tokens_user_id_web_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_web_api_tokens_token_hash")),
     )
@@ -80,8 +82,9 @@ def upgrade() -> None:
         sa.Column("organisation", sa.String(length=200), nullable=False),
         sa.Column("shared_by", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_web_case_shares_case_id_cases"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_web_case_shares_case_id_cases"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_case_shares")),
         sa.UniqueConstraint("case_id", "organisation", name=op.f("uq_web_case_shares_case_id")),
     )
