@@ -10,7 +10,7 @@ from __future__ import annotations
 import tipsom.context.db
 import tipsom.evidence.tables
 import tipsom.store.tables
-import tipsom.web.tables
+import tipsom.web.tables  # noqa: F401  (each import binds `tipsom`; only the last is flagged)
 from tipsom.store.base import metadata
 
 __all__ = ["metadata"]
