@@ -1,12 +1,17 @@
-"""Options and helpers every command shares: ``--db``, ``--quiet`` and exit codes."""
+"""Options and helpers every command shares: ``--db``, ``--quiet``, exit codes, the store, progress."""
 
 from __future__ import annotations
 
 import enum
 import sys
-from typing import Annotated, NoReturn
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from tipsom.store.db import Store
 
 DbOption = Annotated[
     str | None,
@@ -28,3 +33,31 @@ def fail(message: str, code: ExitCode = ExitCode.INVALID_INPUT) -> NoReturn:
     """Print ``message`` to stderr and exit with ``code``."""
     print(message, file=sys.stderr)
     raise typer.Exit(int(code))
+
+
+@contextmanager
+def progress_bar(quiet: bool, label: str) -> Iterator[Callable[[int], None]]:
+    """A counter on stderr for long work; silent with ``--quiet``."""
+    if quiet:
+        yield lambda _n: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description} {task.completed:,}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda n: bar.update(task, completed=n)
+
+
+def open_store(db: str | None) -> Store:
+    """Open the store for a command; a missing data key is a usage error with advice."""
+    from tipsom.store.crypto import DataKeyError
+    from tipsom.store.db import Store
+
+    try:
+        store = Store.open(db)
+        store.cipher  # noqa: B018  (fail early, with a clear message, when the key is missing)
+    except DataKeyError as exc:
+        fail(str(exc), ExitCode.USAGE)
+    return store

@@ -4,42 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail
+from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail, open_store, progress_bar
 from tipsom.cli.groups import export_app, import_app, synth_app
-
-
-@contextmanager
-def progress_bar(quiet: bool, label: str) -> Iterator[Callable[[int], None]]:
-    """A counter on stderr for long work; silent with ``--quiet``."""
-    if quiet:
-        yield lambda _n: None
-        return
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("{task.description} {task.completed:,}"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda n: bar.update(task, completed=n)
-
-
-def _store(db: str | None):  # type: ignore[no-untyped-def]  # returns tipsom.store.db.Store (lazy import)
-    from tipsom.store.crypto import DataKeyError
-    from tipsom.store.db import Store
-
-    try:
-        store = Store.open(db)
-        store.cipher  # noqa: B018  (fail early, with a clear message, when the key is missing)
-    except DataKeyError as exc:
-        fail(str(exc), ExitCode.USAGE)
-    return store
 
 
 def init(db: DbOption = None) -> None:
@@ -71,7 +42,7 @@ def import_cases(
 
     if fmt not in ("native", "htcds", "ctdc"):
         fail(f"unknown format {fmt!r}: use native, htcds or ctdc", ExitCode.USAGE)
-    store = _store(db)
+    store = open_store(db)
     printed = 0
 
     def show(problem: object) -> None:
@@ -114,7 +85,7 @@ def export_cases(
         format_ = ExportFormat(fmt)
     except ValueError:
         fail(f"unknown format {fmt!r}: use native, htcds or jsonl", ExitCode.USAGE)
-    store = _store(db)
+    store = open_store(db)
     with progress_bar(quiet, "exporting") as tick:
         n = run_export(store, out, fmt=format_, include_personal=include_personal, actor=get_settings().actor,
                        purpose=purpose, progress=tick)
@@ -167,14 +138,17 @@ def demo(
 ) -> None:
     """Fill the store with synthetic demo cases."""
     from tipsom.synth.demo import load_demo
+    from tipsom.web.accounts import ensure_demo_accounts
 
-    store = _store(db)
+    store = open_store(db)
     if if_empty and store.counts()["cases"] > 0:
         print("store already has cases; demo data not added")
-        return
-    with progress_bar(quiet, "loading demo") as tick:
-        report = load_demo(store, n=n, seed=seed, progress=tick)
-    print(f"demo: {report.written.cases_created} synthetic cases loaded")
+    else:
+        with progress_bar(quiet, "loading demo") as tick:
+            report = load_demo(store, n=n, seed=seed, progress=tick)
+        print(f"demo: {report.written.cases_created} synthetic cases loaded")
+    for username, password, role in ensure_demo_accounts(store):
+        print(f"demo login: {username} / {password} ({role})")
 
 
 schema_app = typer.Typer(help="The tipsom data standard.", no_args_is_help=True)

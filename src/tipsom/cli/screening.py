@@ -97,12 +97,12 @@ def screen(
                 print(p.render(str(file)), file=sys.stderr)
             fail(f"{file}: not a valid case document ({len(exc.problems)} problem(s))")
     else:
-        from tipsom.cli.registry import _store
+        from tipsom.cli.common import open_store as _store
         from tipsom.screening import screen_store, screen_stored_case
 
         store = _store(db)
         if all_cases:
-            from tipsom.cli.registry import progress_bar
+            from tipsom.cli.common import progress_bar
 
             with progress_bar(quiet, "persons screened") as tick:
                 bulk = screen_store(store, progress=tick)
@@ -171,7 +171,7 @@ def law_monitoring(
     db: DbOption = None,
 ) -> None:
     """Figures per jurisdiction and year: victims charged, migrants prosecuted, children recorded as adults."""
-    from tipsom.cli.registry import _store
+    from tipsom.cli.common import open_store as _store
     from tipsom.screening.monitoring import monitoring_table
 
     rows = monitoring_table(_store(db))
