@@ -34,7 +34,8 @@ test: venv system-deps lint
 	$(BIN)/pytest
 
 ## bench: every benchmark in bench/, results into docs/benchmarks.md
-bench: venv system-deps
+bench: venv
+	@bash scripts/system-deps.sh bench
 	$(BIN)/python bench/run.py $(BENCH)
 
 clean:

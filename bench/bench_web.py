@@ -22,8 +22,8 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -45,8 +45,7 @@ end
 """
 
 
-@dataclass(frozen=True)
-class Load:
+class Load(NamedTuple):
     name: str
     p50_ms: float
     p95_ms: float

@@ -2,8 +2,10 @@
 # Install the Debian packages tipsom's tests and reports need, only when missing.
 # Chromium (browser tests), PostgreSQL 15 (store tests on the multi-user backend),
 # and the Pango/HarfBuzz/font stack WeasyPrint needs to render PDFs offline.
+# `system-deps.sh bench` also installs wrk, the load generator of the web benchmark.
 set -euo pipefail
 need=()
+if [ "${1:-}" = "bench" ]; then command -v wrk >/dev/null 2>&1 || need+=(wrk); fi
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 ldconfig -p | grep -q libpango-1.0 || need+=(libpango-1.0-0)

@@ -91,3 +91,16 @@ def test_malformed_schema_is_rejected(tmp_path: Path) -> None:
         "label": "Case", "table": "cases", "fields": {"sex": {"type": "code", "codelist": "gender"}}}}))
     with pytest.raises(SchemaError, match=r"case\.sex: code list 'gender' is not defined"):
         load_model(tmp_path)
+
+
+def test_malformed_documents_are_problems_not_crashes() -> None:
+    from tipsom.schema.document import DocumentValidator
+
+    validator = DocumentValidator()
+    doc = {"case_id": "C1", "case_type": "TIP", "reporting_org": "X",
+           "persons": [{"person_id": "P1", "role": "Victim", "age": 10**400, "route_legs": "x"}, "nobody"]}
+    _, problems = validator.validate(doc, 1)
+    found = {(p.column, p.reason.split(":")[0]) for p in problems}
+    assert ("persons[0].age", "not a number") in found
+    assert ("persons[0].route_legs", "must be a list") in found
+    assert ("persons[1]", "must be an object") in found

@@ -91,6 +91,9 @@ class DocumentValidator:
         seen: set[str] = set()
         for i, raw_person in enumerate(persons_raw):
             where = f"persons[{i}]." if len(persons_raw) > 1 else ""
+            if not isinstance(raw_person, Mapping):
+                problems.append(Problem(row, f"persons[{i}]", _short(raw_person), "must be an object"))
+                continue
             person = self._record(self.person, raw_person, row, where, problems, frozenset(child_tables))
             pid = person.get("person_id")
             if pid in seen:
@@ -100,9 +103,15 @@ class DocumentValidator:
             _check_order(person, "exploitation_start", "exploitation_end", row, where, problems)
             for child in self.children:
                 items = raw_person.get(child.table) or []
+                if not isinstance(items, list):
+                    problems.append(Problem(row, f"{where}{child.table}", _short(items), "must be a list"))
+                    items = []
                 records = []
                 for j, item in enumerate(items):
                     cwhere = f"{where}{child.prefix}[{j + 1}]."
+                    if not isinstance(item, Mapping):
+                        problems.append(Problem(row, cwhere.rstrip("."), _short(item), "must be an object"))
+                        continue
                     rec = self._record(child, item, row, cwhere, problems)
                     _check_order(rec, "departed_on", "arrived_on", row, cwhere, problems)
                     records.append(rec)

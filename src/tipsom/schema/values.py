@@ -73,8 +73,8 @@ def _scalar(f: Field) -> Converter:
                 raise ValueError("not a number")
             try:
                 n: float | int = float(v)
-            except (TypeError, ValueError):
-                raise ValueError(f"not a number: {v!r}") from None
+            except (TypeError, ValueError, OverflowError):
+                raise ValueError(f"not a number: {str(v)[:40]!r}") from None
             if not math.isfinite(n):
                 raise ValueError("not a finite number")
             if integer:

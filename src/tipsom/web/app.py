@@ -1,0 +1,167 @@
+"""The FastAPI application: pages, the REST API and static files over one store.
+
+``create_app(store)`` builds the whole application; ``tipsom serve`` runs it
+with uvicorn. A small ASGI middleware resolves the session cookie and the
+language before any route runs, and adds security headers to every response:
+pages are never cached (they show victim data), scripts load only from this
+server, and no page may be framed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from http.cookies import SimpleCookie
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tipsom.store.db import Store
+from tipsom.web import i18n
+from tipsom.web.context import HERE, LANG_COOKIE, PageRefused, Refusal, cookie_header, new_state, render
+from tipsom.web.i18n import _
+from tipsom.web.security import PRELOGIN_COOKIE, SESSION_COOKIE, SessionStage, load_session
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+class RequestContext:
+    """Resolves session and language for each HTTP request; adds security headers."""
+
+    def __init__(self, app: ASGIApp, store: Store) -> None:
+        self.app, self.store = app, store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cookies = _cookies(scope)
+        session = await anyio.to_thread.run_sync(load_session, self.store, cookies.get(SESSION_COOKIE))
+        scope["tipsom_session"] = session
+        prelogin = cookies.get(PRELOGIN_COOKIE)
+        new_prelogin = None
+        if session is None and not prelogin:
+            prelogin = new_prelogin = secrets.token_urlsafe(24)
+        scope["tipsom_prelogin"] = prelogin or ""
+        if session is not None and session.stage is SessionStage.COMPLETE:
+            language = i18n.parse_language(session.user.language) or i18n.DEFAULT_LANGUAGE
+        else:
+            headers = dict(scope["headers"])
+            language = i18n.parse_language(cookies.get(LANG_COOKIE)) or i18n.negotiate(
+                headers.get(b"accept-language", b"").decode("latin-1"))
+        secure = self.store.settings.web_cookie_secure
+        is_static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(SECURITY_HEADERS)
+                if not is_static:
+                    headers.append((b"cache-control", b"no-store"))
+                if new_prelogin:
+                    headers.append((b"set-cookie", cookie_header(PRELOGIN_COOKIE, new_prelogin, secure)))
+                message["headers"] = headers
+            await send(message)
+
+        token = i18n.set_language(language)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            i18n.reset_language(token)
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:
+                return {}
+    return {k: m.value for k, m in jar.items()}
+
+
+def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageRefused)
+    if exc.refusal is Refusal.LOGIN_REQUIRED:
+        target = "/login?next=" + request.url.path if request.method == "GET" else "/login"
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    status, title, message = {
+        Refusal.FORBIDDEN: (403, _("Access denied"), _(
+            "You do not have access to this page or record. The attempt has been recorded.")),
+        Refusal.BAD_CSRF: (403, _("Form expired"), _(
+            "This form was refused because its security token is missing or out of date. "
+            "Go back, reload the page and try again.")),
+        Refusal.NOT_FOUND: (404, _("Not found"), _("There is no such page or record.")),
+    }[exc.refusal]
+    return render(request, "error.html", {"title": title, "message": message}, status_code=status)
+
+
+def _warm_charts(store: Store, app: FastAPI) -> None:
+    """Draw the unfiltered dashboard in every language, so its first visitor does not wait for it."""
+    web = app.state.web
+    for language in i18n.Language:
+        token = i18n.set_language(language)
+        try:
+            web.charts.charts(store, None, None)
+        finally:
+            i18n.reset_language(token)
+
+
+def serving_app(url: str | None = None) -> FastAPI:
+    """The application as ``tipsom serve`` runs it: the store at ``url`` (default: configured),
+    with the dashboard drawn in the background."""
+    store = Store.open(url)
+    app = create_app(store)
+    threading.Thread(target=_warm_charts, args=(store, app), name="tipsom-chart-warmup", daemon=True).start()
+    return app
+
+
+def create_app(store: Store | None = None) -> FastAPI:
+    """The whole web application over ``store`` (default: the configured store)."""
+    from tipsom.web.api import api_router
+    from tipsom.web.routes_admin import router as admin_router
+    from tipsom.web.routes_auth import router as auth_router
+    from tipsom.web.routes_cases import router as cases_router
+
+    store = store or Store.open()
+    app = FastAPI(
+        title="tipsom API", version="1", docs_url=None, redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        description="Case registry API of tipsom. Authenticate with a scoped bearer token created on "
+                    "the account page; need-to-know rules are the same as on the pages.",
+    )
+    app.state.web = new_state(store)
+    app.add_middleware(RequestContext, store=store)
+    app.add_exception_handler(PageRefused, _refused)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(auth_router)
+    app.include_router(cases_router)
+    app.include_router(admin_router)
+    app.include_router(api_router)
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        return RedirectResponse("/cases", status_code=303)
+
+    @app.exception_handler(404)
+    def not_found(request: Request, exc: Any) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": getattr(exc, "detail", "Not Found")}, status_code=404)
+        return _refused(request, PageRefused(Refusal.NOT_FOUND))
+
+    return app

@@ -1,0 +1,245 @@
+"""Case work behind the pages and the API: listing, reading, saving, timelines.
+
+Pages and API endpoints call these functions, so both apply the same
+need-to-know filter and write the same audit events. Personal data is only
+decrypted after an audit event naming the reader and the stated purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+
+from tipsom.exchange.importer import ImportFailed, import_records
+from tipsom.exchange.native import Record
+from tipsom.schema.document import PERSONS, DocumentValidator, Problem
+from tipsom.schema.enums import PersonRole
+from tipsom.store import audit
+from tipsom.store.db import Store
+from tipsom.store.reader import iter_documents
+from tipsom.store.tables import PERSON_KEY, REGISTRY
+from tipsom.store.writer import person_key
+from tipsom.web.access import CASES, visible_to
+from tipsom.web.accounts import Permission, User
+from tipsom.web.i18n import N_, _, country_name
+from tipsom.web.labels import code_label
+
+PERSONS_T = REGISTRY["person"]
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 200
+_VICTIM_ROLES = [str(r) for r in PersonRole if r.is_victim]
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    q: str = ""
+    case_type: str = ""
+    status: str = ""
+    year: int | None = None
+    jurisdiction: str = ""
+    page: int = 1
+    per_page: int = PAGE_SIZE
+
+
+@dataclass
+class CaseListing:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def list_cases(store: Store, user: User, flt: CaseFilter) -> CaseListing:
+    """One page of the cases ``user`` may see, newest identifiers first."""
+    conds = [visible_to(user)]
+    if flt.case_type:
+        conds.append(CASES.c.case_type == flt.case_type)
+    if flt.status:
+        conds.append(CASES.c.status == flt.status)
+    if flt.year is not None:
+        conds.append(CASES.c.year == flt.year)
+    if flt.jurisdiction:
+        conds.append(CASES.c.jurisdiction == flt.jurisdiction.upper())
+    q = flt.q.strip()
+    if q:
+        # An exact full name matches through its keyed pseudonym: no decryption, no name in the query.
+        pseudo = store.cipher.pseudonym("name", q)
+        by_name = select(PERSONS_T.c.case_id).where(PERSONS_T.c.pseudo_name == pseudo)
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conds.append(CASES.c.id.like(f"{escaped}%", escape="\\") | CASES.c.id.in_(by_name))
+    per_page = max(1, min(flt.per_page, MAX_PAGE_SIZE))
+    page = max(1, flt.page)
+    with store.engine.connect() as conn:
+        total = conn.scalar(select(func.count()).select_from(CASES).where(*conds)) or 0
+        cols = [CASES.c.id, CASES.c.case_type, CASES.c.status, CASES.c.reporting_org, CASES.c.jurisdiction,
+                CASES.c.year, CASES.c.opened_on]
+        rows = [dict(r._mapping) for r in conn.execute(
+            select(*cols).where(*conds).order_by(CASES.c.id.desc()).limit(per_page)
+            .offset((page - 1) * per_page))]
+        counts = _person_counts(conn, [r["id"] for r in rows])
+    for r in rows:
+        r["persons"], r["victims"] = counts.get(r["id"], (0, 0))
+    return CaseListing(rows, int(total), page, per_page)
+
+
+def _person_counts(conn: Connection, ids: list[str]) -> dict[str, tuple[int, int]]:
+    if not ids:
+        return {}
+    victim = func.sum(case((PERSONS_T.c.role.in_(_VICTIM_ROLES), 1), else_=0))
+    q = (select(PERSONS_T.c.case_id, func.count(), victim).where(PERSONS_T.c.case_id.in_(ids))
+         .group_by(PERSONS_T.c.case_id))
+    return {r[0]: (int(r[1]), int(r[2] or 0)) for r in conn.execute(q)}
+
+
+def read_case(store: Store, user: User, case_id: str, *, reveal: str | None = None,
+              purpose: str = "") -> dict[str, Any]:
+    """A case document; personal fields of person ``reveal`` (a person id, or ``*``) only
+    with a stated purpose, after an audit event for each person revealed."""
+    with store.begin() as conn:
+        doc = next(iter_documents(conn, store.model, case_ids=[case_id]), None)
+        if doc is None:
+            raise LookupError(case_id)
+        if reveal is None:
+            return doc
+        if not user.can(Permission.VIEW_PERSONAL):
+            raise PermissionError("role may not view personal data")
+        if not purpose.strip():
+            raise ValueError("a purpose is required to view personal data")
+        wanted = [p["person_id"] for p in doc[PERSONS] if reveal in ("*", p["person_id"])]
+        for pid in wanted:
+            audit.record(conn, actor=user.username, action=audit.AuditAction.READ, entity="person",
+                         entity_id=person_key(case_id, pid), purpose=purpose,
+                         detail={"via": "web", "fields": [f.name for f in store.model["person"].personal_fields]})
+        full = next(iter_documents(conn, store.model, cipher=store.cipher, case_ids=[case_id]))
+    for plain, decrypted in zip(doc[PERSONS], full[PERSONS], strict=True):
+        if plain["person_id"] in wanted:
+            plain.update(decrypted)
+    return doc
+
+
+@dataclass
+class SaveResult:
+    case_id: str
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def saved(self) -> bool:
+        return not self.problems
+
+
+def case_exists(conn: Connection, case_id: str) -> bool:
+    return conn.scalar(select(CASES.c.id).where(CASES.c.id == case_id)) is not None
+
+
+def save_case(store: Store, user: User, raw: dict[str, Any], *, creating: bool, organisation: str,
+              purpose: str = "case entry") -> SaveResult:
+    """Validate and store one case document entered by ``user`` (all or nothing).
+
+    The owning organisation is set by the caller (the user's own on creation,
+    the stored one on edit), never taken from the submitted form.
+    """
+    raw["reporting_org"] = organisation
+    doc, problems = DocumentValidator(store.model).validate(raw, 1)
+    case_id = str(doc.get("case_id") or raw.get("case_id") or "")
+    if creating and case_id:
+        with store.engine.connect() as conn:
+            if case_exists(conn, case_id):
+                problems.append(Problem(1, "case_id", case_id, "already exists"))
+    if problems:
+        return SaveResult(case_id, problems)
+    try:
+        import_records(store, [Record(1, {}, raw)], source="web form", actor=user.username, purpose=purpose)
+    except ImportFailed as exc:
+        return SaveResult(case_id, list(exc.report.problems))
+    return SaveResult(case_id)
+
+
+def new_case_id(conn: Connection) -> str:
+    """A fresh identifier for a case entered on the web (date plus a counter)."""
+    stem = f"WEB-{dt.date.today():%Y%m%d}-"
+    n = conn.scalar(select(func.count()).select_from(CASES).where(CASES.c.id.like(f"{stem}%"))) or 0
+    while case_exists(conn, f"{stem}{n + 1:04d}"):
+        n += 1
+    return f"{stem}{n + 1:04d}"
+
+
+def person_keys(conn: Connection, case_id: str) -> list[str]:
+    return [r[0] for r in conn.execute(select(PERSONS_T.c[PERSON_KEY]).where(PERSONS_T.c.case_id == case_id))]
+
+
+# --- timeline -------------------------------------------------------------------------
+
+
+class Stage(enum.Enum):
+    """Stages of a trafficking or smuggling process, in their usual order."""
+
+    CASE = N_("Case")
+    RECRUITMENT = N_("Recruitment")
+    MOVEMENT = N_("Movement")
+    EXPLOITATION = N_("Exploitation")
+    IDENTIFICATION = N_("Identification")
+    REFERRAL = N_("Referral")
+    PROCEEDINGS = N_("Proceedings")
+
+    @property
+    def label(self) -> str:
+        return _(self.value)
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    on: dt.date
+    stage: Stage
+    person_id: str
+    text: str
+
+
+def timeline(store: Store, doc: dict[str, Any]) -> list[TimelineEvent]:
+    """Dated events of the case, oldest first (undated facts are not placed on it)."""
+    person_e = store.model["person"]
+    children = {c.table: c for c in store.model.children("person")}
+    events: list[TimelineEvent] = []
+
+    def add(on: Any, stage: Stage, pid: str, text: str) -> None:
+        if isinstance(on, dt.date):
+            events.append(TimelineEvent(on, stage, pid, text))
+
+    add(doc.get("opened_on"), Stage.CASE, "", _("Case opened"))
+    add(doc.get("closed_on"), Stage.CASE, "", _("Case closed"))
+    for p in doc[PERSONS]:
+        pid = p["person_id"]
+        add(p.get("recruitment_date"), Stage.RECRUITMENT, pid,
+            _("Recruited in %(place)s") % {"place": country_name(p.get("recruitment_country")) or "?"})
+        for leg in p.get("route_legs") or []:
+            route = f"{country_name(leg.get('origin'))} → {country_name(leg.get('destination'))}"
+            add(leg.get("departed_on"), Stage.MOVEMENT, pid, _("Departed: %(route)s") % {"route": route})
+            add(leg.get("arrived_on"), Stage.MOVEMENT, pid, _("Arrived: %(route)s") % {"route": route})
+        forms = code_label(person_e.fields["exploitation_forms"], (p.get("exploitation_forms") or ["?"])[0])
+        add(p.get("exploitation_start"), Stage.EXPLOITATION, pid, _("Exploitation began: %(form)s") % {"form": forms})
+        add(p.get("exploitation_end"), Stage.EXPLOITATION, pid, _("Exploitation ended"))
+        for ident in p.get("identifications") or []:
+            add(ident.get("identified_on"), Stage.IDENTIFICATION, pid,
+                _("Identified by %(agency)s") % {"agency": ident.get("agency", "")})
+            add(ident.get("referral_date"), Stage.REFERRAL, pid,
+                _("Referred to %(agency)s") % {"agency": ident.get("referred_to") or "?"})
+        charge_e = children["charges"]
+        for charge in p.get("charges") or []:
+            offence = code_label(charge_e.fields["offence"], charge.get("offence", ""))
+            stage = code_label(charge_e.fields["stage"], charge.get("stage", ""))
+            add(charge.get("charged_on"), Stage.PROCEEDINGS, pid, f"{offence}: {stage}")
+    return sorted(events, key=lambda e: (e.on, list(Stage).index(e.stage)))
+
+
+def referrals(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Identification records that refer the person on, with the person's id."""
+    return [{"person_id": p["person_id"], **i} for p in doc[PERSONS]
+            for i in p.get("identifications") or [] if i.get("referred_to")]

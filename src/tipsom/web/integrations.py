@@ -1,0 +1,126 @@
+"""Where the web app meets other modules: screening alerts and the evidence vault.
+
+Screening runs on the stored case after each save and whenever the case page
+is shown, so alerts always reflect the record as stored. Attachments go into
+the evidence vault as exhibits of the case, with their custody chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+from starlette.datastructures import UploadFile
+
+from tipsom.evidence.locker import EvidenceItem, EvidenceLocker, Intake, ensure_tables
+from tipsom.evidence.seals import SealJournal
+from tipsom.evidence.signing import load_keyring
+from tipsom.evidence.vault import Vault
+from tipsom.screening import Alert, AlertCode, Severity, screen_document
+from tipsom.store.db import Store
+from tipsom.web.i18n import N_, _
+
+_SAFE_NAME = re.compile(r"[^\w.\- ]+")
+
+#: Titles of the screening engine's alert codes in the user's language.
+ALERT_TITLES = {
+    AlertCode.TIP_INDICATED: N_("Trafficking indicated"),
+    AlertCode.TIP_CHILD: N_("Child trafficking: no means need be shown"),
+    AlertCode.TIP_INCOMPLETE: N_("Trafficking elements incomplete"),
+    AlertCode.SOM_INDICATED: N_("Smuggling of migrants indicated"),
+    AlertCode.SOM_AGGRAVATED: N_("Aggravated smuggling"),
+    AlertCode.SOM_EXPLOITATION_RESCREEN: N_("Smuggled person shows exploitation: screen for trafficking"),
+    AlertCode.NON_PUNISHMENT: N_("Non-punishment: a victim is charged"),
+    AlertCode.NON_LIABILITY_ART5: N_("Non-liability (Smuggling Protocol art. 5): a migrant is charged"),
+    AlertCode.PRESUMED_MINOR: N_("Presume a minor until the age is assessed"),
+    AlertCode.CONFLICT_NEXUS: N_("Conflict-related trafficking"),
+    AlertCode.CHILD_PROTECTION: N_("Child protection steps are due"),
+}
+
+
+@dataclass(frozen=True)
+class ShownAlert:
+    """A screening alert as the case page shows it."""
+
+    title: str
+    severity: Severity
+    explanation: str
+    person_id: str
+
+
+def screen(doc: Mapping[str, Any]) -> list[ShownAlert]:
+    """Screening alerts (child, non-punishment, non-liability...) of a stored case, most urgent first.
+
+    The case page is shown far more often than a case changes, so results are
+    kept per document content: an edited case is a new key and is screened again.
+    """
+    alerts = _screened(hashlib.sha256(repr(sorted(doc.items())).encode()).hexdigest(), doc)
+    return [ShownAlert(_(ALERT_TITLES[a.code]) if a.code in ALERT_TITLES else str(a.code), a.severity,
+                       a.explanation, a.person_id) for a in alerts]
+
+
+_SCREENED: OrderedDict[str, tuple[Alert, ...]] = OrderedDict()
+_SCREENED_MAX = 2048
+_SCREEN_LOCK = threading.Lock()
+
+
+def _screened(digest: str, doc: Mapping[str, Any]) -> tuple[Alert, ...]:
+    with _SCREEN_LOCK:
+        if digest in _SCREENED:
+            _SCREENED.move_to_end(digest)
+            return _SCREENED[digest]
+    result = screen_document(doc, validate=False)
+    alerts = tuple(sorted(result.alerts, key=lambda a: (-a.severity.rank, a.person_id)))
+    with _SCREEN_LOCK:
+        _SCREENED[digest] = alerts
+        while len(_SCREENED) > _SCREENED_MAX:
+            _SCREENED.popitem(last=False)
+    return alerts
+
+
+_LOCKERS: dict[str, EvidenceLocker] = {}
+
+
+def _locker(store: Store) -> EvidenceLocker:
+    """One evidence locker per store for the life of the process (it reads key files on creation)."""
+    with _SCREEN_LOCK:
+        locker = _LOCKERS.get(store.url)
+    if locker is None:
+        settings = store.settings
+        ensure_tables(store.engine)
+        locker = EvidenceLocker(store, Vault(settings.vault_path), load_keyring(settings.home),
+                                SealJournal(settings.home, store.engine.url.render_as_string(hide_password=True)))
+        with _SCREEN_LOCK:
+            _LOCKERS[store.url] = locker
+    return locker
+
+
+def attachments(store: Store, case_id: str) -> list[EvidenceItem]:
+    """Exhibits of the case in the evidence vault, in exhibit order."""
+    return _locker(store).items(case_id)
+
+
+async def attach(store: Store, case_id: str, upload: UploadFile, *, actor: str, note: str) -> None:
+    """Take an uploaded file into the evidence vault as an exhibit of the case.
+
+    The upload is written to a private temporary directory under its own
+    (sanitised) name, hashed and copied into the vault in a worker thread,
+    and the temporary copy removed.
+    """
+    name = _SAFE_NAME.sub("_", Path(upload.filename or "upload").name)[:200].strip(". ") or "upload"
+    with tempfile.TemporaryDirectory(prefix="tipsom-upload-") as tmp:
+        path = Path(tmp) / name
+        with path.open("wb") as fh:
+            while chunk := await upload.read(1 << 20):
+                fh.write(chunk)
+        intake = Intake(case_id=case_id, actor=actor, source="web upload", purpose="case attachment",
+                        note=note or None)
+        await anyio.to_thread.run_sync(lambda: _locker(store).add_files([path], intake))

@@ -1,0 +1,202 @@
+"""Case pages: list and search, the schema-generated form, the case page, sharing, dashboard."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tipsom.store.db import Store
+from tipsom.web import casework, forms, integrations
+from tipsom.web.access import CaseAccess, check_case, share_case, shares_of
+from tipsom.web.accounts import Permission
+from tipsom.web.context import (
+    PageRefused,
+    Refusal,
+    check_csrf,
+    form_lists,
+    render,
+    require,
+    state,
+    workspace_store,
+)
+from tipsom.web.i18n import N_, _
+from tipsom.web.security import Session
+
+router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+#: Purposes offered when personal data is opened (a free-text purpose is also accepted).
+PURPOSES = (N_("case management"), N_("victim assistance"), N_("investigation"), N_("referral"),
+            N_("data quality review"))
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _case_store(request: Request, case_id: str, need: Permission, purpose: str) -> tuple[Session, Store]:
+    """The signed-in user and their store, once need-to-know allows ``case_id``."""
+    session = require(request, need)
+    store = workspace_store(request, session)
+    decision = check_case(store, session.user, case_id, need=need, purpose=purpose)
+    if decision is CaseAccess.NOT_FOUND:
+        raise PageRefused(Refusal.NOT_FOUND)
+    if decision is not CaseAccess.ALLOWED:
+        raise PageRefused(Refusal.FORBIDDEN)
+    return session, store
+
+
+@router.get("/cases")
+def case_list(request: Request, q: str = "", case_type: str = "", status: str = "", year: str = "",
+              jurisdiction: str = "", page: str = "1") -> Response:
+    session = require(request, Permission.VIEW_CASES)
+    store = workspace_store(request, session)
+    flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=_int(year),
+                              jurisdiction=jurisdiction, page=_int(page) or 1)
+    listing = casework.list_cases(store, session.user, flt)
+    case_e = store.model["case"]
+    template = "cases_table.html" if request.headers.get("hx-request") else "cases.html"
+    return render(request, template, {
+        "listing": listing, "flt": flt, "case_type_field": case_e.fields["case_type"],
+        "status_field": case_e.fields["status"], "filters": state(request).charts.filters(store)})
+
+
+def _form_page(request: Request, store: Store, data: dict[str, list[str]], *, case_id: str | None,
+               errors: dict[str, str] | None = None, general: list[str] | None = None,
+               status_code: int = 200) -> Response:
+    readonly = frozenset({"case_id", "reporting_org"}) if case_id else frozenset({"reporting_org"})
+    form = forms.build_form(store.model, data, errors, readonly=readonly)
+    form.general_errors = general or []
+    return render(request, "case_form.html", {"form": form, "case_id": case_id}, status_code)
+
+
+@router.get("/cases/new")
+def new_case(request: Request) -> Response:
+    session = require(request, Permission.EDIT_CASES)
+    store = workspace_store(request, session)
+    with store.engine.connect() as conn:
+        case_id = casework.new_case_id(conn)
+    data = {"c.case_id": [case_id], "c.reporting_org": [session.user.organisation], "p0.person_id": ["P1"],
+            "c.status": ["Active"]}
+    return _form_page(request, store, data, case_id=None)
+
+
+async def _submitted(request: Request) -> tuple[dict[str, list[str]], str]:
+    data = await form_lists(request)
+    action = (data.pop("action", None) or [""])[0]
+    data.pop("csrf_token", None)
+    return data, action
+
+
+def _save(request: Request, store: Store, session: Session, data: dict[str, list[str]], action: str, *,
+          case_id: str | None, organisation: str) -> Response:
+    if action.startswith("add:"):
+        try:
+            forms.add_block(data, action.removeprefix("add:"))
+        except ValueError:
+            raise PageRefused(Refusal.NOT_FOUND) from None
+        return _form_page(request, store, data, case_id=case_id)
+    if case_id:
+        data["c.case_id"] = [case_id]
+    parsed = forms.form_to_document(store.model, data)
+    result = casework.save_case(store, session.user, parsed.document, creating=case_id is None,
+                                organisation=organisation)
+    if not result.saved:
+        errors, general = forms.problems_to_errors(store.model, result.problems, parsed)
+        return _form_page(request, store, data, case_id=case_id, errors=errors, general=general,
+                          status_code=422)
+    state(request).charts.clear()
+    return RedirectResponse(f"/cases/{result.case_id}?saved=1", status_code=303)
+
+
+@router.post("/cases/new")
+async def create_case(request: Request) -> Response:
+    session = require(request, Permission.EDIT_CASES)
+    store = workspace_store(request, session)
+    data, action = await _submitted(request)
+    return _save(request, store, session, data, action, case_id=None, organisation=session.user.organisation)
+
+
+@router.get("/cases/{case_id}/edit")
+def edit_case(request: Request, case_id: str) -> Response:
+    session, store = _case_store(request, case_id, Permission.EDIT_CASES, "edit case")
+    doc = casework.read_case(store, session.user, case_id, reveal="*", purpose="edit case record")
+    return _form_page(request, store, forms.document_to_form_data(store.model, doc), case_id=case_id)
+
+
+@router.post("/cases/{case_id}/edit")
+async def update_case(request: Request, case_id: str) -> Response:
+    session, store = _case_store(request, case_id, Permission.EDIT_CASES, "edit case")
+    data, action = await _submitted(request)
+    owner = casework.read_case(store, session.user, case_id)["reporting_org"]
+    return _save(request, store, session, data, action, case_id=case_id, organisation=owner)
+
+
+def _case_page(request: Request, case_id: str, *, reveal: str | None = None, purpose: str = "") -> Response:
+    session, store = _case_store(request, case_id, Permission.VIEW_CASES, "open case")
+    try:
+        doc = casework.read_case(store, session.user, case_id, reveal=reveal, purpose=purpose)
+    except PermissionError:
+        raise PageRefused(Refusal.FORBIDDEN) from None
+    with store.engine.connect() as conn:
+        shared_with = shares_of(conn, case_id)
+    context: dict[str, Any] = {
+        "doc": doc, "case_id": case_id, "model": store.model, "revealed": reveal, "purposes": PURPOSES,
+        "timeline": casework.timeline(store, doc), "referrals": casework.referrals(doc),
+        "shared_with": shared_with, "alerts": integrations.screen(doc),
+        "attachments": integrations.attachments(store, case_id),
+        "saved": request.query_params.get("saved") == "1",
+        "own_case": doc.get("reporting_org") == session.user.organisation,
+    }
+    return render(request, "case.html", context)
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: str) -> Response:
+    return _case_page(request, case_id)
+
+
+@router.post("/cases/{case_id}/reveal")
+def reveal(request: Request, case_id: str, person_id: Annotated[str, Form()],
+           purpose: Annotated[str, Form()] = "", other_purpose: Annotated[str, Form()] = "") -> Response:
+    require(request, Permission.VIEW_PERSONAL)
+    stated = (other_purpose.strip() or purpose.strip())[:500]
+    if not stated:
+        return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    return _case_page(request, case_id, reveal=person_id, purpose=stated)
+
+
+@router.post("/cases/{case_id}/share")
+def share(request: Request, case_id: str, organisation: Annotated[str, Form()]) -> Response:
+    session, store = _case_store(request, case_id, Permission.SHARE_CASES, "share case")
+    if not share_case(store, session.user, case_id, organisation):
+        raise PageRefused(Refusal.FORBIDDEN)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/attachments")
+async def attach(request: Request, case_id: str) -> Response:
+    session, store = _case_store(request, case_id, Permission.EDIT_CASES, "add attachment")
+    form = await request.form()
+    upload = form.get("file")
+    note = str(form.get("note") or "")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise PageRefused(Refusal.NOT_FOUND)
+    await integrations.attach(store, case_id, upload, actor=session.user.username, note=note)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, year: str = "", country: str = "") -> Response:
+    session = require(request, Permission.VIEW_AGGREGATES)
+    store = workspace_store(request, session)
+    chosen_year, chosen_country = _int(year), (country.upper()[:3] or None)
+    charts = state(request).charts.charts(store, chosen_year, chosen_country)
+    return render(request, "dashboard.html", {
+        "charts": charts, "filters": state(request).charts.filters(store), "year": chosen_year,
+        "country": chosen_country,
+        "note": _("Statistics over all organisations' cases; counts under %(n)s are not shown.")
+        % {"n": store.settings.suppression_threshold}})

@@ -1,0 +1,83 @@
+"""Web tables on the shared metadata: accounts, sessions, API tokens and case shares.
+
+Accounts and sessions live in the same database as the cases, so one backup
+holds everything and one transaction can write a case together with its
+audit event. Sessions are kept server-side (the cookie holds only a random
+token whose SHA-256 is stored), so a locked or disabled account loses every
+open session at once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from tipsom.store.base import CASES_TABLE, metadata
+from tipsom.store.tables import REGISTRY
+
+users = Table(
+    "web_users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("organisation", String(200), nullable=False, index=True),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("totp_secret_enc", LargeBinary, nullable=True),
+    Column("totp_enabled", Boolean, nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", DateTime, nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("demo", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_login_at", DateTime, nullable=True),
+)
+
+sessions = Table(
+    "web_sessions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("web_users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("workspace", String(20), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "web_api_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("web_users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scopes", String(200), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=True),
+    Column("revoked_at", DateTime, nullable=True),
+)
+
+case_shares = Table(
+    "web_case_shares", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), ForeignKey(f"{CASES_TABLE}.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("organisation", String(200), nullable=False, index=True),
+    Column("shared_by", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("case_id", "organisation"),
+)
+
+#: Need-to-know filters every case list by organisation; without this index a
+#: list page on 100,000 cases scans the whole table.
+cases_by_org = Index("ix_web_cases_reporting_org", REGISTRY["case"].c.reporting_org, REGISTRY["case"].c.id)
