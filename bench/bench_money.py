@@ -12,6 +12,7 @@ Each measured step runs in its own process (``common.measure``) so its peak RSS 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tarfile
 import tempfile
@@ -130,9 +131,11 @@ def main() -> None:
     data = work / "synth"
     gen = measure([*cli, "synth", "transactions", "--n", str(N), "--seed", str(SEED), "-o", str(data)])
     findings = work / "findings.csv"
+    load_before = os.getloadavg()[0]
     scan = measure(
         [*cli, "money", "scan", str(data / "transactions.csv"), "--rates", str(data / "rates.csv"), "-o", str(findings)]
     )
+    load_after = os.getloadavg()[0]
     quality = measure([*cli, "money", "evaluate", str(findings), str(data / "patterns.txt")])
     with tarfile.open(REFERENCE) as archive:
         archive.extractall(work, filter="data")
@@ -172,6 +175,9 @@ def main() -> None:
     else:
         lines.append("| temporal cycles against snapml | snapml did not run here (see below) | NOT measured |")
     lines += [
+        "",
+        f"Machine load (1-minute average) when the scan started and ended: {load_before:.1f} and "
+        f"{load_after:.1f} on 2 cores; other work on the machine slows every timing here.",
         "",
         "Quality of the 5M scan against its planted truth (`tipsom money evaluate`):",
         "",

@@ -1,0 +1,457 @@
+"""The laundering-typology pipeline, written once in Ibis and run on DuckDB or Spark.
+
+Every detector is a relational expression over the canonical transaction table
+(see :mod:`tipsom.money.readers`) that yields *evidence rows*: the account the
+finding is about, one transaction that supports it, the counterparty, and the
+detector's size measure (``metric``: counterparties in the window, cycles
+through the account, ...). The same expression compiles to DuckDB SQL on a
+laptop and to Spark SQL on a cluster, so the two engines cannot drift apart.
+
+Windows are fixed-width time buckets evaluated twice, the second time shifted by
+half a width, so a burst that straddles a bucket edge is still seen whole; this
+keeps every detector a GROUP BY or an equi-join (linear or near-linear) instead
+of a quadratic sliding-window self-join.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import ibis
+from ibis import _
+
+from tipsom.money.model import MoneyInputError, RowError, Typology
+
+#: FATF "high-risk jurisdictions subject to a call for action" (unchanged in every
+#: FATF plenary list from February 2020 through 2024): DPRK, Iran, Myanmar.
+#: Users add the grey list or national lists with ``--high-risk FILE``.
+FATF_CALL_FOR_ACTION = frozenset({"PRK", "IRN", "MMR"})
+
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Corridor:
+    """A high-risk corridor; an empty field matches anything."""
+
+    src_country: str = ""
+    dst_country: str = ""
+    channel: str = ""
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """Thresholds of every detector; defaults suit retail payment data, tune per FIU."""
+
+    fan_window_hours: int = 72
+    min_fan: int = 5
+    #: A fan counts only if its one-off counterparties are this share of all the
+    #: account's counterparties: a shop's steady customers are not a fan-in.
+    fan_burst_share: float = 0.3
+    #: ... and move at least this much (base currency): five friends paid for dinner is not a fan.
+    fan_min_amount: float = 2_000.0
+    #: Optional: only fans whose payments have similar amounts (coefficient of variation at
+    #: most this), the signature of scripted placement such as AMLSim's. None disables it.
+    fan_max_cv: float | None = None
+    #: Payments each one-off counterparty must make within the window (AMLSim's
+    #: placement repeats small transfers from each source on one day).
+    fan_min_pair_payments: int = 1
+    sg_window_hours: int = 72
+    min_intermediates: int = 3
+    #: A forwarded payment is this fraction of the one before it (fees, a cut kept).
+    hop_ratio: tuple[float, float] = (0.7, 1.05)
+    cycle_max_length: int = 6
+    cycle_window_hours: int = 168
+    #: Friends repaying a small loan close a two-hop cycle; laundering cycles move real sums.
+    cycle_min_amount: float = 1_000.0
+    reporting_threshold: float = 10_000.0
+    structuring_margin: float = 0.1
+    structuring_window_hours: int = 168
+    min_structured: int = 3
+    pass_window_hours: int = 48
+    pass_ratio: tuple[float, float] = (0.85, 1.0)
+    min_passes: int = 3
+    #: Share of the account's incoming payments that were passed straight on.
+    pass_share: float = 0.5
+    round_unit: float = 1000.0
+    round_window_hours: int = 24
+    min_round: int = 4
+    burst_window_hours: int = 1
+    min_burst: int = 15
+    high_risk_countries: frozenset[str] = FATF_CALL_FOR_ACTION
+    high_risk_corridors: tuple[Corridor, ...] = field(default=())
+
+    def threshold(self, typology: Typology) -> int:
+        """The minimum ``metric`` a finding of ``typology`` has (for scoring)."""
+        return {
+            Typology.FAN_IN: self.min_fan,
+            Typology.FAN_OUT: self.min_fan,
+            Typology.GATHER_SCATTER: self.min_fan,
+            Typology.SCATTER_GATHER: self.min_intermediates,
+            Typology.STRUCTURING: self.min_structured,
+            Typology.PASS_THROUGH: self.min_passes,
+            Typology.ROUND_AMOUNTS: self.min_round,
+            Typology.HIGH_FREQUENCY: self.min_burst,
+        }.get(typology, 1)
+
+
+#: Settings for IBM AMLSim's labelled samples: one-step placements of repeated small
+#: transfers from a few sources, spread over the whole 150-day simulation.
+AMLSIM_FAN_IN = ScanConfig(
+    fan_window_hours=150 * 24, min_fan=2, fan_burst_share=0.0, fan_min_amount=0.0, fan_min_pair_payments=2
+)
+
+
+def read_config(path: Path, cfg: ScanConfig | None = None) -> ScanConfig:
+    """Override thresholds from a YAML or JSON mapping of :class:`ScanConfig` field names."""
+    import yaml
+
+    cfg = cfg or ScanConfig()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise MoneyInputError(f"{path}: not YAML or JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise MoneyInputError(f"{path}: expected a mapping of setting names to values")
+    known = {f.name: f for f in fields(ScanConfig)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise MoneyInputError(f"{path}: unknown settings {unknown}; known: {sorted(known)}")
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        if name == "high_risk_countries":
+            values[name] = frozenset(str(v).upper() for v in value)
+        elif name == "high_risk_corridors":
+            values[name] = tuple(Corridor(**rule) for rule in value)
+        elif isinstance(getattr(cfg, name), tuple):
+            values[name] = tuple(float(v) for v in value)
+        else:
+            values[name] = value
+    return replace(cfg, **values)
+
+
+def read_corridors(path: Path, cfg: ScanConfig) -> ScanConfig:
+    """Add high-risk corridors from a CSV ``src_country,dst_country,channel`` (empty = any)."""
+    from tipsom.money.readers import CHANNEL_ALIASES, normalise_country
+
+    rules: list[Corridor] = []
+    errors: list[RowError] = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or not {"src_country", "dst_country"} <= set(reader.fieldnames):
+            raise MoneyInputError(f"{path}: needs the columns src_country,dst_country[,channel]")
+        for number, rec in enumerate(reader, start=2):
+            src, dst = (normalise_country(rec.get(k) or "") for k in ("src_country", "dst_country"))
+            channel = (rec.get("channel") or "").strip().lower()
+            if src is None or dst is None:
+                errors.append(RowError(str(path), number, "country", "unknown country code or name"))
+            elif channel and channel not in CHANNEL_ALIASES:
+                errors.append(RowError(str(path), number, "channel", f"unknown channel {channel!r}"))
+            elif not (src or dst or channel):
+                errors.append(RowError(str(path), number, "corridor", "empty rule would flag every payment"))
+            else:
+                rules.append(Corridor(src, dst, CHANNEL_ALIASES[channel].value if channel else ""))
+    if errors:
+        raise MoneyInputError(f"{path}: malformed corridor rows", errors)
+    return replace(cfg, high_risk_corridors=cfg.high_risk_corridors + tuple(rules))
+
+
+Table = Any  # ibis.expr.types.Table; ibis ships no stubs mypy can follow
+
+
+def _evidence(rows: Table, account: Any, cp: Any, metric: Any) -> Table:
+    return rows.select(
+        account=account,
+        tx_id=rows.tx_id,
+        cp=cp,
+        t=rows.t,
+        amount_base=rows.amount_base,
+        metric=metric.cast("int64"),
+    )
+
+
+def _bucketed(rows: Table, key: str, window_s: int, minimum: int) -> Table:
+    """Rows whose (key, time bucket) group has at least ``minimum`` rows, in either bucketing."""
+    parts = []
+    for offset in (0, window_s // 2):
+        b = rows.mutate(bucket=(rows.t + offset) // window_s)
+        counts = b.group_by([key, "bucket"]).aggregate(n=_.count())
+        counts = counts.filter(counts.n >= minimum).rename(k_key=key)
+        joined = b.join(counts, [b[key] == counts.k_key, b.bucket == counts.bucket])
+        parts.append(joined.select(*rows.columns, n=joined.n))
+    return parts[0].union(parts[1])
+
+
+def _fan_windows(tx: Table, cfg: ScanConfig, focal: str, cp: str) -> tuple[Table, Table]:
+    """Per (account, offset, bucket): one-off counterparties, and those pairs themselves.
+
+    A one-off counterparty is one whose every transaction with the account falls
+    in the same window: mules and smurfs are used once, payroll and customers recur.
+    """
+    w = cfg.fan_window_hours * HOUR
+    pairs = tx.group_by([focal, cp]).aggregate(
+        first=tx.t.min(),
+        last=tx.t.max(),
+        amt=tx.amount_base.sum(),
+        sq=(tx.amount_base * tx.amount_base).sum(),
+        n=tx.count(),
+    )
+    pairs = pairs.rename(acct=focal, cp=cp)
+    totals = pairs.group_by("acct").aggregate(total=_.count()).rename(t_acct="acct")
+    oneoff = []
+    for offset in (0, w // 2):
+        p = pairs.mutate(offset=ibis.literal(offset, "int64"), bucket=(pairs.first + offset) // w)
+        oneoff.append(p.filter((p.bucket == (p.last + offset) // w) & (p.n >= cfg.fan_min_pair_payments)))
+    oneoff_pairs = oneoff[0].union(oneoff[1])
+    win = oneoff_pairs.group_by(["acct", "offset", "bucket"]).aggregate(
+        k=_.count(), amt=_.amt.sum(), sq=_.sq.sum(), n=_.n.sum()
+    )
+    win = win.join(totals, win.acct == totals.t_acct)
+    keep = (win.k >= cfg.min_fan) & (win.k >= cfg.fan_burst_share * win.total) & (win.amt >= cfg.fan_min_amount)
+    if cfg.fan_max_cv is not None:
+        mean = win.amt / win.n
+        variance = ibis.greatest(win.sq / win.n - mean * mean, 0.0)
+        keep = keep & (variance.sqrt() <= cfg.fan_max_cv * mean)
+    win = win.filter(keep)
+    win = win.select("acct", "offset", "bucket", "k")
+    return win, oneoff_pairs
+
+
+def _pair_evidence(tx: Table, pairs: Table, focal: str, cp: str) -> Table:
+    p = pairs.rename(p_acct="acct", p_cp="cp")
+    j = tx.join(p, [tx[focal] == p.p_acct, tx[cp] == p.p_cp])
+    return _evidence(j, j.p_acct, j.p_cp, j.k)
+
+
+def fan(tx: Table, cfg: ScanConfig, typology: Typology) -> Table:
+    """Fan-in (many one-off senders to one account) or fan-out (one account to many new payees)."""
+    focal, cp = ("dst", "src") if typology is Typology.FAN_IN else ("src", "dst")
+    win, pairs = _fan_windows(tx, cfg, focal, cp)
+    w = win.rename(w_acct="acct", w_offset="offset", w_bucket="bucket")
+    hit = pairs.join(w, [pairs.acct == w.w_acct, pairs.offset == w.w_offset, pairs.bucket == w.w_bucket])
+    return _pair_evidence(tx, hit.select("acct", "cp", "k"), focal, cp)
+
+
+def gather_scatter(tx: Table, cfg: ScanConfig) -> Table:
+    """An account that fans in and then fans out in the same or the next window."""
+    win_in, pairs_in = _fan_windows(tx, cfg, "dst", "src")
+    win_out, pairs_out = _fan_windows(tx, cfg, "src", "dst")
+    wo = win_out.rename(o_acct="acct", o_offset="offset", o_bucket="bucket", o_k="k")
+    both = win_in.join(
+        wo,
+        [
+            win_in.acct == wo.o_acct,
+            win_in.offset == wo.o_offset,
+            wo.o_bucket >= win_in.bucket,
+            wo.o_bucket <= win_in.bucket + 1,
+        ],
+    )
+    both = both.mutate(gs_k=ibis.least(both.k, both.o_k))
+    parts = []
+    for pairs, bucket, focal, cp in (
+        (pairs_in, "bucket", "dst", "src"),
+        (pairs_out, "o_bucket", "src", "dst"),
+    ):
+        sel = both.select(w_acct="acct", w_offset="offset", w_bucket=bucket, k="gs_k")
+        hit = pairs.join(sel, [pairs.acct == sel.w_acct, pairs.offset == sel.w_offset, pairs.bucket == sel.w_bucket])
+        parts.append(_pair_evidence(tx, hit.select("acct", "cp", "k"), focal, cp))
+    return parts[0].union(parts[1])
+
+
+def _two_hop(tx: Table, window_s: int, ratio: tuple[float, float]) -> Table:
+    """Payments a (x->m) followed by b (m->y) soon after, carrying a similar amount."""
+    a = tx.select(a_id="tx_id", a_src="src", a_dst="dst", a_t="t", a_amt="amount_base")
+    b = tx.select(b_id="tx_id", b_src="src", b_dst="dst", b_t="t", b_amt="amount_base")
+    j = a.join(
+        b,
+        [
+            a.a_dst == b.b_src,
+            b.b_t > a.a_t,
+            b.b_t <= a.a_t + window_s,
+            b.b_amt >= a.a_amt * ratio[0],
+            b.b_amt <= a.a_amt * ratio[1],
+            b.b_dst != a.a_src,
+        ],
+    )
+    return j
+
+
+def _hop_rows(j: Table, account: Any, metric: Any, a_cp: Any, b_cp: Any) -> Table:
+    """Both payments of each two-hop match as evidence rows for ``account``."""
+    first = j.select(account=account, tx_id=j.a_id, cp=a_cp, t=j.a_t, amount_base=j.a_amt, metric=metric.cast("int64"))
+    second = j.select(account=account, tx_id=j.b_id, cp=b_cp, t=j.b_t, amount_base=j.b_amt, metric=metric.cast("int64"))
+    return first.union(second)
+
+
+def scatter_gather(tx: Table, cfg: ScanConfig) -> Table:
+    """Money split over several intermediaries and gathered again by one beneficiary."""
+    j = _two_hop(tx, cfg.sg_window_hours * HOUR, cfg.hop_ratio)
+    groups = j.group_by(["a_src", "b_dst"]).aggregate(k=j.a_dst.nunique())
+    groups = groups.filter(groups.k >= cfg.min_intermediates).rename(g_src="a_src", g_dst="b_dst")
+    hit = j.join(groups, [j.a_src == groups.g_src, j.b_dst == groups.g_dst])
+    return _hop_rows(hit, hit.a_src, hit.k, hit.a_dst, hit.a_dst).union(
+        _hop_rows(hit, hit.b_dst, hit.k, hit.a_dst, hit.a_dst)
+    )
+
+
+def pass_through(tx: Table, cfg: ScanConfig) -> Table:
+    """Mule accounts: money out soon after money in, at nearly the same amount, repeatedly."""
+    j = _two_hop(tx, cfg.pass_window_hours * HOUR, cfg.pass_ratio)
+    groups = j.group_by("a_dst").aggregate(k=j.a_id.nunique())
+    incoming = tx.group_by("dst").aggregate(n_in=_.count())
+    groups = groups.join(incoming, groups.a_dst == incoming.dst)
+    groups = groups.filter((groups.k >= cfg.min_passes) & (groups.k >= cfg.pass_share * groups.n_in))
+    groups = groups.select(g_acct="a_dst", k="k")
+    hit = j.join(groups, j.a_dst == groups.g_acct)
+    return _hop_rows(hit, hit.a_dst, hit.k, hit.a_src, hit.b_dst)
+
+
+def cycles(tx: Table, cfg: ScanConfig) -> Table:
+    """Time-respecting cycles up to ``cycle_max_length`` hops within ``cycle_window_hours``.
+
+    Like 2SCENT, the search grows only paths that respect time order and stay
+    inside the window from their first payment, so it never enumerates the
+    graph's simple cycles; we also require each hop to carry a similar amount
+    (``hop_ratio``), which is what makes a cycle a flow of the same money. The
+    first payment of a time-respecting cycle is its earliest, so each cycle is
+    found exactly once.
+    """
+    w = cfg.cycle_window_hours * HOUR
+    e = tx.select("tx_id", "src", "dst", "t", "amount_base")
+    paths = e.filter((e.src != e.dst) & (e.amount_base >= cfg.cycle_min_amount)).select(
+        start=e.src,
+        cur=e.dst,
+        t0=e.t,
+        tl=e.t,
+        al=e.amount_base,
+        nodes=ibis.array([e.src, e.dst]),
+        ids=ibis.array([e.tx_id]),
+    )
+    found = []
+    for _hop in range(2, cfg.cycle_max_length + 1):
+        x = e.rename(x_id="tx_id", x_src="src", x_dst="dst", x_t="t", x_amt="amount_base")
+        ext = paths.join(
+            x,
+            [
+                paths.cur == x.x_src,
+                x.x_t > paths.tl,
+                x.x_t <= paths.t0 + w,
+                x.x_amt >= paths.al * cfg.hop_ratio[0],
+                x.x_amt <= paths.al * cfg.hop_ratio[1],
+            ],
+        )
+        found.append(
+            ext.filter(ext.x_dst == ext.start).select(cycle=ext.ids.concat(ibis.array([ext.x_id])), nodes=ext.nodes)
+        )
+        if _hop < cfg.cycle_max_length:
+            grow = ext.filter((ext.x_dst != ext.start) & ~ext.nodes.contains(ext.x_dst))
+            paths = grow.select(
+                start=grow.start,
+                cur=grow.x_dst,
+                t0=grow.t0,
+                tl=grow.x_t,
+                al=grow.x_amt,
+                nodes=grow.nodes.concat(ibis.array([grow.x_dst])),
+                ids=grow.ids.concat(ibis.array([grow.x_id])),
+            )
+    allc = found[0]
+    for more in found[1:]:
+        allc = allc.union(more)
+    allc = allc.mutate(cycle_key=allc.cycle.sort().join(","))
+    members = allc.select("cycle_key", "cycle", account=allc.nodes.unnest())
+    per_account = members.group_by("account").aggregate(k=members.cycle_key.nunique())
+    rows = members.select("account", "cycle_key", tx_id=members.cycle.unnest())
+    per_account = per_account.rename(p_account="account")
+    rows = rows.join(per_account, rows.account == per_account.p_account)
+    t = tx.select(e_id="tx_id", e_src="src", e_dst="dst", e_t="t", e_amt="amount_base")
+    rows = rows.join(t, rows.tx_id == t.e_id)
+    cp = ibis.ifelse(rows.e_dst == rows.account, rows.e_src, rows.e_dst)
+    return _evidence(rows.mutate(amount_base=rows.e_amt, t=rows.e_t), rows.account, cp, rows.k)
+
+
+def structuring(tx: Table, cfg: ScanConfig) -> Table:
+    """Repeated payments just under the reporting threshold from one account."""
+    low = cfg.reporting_threshold * (1 - cfg.structuring_margin)
+    rows = tx.filter((tx.amount_base >= low) & (tx.amount_base < cfg.reporting_threshold))
+    hit = _bucketed(rows, "src", cfg.structuring_window_hours * HOUR, cfg.min_structured)
+    return _evidence(hit, hit.src, hit.dst, hit.n)
+
+
+def round_amounts(tx: Table, cfg: ScanConfig) -> Table:
+    """Bursts of round sums (whole thousands in the payment's own currency)."""
+    rows = tx.filter((tx.amount >= cfg.round_unit) & ((tx.amount % cfg.round_unit) == 0))
+    hit = _bucketed(rows, "src", cfg.round_window_hours * HOUR, cfg.min_round)
+    return _evidence(hit, hit.src, hit.dst, hit.n)
+
+
+def high_frequency(tx: Table, cfg: ScanConfig) -> Table:
+    """Many payments from one account within a short burst window."""
+    hit = _bucketed(tx, "src", cfg.burst_window_hours * HOUR, cfg.min_burst)
+    return _evidence(hit, hit.src, hit.dst, hit.n)
+
+
+def corridor_flag(tx: Table, cfg: ScanConfig) -> Any:
+    """Boolean expression: the payment runs through a high-risk country or corridor."""
+    risky = list(cfg.high_risk_countries)
+    flag = tx.src_country.isin(risky) | tx.dst_country.isin(risky) if risky else ibis.literal(False)
+    for rule in cfg.high_risk_corridors:
+        cond = ibis.literal(True)
+        for column, value in (
+            ("src_country", rule.src_country),
+            ("dst_country", rule.dst_country),
+            ("channel", rule.channel),
+        ):
+            if value:
+                cond = cond & (tx[column] == value)
+        flag = flag | cond
+    return flag
+
+
+def high_risk_corridor(tx: Table, cfg: ScanConfig) -> Table:
+    """Accounts sending money through high-risk jurisdictions or corridors."""
+    rows = tx.filter(corridor_flag(tx, cfg))
+    counts = rows.group_by("src").aggregate(n=_.count()).rename(c_src="src")
+    hit = rows.join(counts, rows.src == counts.c_src)
+    return _evidence(hit, hit.src, hit.dst, hit.n)
+
+
+DETECTORS = {
+    Typology.FAN_IN: lambda tx, cfg: fan(tx, cfg, Typology.FAN_IN),
+    Typology.FAN_OUT: lambda tx, cfg: fan(tx, cfg, Typology.FAN_OUT),
+    Typology.GATHER_SCATTER: gather_scatter,
+    Typology.SCATTER_GATHER: scatter_gather,
+    Typology.CYCLE: cycles,
+    Typology.STRUCTURING: structuring,
+    Typology.PASS_THROUGH: pass_through,
+    Typology.ROUND_AMOUNTS: round_amounts,
+    Typology.HIGH_FREQUENCY: high_frequency,
+    Typology.HIGH_RISK_CORRIDOR: high_risk_corridor,
+}
+
+
+def summarise(evidence: Table) -> Table:
+    """One row per account: sorted transaction ids, counterparties, amount, span and metric."""
+    per = evidence.group_by("account").aggregate(metric=evidence.metric.max()).rename(m_account="account")
+    dist = evidence.select("account", "tx_id", "cp", "t", "amount_base").distinct()
+    agg = dist.group_by("account").aggregate(
+        tx_ids=dist.tx_id.collect(distinct=True),
+        cps=dist.cp.collect(distinct=True),
+        n_tx=dist.tx_id.nunique(),
+        amount=dist.amount_base.sum(),
+        first_t=dist.t.min(),
+        last_t=dist.t.max(),
+    )
+    out = agg.join(per, agg.account == per.m_account)
+    return out.select(
+        "account",
+        "metric",
+        "n_tx",
+        "amount",
+        "first_t",
+        "last_t",
+        tx_ids=out.tx_ids.sort(),
+        cps=out.cps.sort(),
+    )
