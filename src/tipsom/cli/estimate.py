@@ -1,9 +1,270 @@
-"""Commands of the estimate module (being built)."""
+"""``tipsom estimate``: capture histories and multiple systems estimation.
+
+Each command is a thin layer over :mod:`tipsom.estimate`; numpy, scipy,
+pandas and Splink are imported inside the commands so ``tipsom --help`` stays
+fast.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail
+from tipsom.cli.groups import synth_app
+
+if TYPE_CHECKING:
+    from tipsom.estimate.mse import StratumEstimate
+
+estimate_app = typer.Typer(help="Estimate the hidden number of victims (multiple systems estimation).",
+                           no_args_is_help=True)
+
+MethodOption = Annotated[str, typer.Option("--method", help="Model selection: stepwise, bic or main.")]
+ThresholdOption = Annotated[float, typer.Option("--threshold", help="p-value threshold of stepwise.")]
+MaxOrderOption = Annotated[int, typer.Option("--max-order", help="Highest interaction order (bic).")]
+IntervalOption = Annotated[str, typer.Option("--interval", help="Interval: wald, bca or profile.")]
+BootstrapOption = Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates (bca).")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")]
+StrataOption = Annotated[str, typer.Option("--strata", help="Strata columns, e.g. sex,age_group.")]
+LinkThresholdOption = Annotated[float, typer.Option("--threshold", help="Match probability that links.")]
+RECORDS_HELP = ("CSV of records: record_id, list_name, given_name, family_name, birth_date, age, sex, "
+                "citizenship, pseudonym, region, year.")
+PopulationOption = Annotated[
+    str, typer.Option("--population", help="Population, or a CSV with strata columns and 'population'.")
+]
+
+
+def _split(strata: str) -> list[str]:
+    return [s.strip() for s in strata.split(",") if s.strip()]
+
+
+def _options(method: str, interval: str, *, threshold: float, max_order: int, bootstrap: int, seed: int,
+             level: float) -> dict[str, Any]:
+    from tipsom.estimate.mse import IntervalMethod, Selection
+
+    try:
+        sel = Selection(method)
+    except ValueError:
+        fail(f"--method must be one of {[s.value for s in Selection]}, got {method!r}", ExitCode.USAGE)
+    try:
+        itv = IntervalMethod(interval)
+    except ValueError:
+        fail(f"--interval must be one of {[i.value for i in IntervalMethod]}, got {interval!r}",
+             ExitCode.USAGE)
+    return {"selection": sel, "interval": itv, "threshold": threshold, "max_order": max_order,
+            "replicates": bootstrap, "seed": seed, "level": level}
+
+
+def _populations(population: str, strata: list[str]) -> dict[tuple[tuple[str, str], ...], float] | None:
+    from tipsom.estimate.table import read_population
+
+    if not population:
+        return None
+    try:
+        value = float(population)
+    except ValueError:
+        value = None
+    if value is not None:
+        if strata:
+            fail("--population with --strata needs a CSV with the strata columns and 'population'")
+        if value <= 0:
+            fail(f"--population must be positive, got {population}")
+        return {(): value}
+    path = Path(population)
+    if not path.exists():
+        fail(f"--population: {population!r} is neither a number nor an existing CSV file")
+    return dict(read_population(path, strata))
+
+
+def _run(file: Path, strata: list[str], population: str, options: dict[str, Any]) -> list[StratumEstimate]:
+    from tipsom.estimate.mse import estimate_strata
+    from tipsom.estimate.table import CaptureTableError, read_csv
+
+    try:
+        tables = read_csv(file, strata)
+        pops = _populations(population, strata)
+        results = estimate_strata(tables, pops, **options)
+    except CaptureTableError as exc:
+        fail(str(exc))
+    if not strata and results[0].error:
+        fail(f"{file}: {results[0].error}")
+    return results
+
+
+@estimate_app.command("mse")
+def mse_command(
+    file: Annotated[Path, typer.Argument(help="Capture-history CSV: one 0/1 column per list plus 'count'.")],
+    *,
+    method: MethodOption = "stepwise",
+    threshold: ThresholdOption = 0.02,
+    max_order: MaxOrderOption = 2,
+    interval: IntervalOption = "wald",
+    bootstrap: BootstrapOption = 1000,
+    seed: SeedOption = 1234,
+    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
+    strata: StrataOption = "",
+    population: PopulationOption = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Estimate the total number of victims, seen and unseen, from a capture-history table."""
+    names = _split(strata)
+    options = _options(method, interval, threshold=threshold, max_order=max_order, bootstrap=bootstrap,
+                       seed=seed, level=level)
+    results = _run(file, names, population, options)
+    if as_json:
+        payload: Any = [r.to_dict() for r in results] if names else results[0].to_dict()
+        print(json.dumps(payload, indent=2))
+        return
+    for r in results:
+        head = f"[{', '.join(f'{k}={v}' for k, v in r.stratum)}] " if names else ""
+        if r.result is None:
+            print(f"{head}no estimate: {r.error}")
+            continue
+        e = r.result
+        print(f"{head}observed {e.observed:,}; estimate {e.total:,.2f}; {e.interval_method.value} "
+              f"{e.interval.level:.0%} interval {e.interval.low:,.0f} to {e.interval.high:,.0f}")
+        print(f"{head}model: {', '.join(e.model_names()) or 'main effects only'}")
+        rate = r.per_100k()
+        if rate:
+            print(f"{head}per 100,000 population: {rate[0]:.2f} ({rate[1]:.2f} to {rate[2]:.2f})")
+        for w in e.warnings:
+            print(f"{head}warning: {w}")
+
+
+@estimate_app.command("report")
+def report_command(
+    file: Annotated[Path, typer.Argument(help="Capture-history CSV.")],
+    *,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
+    method: MethodOption = "stepwise",
+    threshold: ThresholdOption = 0.02,
+    interval: IntervalOption = "bca",
+    bootstrap: BootstrapOption = 1000,
+    seed: SeedOption = 1234,
+    strata: StrataOption = "",
+    population: PopulationOption = "",
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf.")] = False,
+) -> None:
+    """Write a plain-language HTML report (index.html, estimate.json) comparing methods."""
+    from tipsom.estimate.mse import compare_methods, estimate
+    from tipsom.estimate.report import write_report
+    from tipsom.estimate.table import CaptureTableError, read_table
+
+    options = _options(method, interval, threshold=threshold, max_order=2, bootstrap=bootstrap, seed=seed,
+                       level=0.95)
+    try:
+        table = read_table(file)
+        overall = estimate(table, **options)
+        replicates = bootstrap if options["interval"].value == "bca" else 0
+        methods = compare_methods(table, threshold, replicates=replicates, seed=seed, bootstrapped=overall)
+    except (CaptureTableError, ValueError) as exc:
+        fail(str(exc))
+    names = _split(strata)
+    by_stratum = _run(file, names, population, options) if names else []
+    for path in write_report(out, overall, methods, by_stratum, pdf):
+        print(path)
+
+
+@estimate_app.command("link")
+def link_command(
+    records: Annotated[Path, typer.Argument(help=RECORDS_HELP)],
+    *,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Capture-history CSV to write.")],
+    strata: StrataOption = "",
+    threshold: LinkThresholdOption = 0.8,
+    review_floor: Annotated[float, typer.Option("--review-floor", help="Pairs from here up to --threshold "
+                                                                       "go to review.")] = 0.5,
+    review: Annotated[Path | None, typer.Option("--review", help="Write the review queue here.")] = None,
+    backend: Annotated[str, typer.Option("--backend", help="Splink backend: duckdb or spark.")] = "duckdb",
+    quiet: QuietOption = False,
+) -> None:
+    """Link agency records of the same person and write the capture-history table."""
+    import pandas as pd
+
+    from tipsom.estimate.histories import capture_histories
+    from tipsom.estimate.linkage import Backend, LinkageInputError, link
+
+    try:
+        engine = Backend(backend)
+    except ValueError:
+        fail(f"--backend must be duckdb or spark, got {backend!r}", ExitCode.USAGE)
+    try:
+        frame = pd.read_csv(records, dtype={"record_id": str, "pseudonym": str})
+        result = link(frame, threshold=threshold, review_floor=review_floor, backend=engine,
+                      source=str(records))
+        table = capture_histories(frame, result.persons, _split(strata))
+    except (LinkageInputError, ValueError, OSError) as exc:
+        fail(str(exc))
+    table.to_csv(out, index=False)
+    if review is not None:
+        result.review_queue().to_csv(review, index=False)
+    if not quiet:
+        print(f"{len(frame):,} records, {result.persons.nunique():,} people, "
+              f"{len(result.review_queue()):,} pairs for review; wrote {out}")
+
+
+@estimate_app.command("histories")
+def histories_command(
+    *,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Capture-history CSV to write.")],
+    strata: StrataOption = "",
+    groups: Annotated[Path | None, typer.Option("--groups", help="CSV organisation,list mapping "
+                                                                 "organisations to lists.")] = None,
+    linkage: Annotated[str, typer.Option("--linkage", help="exact (keyed pseudonyms, nothing decrypted) or "
+                                                           "probabilistic (Splink; decrypts names, audited).")
+                       ] = "exact",
+    threshold: LinkThresholdOption = 0.8,
+    db: DbOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Build the capture-history table from the registry's identification records."""
+    from tipsom.estimate.store_histories import Linkage, StoreHistoriesError, histories_from_store
+    from tipsom.settings import get_settings
+
+    try:
+        mode = Linkage(linkage)
+    except ValueError:
+        fail(f"--linkage must be exact or probabilistic, got {linkage!r}", ExitCode.USAGE)
+    try:
+        table = histories_from_store(db, _split(strata), groups, linkage=mode, threshold=threshold,
+                                     actor=get_settings().actor)
+    except (StoreHistoriesError, ValueError) as exc:
+        fail(str(exc))
+    table.to_csv(out, index=False)
+    if not quiet:
+        print(f"{int(table['count'].sum()):,} people in {len(table):,} capture histories; wrote {out}")
+
+
+@synth_app.command("linkage")
+def synth_linkage_command(
+    *,
+    out: Annotated[Path, typer.Option("-o", "--out", help="CSV of synthetic agency records.")],
+    persons: Annotated[int, typer.Option("--persons", help="Synthetic people (seen and unseen).")] = 2000,
+    lists: Annotated[int, typer.Option("--lists", help="Number of agency lists (2-6).")] = 4,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    truth: Annotated[bool, typer.Option("--truth/--no-truth", help="Include the true person_id.")] = True,
+) -> None:
+    """Generate agency lists of synthetic people with typos, transliterations and a known linkage truth."""
+    import dataclasses
+
+    import pandas as pd
+
+    from tipsom.synth.linkage import generate
+
+    try:
+        rows = generate(persons, lists, seed)
+    except ValueError as exc:
+        fail(str(exc), ExitCode.USAGE)
+    frame = pd.DataFrame([dataclasses.asdict(r) for r in rows])
+    if not truth:
+        frame = frame.drop(columns=["person_id"])
+    frame.to_csv(out, index=False)
+    print(f"{len(frame):,} records of {frame['list_name'].nunique()} lists; wrote {out}")
 
 
 def register(root: typer.Typer) -> None:
-    """Add this module's commands to root (none yet)."""
+    """Add ``tipsom estimate`` and ``tipsom synth linkage``."""
+    root.add_typer(estimate_app, name="estimate")

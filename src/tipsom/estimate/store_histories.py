@@ -1,0 +1,160 @@
+"""Capture histories from the case registry.
+
+The lists are the agencies in the identification records (which agency
+identified or assisted each victim). One real person may appear as several
+person rows, in cases opened by different agencies, so person rows are linked:
+
+* ``EXACT`` (default) compares the keyed pseudonyms the store keeps (identity
+  document number, phone, or name together with date of birth). Nothing is
+  decrypted, so no personal data is read.
+* ``PROBABILISTIC`` also decrypts names and dates of birth to score pairs with
+  Splink, catching typos and transliterations that pseudonyms cannot. Every
+  decryption is one audit event naming the purpose.
+
+Only persons in a victim role (identified or presumed) are counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tipsom.estimate.histories import capture_histories
+from tipsom.estimate.linkage import DEFAULT_THRESHOLD, LinkageResult, link
+
+AUDIT_PURPOSE = "multiple systems estimation: linking victims across agency lists"
+
+
+class StoreHistoriesError(ValueError):
+    """The registry cannot give a capture-history table (no data, no key, bad mapping)."""
+
+
+class Linkage(enum.Enum):
+    EXACT = "exact"
+    PROBABILISTIC = "probabilistic"
+
+
+def read_groups(path: Path) -> dict[str, str]:
+    """``organisation,list`` CSV mapping agencies to the list they are counted in."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or not {"organisation", "list"} <= set(reader.fieldnames):
+            raise StoreHistoriesError(f"{path}: needs columns 'organisation' and 'list'")
+        out = {}
+        for rownum, row in enumerate(reader, start=2):
+            org, lst = (row["organisation"] or "").strip(), (row["list"] or "").strip()
+            if not org or not lst:
+                raise StoreHistoriesError(f"{path}: row {rownum}: 'organisation' and 'list' must both be set")
+            out[org] = lst
+    return out
+
+
+def _victim_rows(store: Any, probabilistic: bool, actor: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from sqlalchemy import select
+
+    from tipsom.schema.enums import PersonRole
+    from tipsom.store import audit
+    from tipsom.store.tables import PERSON_KEY, REGISTRY
+
+    persons, cases, idents = REGISTRY["person"], REGISTRY["case"], REGISTRY["identification"]
+    roles = [str(r) for r in PersonRole if r.is_victim]
+    cols = [persons.c[PERSON_KEY], persons.c.sex, persons.c.age, persons.c.citizenship,
+            persons.c.pseudo_name, persons.c.pseudo_birth_date, persons.c.pseudo_id_number,
+            persons.c.pseudo_phone,
+            cases.c.year.label("case_year"), cases.c.jurisdiction]
+    if probabilistic:
+        cols += [persons.c.given_name_enc, persons.c.family_name_enc, persons.c.birth_date_enc]
+    q = select(*cols).join(cases, cases.c.id == persons.c.case_id).where(persons.c.role.in_(roles))
+    with store.begin() as conn:
+        people = pd.DataFrame(conn.execute(q).mappings().all())
+        ident = pd.DataFrame(conn.execute(
+            select(idents.c.person_key, idents.c.agency, idents.c.identified_on)).mappings().all())
+        if probabilistic and len(people):
+            audit.record(conn, actor=actor, action=audit.AuditAction.READ, entity="person",
+                         purpose=AUDIT_PURPOSE,
+                         detail={"fields": ["given_name", "family_name", "birth_date"],
+                                 "persons": len(people)})
+    if probabilistic and len(people):
+        cipher = store.cipher
+        for field in ("given_name", "family_name", "birth_date"):
+            people[field] = [cipher.open(field, b) if b is not None else None
+                             for b in people[f"{field}_enc"]]
+            people = people.drop(columns=[f"{field}_enc"])
+    return people, ident
+
+
+def _exact_key(row: Mapping[str, Any]) -> str | None:
+    if row["pseudo_id_number"]:
+        return f"id:{row['pseudo_id_number']}"
+    if row["pseudo_phone"]:
+        return f"phone:{row['pseudo_phone']}"
+    if row["pseudo_name"] and row["pseudo_birth_date"]:
+        return f"name+dob:{row['pseudo_name']}:{row['pseudo_birth_date']}"
+    return None
+
+
+def link_registry(
+    url: str | None, linkage: Linkage = Linkage.EXACT, threshold: float = DEFAULT_THRESHOLD, actor: str = "cli"
+) -> tuple[pd.DataFrame, LinkageResult]:
+    """Identification rows (record_id = person row, list_name = agency, year, sex, age, region)
+    and the person each person row was linked to."""
+    from tipsom.store.crypto import DataKeyError
+    from tipsom.store.db import Store
+
+    store = Store.open(url)
+    try:
+        people, ident = _victim_rows(store, linkage is Linkage.PROBABILISTIC, actor)
+    except DataKeyError as exc:
+        raise StoreHistoriesError(str(exc)) from exc
+    finally:
+        store.dispose()
+    if people.empty or ident.empty:
+        raise StoreHistoriesError("the registry has no victims with identification records")
+    people = people.rename(columns={"key": "record_id"})
+    people["record_id"] = people["record_id"].astype(str)
+    people["pseudonym"] = [_exact_key(r) for r in people.to_dict("records")]
+    people["citizenship"] = people["citizenship"].map(lambda v: str(v).split("|")[0] if v else None)
+    people["list_name"] = "registry"
+    if linkage is Linkage.PROBABILISTIC:
+        people["birth_date"] = people["birth_date"].map(lambda v: v[:10] if isinstance(v, str) and v else None)
+        people["year"] = people["case_year"]
+        result = link(people, threshold=threshold, source="registry")
+    else:
+        people["given_name"] = people["family_name"] = ""
+        result = link(people, threshold=threshold, probabilistic=False, source="registry")
+    ident = ident[ident["person_key"].isin(people["record_id"])]
+    if ident.empty:
+        raise StoreHistoriesError("no identification record belongs to a victim")
+    info = people.set_index("record_id")
+    rows = pd.DataFrame({
+        "record_id": ident["person_key"].astype(str).to_numpy(),
+        "list_name": ident["agency"].astype(str).to_numpy(),
+    })
+    when = pd.to_datetime(ident["identified_on"], errors="coerce")
+    case_year = rows["record_id"].map(info["case_year"])
+    rows["year"] = when.dt.year.to_numpy()
+    rows["year"] = rows["year"].fillna(case_year).astype("Int64")
+    rows["sex"] = rows["record_id"].map(info["sex"])
+    rows["age"] = rows["record_id"].map(info["age"])
+    rows["region"] = rows["record_id"].map(info["jurisdiction"])
+    return rows, result
+
+
+def histories_from_store(
+    url: str | None,
+    strata: Sequence[str] = (),
+    groups: Path | Mapping[str, str] | None = None,
+    *,
+    linkage: Linkage = Linkage.EXACT,
+    threshold: float = DEFAULT_THRESHOLD,
+    actor: str = "cli",
+) -> pd.DataFrame:
+    """The capture-history table (lists, strata, ``count``) of the registry's victims."""
+    mapping = read_groups(groups) if isinstance(groups, Path) else dict(groups or {})
+    rows, result = link_registry(url, linkage, threshold, actor)
+    return capture_histories(rows, result.persons, strata, mapping)
