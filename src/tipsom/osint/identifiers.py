@@ -1,0 +1,364 @@
+"""Identifiers in an ad: phones, emails, URLs, messaging handles and wallets.
+
+These are the selectors that tie ads together: two ads naming the same phone
+or Telegram handle were very probably placed by the same person or group. Each
+identifier is reduced to a canonical value (E.164 phone, lower-case email,
+``service:username`` handle, ``chain:address`` wallet) so that the same
+selector written differently still links, and each keeps the span of text it
+came from so an analyst can check it against the preserved ad.
+
+Prices, stated ages and places are extracted here too; they do not link ads
+but describe them (price range, youth, movement).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
+
+from tipsom.osint.crypto import find_crypto_addresses
+from tipsom.osint.normalise import NUMBER_WORDS, DigitRun, digit_runs, is_disguised, to_ascii_digits
+
+
+class IdentifierKind(enum.StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    URL = "url"
+    HANDLE = "handle"
+    WALLET = "wallet"
+
+
+#: Kinds whose sharing links two ads. A URL is not one: ads on the same
+#: platform share its address without sharing an owner.
+LINKING_KINDS = frozenset({IdentifierKind.PHONE, IdentifierKind.EMAIL, IdentifierKind.HANDLE,
+                           IdentifierKind.WALLET})
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    kind: IdentifierKind
+    value: str
+    start: int
+    end: int
+    #: True when the poster disguised it (spelled digits, "at"/"dot", hxxp...).
+    obfuscated: bool = False
+    #: Extra facts: the messaging service, or the wallet's checksum status.
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    amount: float
+    currency: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatedAge:
+    years: int
+    start: int
+    end: int
+
+
+# --- emails -----------------------------------------------------------------
+
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}(?![\w])")
+_TLDS = ("com|net|org|info|biz|co|io|me|ru|ua|by|kz|fr|es|de|it|uk|nl|be|pl|ro|tr|ae|sa|eg|ma|mx|ar|br|cl|pe|us|ca"
+         "|au|in|th|ph|ng|gh|ke|za|example")
+_AT = r"(?:\s*[\(\[\{<]\s*(?:at|arroba|arobase|собака|@)\s*[\)\]\}>]\s*|\s+(?:at|arroba|arobase|собака)\s+|\s+@\s+)"
+_DOT = r"(?:\s*[\(\[\{<]\s*(?:dot|punto|point|точка|\.)\s*[\)\]\}>]\s*|\s+(?:dot|punto|point|точка)\s+|\s+\.\s+)"
+_EMAIL_OBFUSCATED = re.compile(
+    rf"(?<![\w.+-])(?P<user>[A-Za-z0-9._%+-]{{2,64}}){_AT}(?P<domain>[A-Za-z0-9-]{{2,63}}(?:{_DOT}[A-Za-z0-9-]{{2,63}})*)"
+    rf"{_DOT}(?P<tld>{_TLDS})(?![\w])",
+    re.IGNORECASE,
+)
+_DOT_SPLIT = re.compile(_DOT, re.IGNORECASE)
+
+
+def find_emails(text: str) -> list[Identifier]:
+    found = [Identifier(IdentifierKind.EMAIL, m.group().lower(), *m.span()) for m in _EMAIL.finditer(text)]
+    for m in _EMAIL_OBFUSCATED.finditer(text):
+        domain = ".".join(_DOT_SPLIT.split(m.group("domain")))
+        value = f"{m.group('user')}@{domain}.{m.group('tld')}".lower()
+        found.append(Identifier(IdentifierKind.EMAIL, value, *m.span(), obfuscated=True))
+    return found
+
+
+# --- URLs (including defanged) ------------------------------------------------
+
+_URL = re.compile(
+    r"(?P<scheme>h(?:tt|xx|XX)ps?)(?:\[:\]|:)//(?P<rest>[^\s<>\"']+)"
+    r"|(?<![\w.@])(?P<www>www(?:\.|\[\.\]|\(\.\))[^\s<>\"']+)",
+    re.IGNORECASE,
+)
+_DEFANG = (("[.]", "."), ("(.)", "."), ("[dot]", "."), ("[:]", ":"))
+_TRAILING = ".,;:!?)]}'\""
+
+
+def _refang(url: str) -> tuple[str, bool]:
+    original = url
+    for old, new in _DEFANG:
+        url = url.replace(old, new)
+    url = re.sub(r"^hxxp", "http", url, flags=re.IGNORECASE)
+    return url, url != original
+
+
+def find_urls(text: str) -> list[Identifier]:
+    found = []
+    for m in _URL.finditer(text):
+        raw = m.group().rstrip(_TRAILING)
+        url, defanged = _refang(raw)
+        if not url.lower().startswith("http"):
+            url = "http://" + url
+        scheme, _, rest = url.partition("://")
+        host, slash, path = rest.partition("/")
+        value = f"{scheme.lower()}://{host.lower()}{slash}{path}"
+        found.append(Identifier(IdentifierKind.URL, value, m.start(), m.start() + len(raw), obfuscated=defanged))
+    return found
+
+
+# --- messaging links and handles ----------------------------------------------
+
+#: Canonical service names for the spellings posters use.
+SERVICES: dict[str, str] = {
+    "whatsapp": "whatsapp", "whats app": "whatsapp", "wa": "whatsapp", "wapp": "whatsapp",
+    "ватсап": "whatsapp", "вотсап": "whatsapp", "واتساب": "whatsapp", "واتس": "whatsapp",
+    "telegram": "telegram", "tg": "telegram", "телеграм": "telegram", "телеграмм": "telegram",
+    "تيليجرام": "telegram", "تلغرام": "telegram", "تليجرام": "telegram",
+    "snapchat": "snapchat", "snap": "snapchat", "sc": "snapchat",
+    "kik": "kik", "instagram": "instagram", "insta": "instagram", "ig": "instagram",
+    "wechat": "wechat", "line": "line", "signal": "signal", "viber": "viber",
+    "onlyfans": "onlyfans", "twitter": "twitter", "tiktok": "tiktok", "skype": "skype",
+}
+_LINK_SERVICES = {
+    "wa.me": "whatsapp", "api.whatsapp.com/send?phone=": "whatsapp", "t.me": "telegram",
+    "telegram.me": "telegram", "snapchat.com/add": "snapchat", "instagram.com": "instagram",
+    "onlyfans.com": "onlyfans", "m.me": "messenger", "line.me/ti/p": "line", "kik.me": "kik",
+}
+_MESSAGING_LINK = re.compile(
+    r"(?:h(?:tt|xx)ps?(?:\[:\]|:)//)?(?:www\.)?(?P<host>"
+    + "|".join(re.escape(k).replace(r"\.", r"(?:\.|\[\.\])") for k in sorted(_LINK_SERVICES, key=len, reverse=True))
+    + r")/?(?P<id>\+?[A-Za-z0-9_.~-]{2,40})",
+    re.IGNORECASE,
+)
+_HANDLE = re.compile(
+    r"(?<![\w])(?P<svc>" + "|".join(re.escape(s) for s in sorted(SERVICES, key=len, reverse=True))
+    + r")\s*(?:[:：=\-]\s*@?|@|\s+@)\s*(?P<id>[A-Za-z][A-Za-z0-9_.]{2,31})(?![\w])",
+    re.IGNORECASE,
+)
+_SERVICE_BEFORE = re.compile(
+    r"(?<![\w])(?P<svc>" + "|".join(re.escape(s) for s in sorted(SERVICES, key=len, reverse=True))
+    + r")\s*[:：=\-]?\s*$",
+    re.IGNORECASE,
+)
+_BARE_HANDLE = re.compile(r"(?<![\w@.])@(?P<id>[A-Za-z][A-Za-z0-9_.]{2,31})(?![\w@])")
+
+
+def find_messaging_links(text: str) -> tuple[list[Identifier], list[Identifier]]:
+    """Handles in links such as ``t.me/<name>``, and phones in ``wa.me/<number>``."""
+    handles: list[Identifier] = []
+    phones: list[Identifier] = []
+    for m in _MESSAGING_LINK.finditer(text):
+        host = m.group("host").lower().replace("[.]", ".")
+        service = _LINK_SERVICES[host]
+        ident = m.group("id").rstrip(_TRAILING)
+        end = m.start("id") + len(ident)
+        digits = ident.lstrip("+")
+        if service == "whatsapp" and digits.isdigit():
+            number = _valid_e164("+" + digits, None)
+            if number:
+                phones.append(Identifier(IdentifierKind.PHONE, number, m.start(), end, detail=service))
+        else:
+            handles.append(Identifier(IdentifierKind.HANDLE, f"{service}:{ident.lower()}", m.start(), end,
+                                      detail=service))
+    return handles, phones
+
+
+def find_handles(text: str, exclude: list[tuple[int, int]]) -> list[Identifier]:
+    """Handles named after a service ("Telegram @anna") or bare ("@anna"), outside ``exclude``.
+
+    ``exclude`` must hold the phones' spans: "WhatsApp: two five..." names a
+    spelled-out number, not a user called "two".
+    """
+    handles: list[Identifier] = []
+    taken = list(exclude)
+    for m in _HANDLE.finditer(text):
+        ident = m.group("id").rstrip(".")
+        end = m.start("id") + len(ident)
+        if _overlaps(m.start("id"), end, taken) or ident.lower() in NUMBER_WORDS:
+            continue
+        service = SERVICES[m.group("svc").lower()]
+        handles.append(Identifier(IdentifierKind.HANDLE, f"{service}:{ident.lower()}", m.start(), end,
+                                  detail=service))
+        taken.append((m.start(), end))
+    for m in _BARE_HANDLE.finditer(text):
+        ident = m.group("id").rstrip(".")
+        if not _overlaps(m.start(), m.end(), taken):
+            handles.append(Identifier(IdentifierKind.HANDLE, f"unspecified:{ident.lower()}", m.start(),
+                                      m.start("id") + len(ident), detail="unspecified"))
+    return handles
+
+
+# --- phones -------------------------------------------------------------------
+
+#: Longest E.164 number (ITU-T E.164 allows 15 digits).
+_MAX_DIGITS = 15
+_MIN_DIGITS = 7
+
+
+def _valid_e164(candidate: str, region: str | None) -> str | None:
+    """E.164 form if ``candidate`` is a valid number (phonenumbers' VALID leniency)."""
+    for match in PhoneNumberMatcher(candidate, region, leniency=Leniency.VALID):
+        if match.start == 0 and match.end == len(candidate):
+            return str(phonenumbers.format_number(match.number, PhoneNumberFormat.E164))
+    return None
+
+
+def _parse_run(run: DigitRun, regions: list[str]) -> list[tuple[str, int, int, int]]:
+    """Numbers in one run, with their span and digit-group count.
+
+    A run holding several numbers back to back is split where each valid one ends.
+    """
+    plus = run.digits.startswith("+")
+    for region in [None] if plus else regions:
+        number = _valid_e164(run.digits, region)
+        if number:
+            return [(number, run.start, run.end, len(run.parts))]
+    if len(run.digits) <= _MAX_DIGITS:
+        return []
+    found: list[tuple[str, int, int, int]] = []
+    parts, i = run.parts, 0
+    while i < len(parts):
+        for j in range(len(parts), i, -1):
+            digits = "".join(p[0] for p in parts[i:j])
+            if not _MIN_DIGITS <= len(digits) <= _MAX_DIGITS:
+                continue
+            start = run.start if (plus and i == 0) else parts[i][1]
+            prefix = "+" if plus and i == 0 else ""
+            number = next((n for r in ([None] if prefix else regions) if (n := _valid_e164(prefix + digits, r))),
+                          None)
+            if number:
+                found.append((number, start, parts[j - 1][2], j - i))
+                i = j
+                break
+        else:
+            i += 1
+    return found
+
+
+def find_phones(text: str, regions: list[str], exclude: list[tuple[int, int]]) -> list[Identifier]:
+    """Valid phone numbers, however disguised, outside the ``exclude`` spans.
+
+    ``regions`` are ISO alpha-2 hints for numbers written without a country
+    code; without any hint only international (``+``) numbers are accepted.
+    """
+    found = []
+    for run in digit_runs(text):
+        if _overlaps(run.start, run.end, exclude):
+            continue
+        for number, start, end, groups in _parse_run(run, regions):
+            obfuscated = is_disguised(text[start:end], groups)
+            service = _SERVICE_BEFORE.search(text, max(0, start - 24), start)
+            found.append(Identifier(IdentifierKind.PHONE, number, start, end, obfuscated=obfuscated,
+                                    detail=SERVICES[service.group("svc").lower()] if service else ""))
+    return found
+
+
+def find_wallets(text: str) -> list[Identifier]:
+    return [
+        Identifier(IdentifierKind.WALLET, f"{a.chain.value}:{a.address}", a.start, a.end, detail=a.checksum.value)
+        for a in find_crypto_addresses(text)
+    ]
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start < e and s < end for s, e in spans)
+
+
+def find_identifiers(text: str, regions: list[str]) -> list[Identifier]:
+    """All identifiers in normalised ``text``, sorted by position.
+
+    Wallets, URLs and emails are found first and their spans are excluded from
+    phone search, so the digit runs inside a wallet or a URL are never read as
+    a phone number.
+    """
+    wallets = find_wallets(text)
+    emails = find_emails(text)
+    urls = find_urls(text)
+    link_handles, link_phones = find_messaging_links(text)
+    found = [*wallets, *emails, *urls, *link_handles, *link_phones]
+    found += find_phones(text, regions, [(i.start, i.end) for i in found])
+    found += find_handles(text, [(i.start, i.end) for i in found])
+    everything = found
+    return sorted(everything, key=lambda i: (i.start, i.kind.value))
+
+
+# --- prices and ages ---------------------------------------------------------
+
+_CURRENCY_WORDS: dict[str, str] = {
+    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "евро": "EUR", "يورو": "EUR",
+    "£": "GBP", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
+    "₽": "RUB", "rub": "RUB", "руб": "RUB", "рублей": "RUB", "р": "RUB",
+    "usd": "USD", "dollar": "USD", "dollars": "USD", "dólares": "USD", "dolares": "USD", "долларов": "USD",
+    "دولار": "USD", "mxn": "MXN", "pesos": "MXN", "aed": "AED", "درهم": "AED", "sar": "SAR", "ريال": "SAR",
+    "try": "TRY", "tl": "TRY", "lira": "TRY", "₺": "TRY", "جنيه": "EGP", "دينار": "LYD", "₹": "INR",
+    "inr": "INR", "฿": "THB", "thb": "THB", "baht": "THB", "¥": "JPY",
+    # "roses" is the long-standing code word for dollars in escort ads.
+    "roses": "USD", "rose": "USD", "🌹": "USD",
+}
+_DOLLAR_REGIONS = {"CA": "CAD", "AU": "AUD", "MX": "MXN", "CO": "COP", "AR": "ARS", "CL": "CLP",
+                   "SG": "SGD", "HK": "HKD"}
+
+
+def _amount_pattern(tag: str) -> str:
+    return rf"(?P<amt{tag}>\d{{1,3}}(?:[ ,.]\d{{3}})+|\d+(?:[.,]\d{{1,2}})?)\s?(?P<k{tag}>k)?"
+
+
+_CUR_AFTER = "|".join(re.escape(w) for w in sorted(_CURRENCY_WORDS, key=len, reverse=True))
+_PRICE = re.compile(
+    rf"(?P<sym>[$€£₽₺₹฿¥])\s?{_amount_pattern('1')}(?![\w])"
+    rf"|(?<![\w.]){_amount_pattern('2')}\s?(?P<cur>\$|{_CUR_AFTER})(?![^\W\d_])",
+    re.IGNORECASE,
+)
+_AGE = re.compile(
+    r"(?<!\d)(?P<a>\d{2})\s?(?:yo|y/o|y\.o\.|yrs?(?:\s+old)?|years?\s+old|años|ans|лет|года|سنة|سنه|عاما|عام)(?![^\W\d_])"
+    r"|(?:\bage|\bedad|\bâge|возраст|عمري|\bi'?m|\bi\s+am|\btengo|\bj'ai|\bмне)\s*:?\s*(?P<b>\d{2})(?!\d)",
+    re.IGNORECASE,
+)
+_MIN_AGE, _MAX_AGE = 12, 79
+
+
+def _amount(text: str, thousands: bool) -> float:
+    if re.fullmatch(r"\d{1,3}(?:[ ,.]\d{3})+", text):
+        value = float(re.sub(r"[ ,.]", "", text))
+    else:
+        value = float(text.replace(",", "."))
+    return value * 1000 if thousands else value
+
+
+def find_prices(text: str, regions: list[str]) -> list[Price]:
+    digits = to_ascii_digits(text)
+    prices = []
+    for m in _PRICE.finditer(digits):
+        symbol = (m.group("sym") or m.group("cur") or "").lower()
+        if symbol == "$":
+            currency = next((_DOLLAR_REGIONS[r] for r in regions[:1] if r in _DOLLAR_REGIONS), "USD")
+        else:
+            currency = _CURRENCY_WORDS.get(symbol, "")
+        tag = "1" if m.group("sym") else "2"
+        prices.append(Price(_amount(m.group("amt" + tag), bool(m.group("k" + tag))), currency, *m.span()))
+    return prices
+
+
+def find_ages(text: str) -> list[StatedAge]:
+    ages = []
+    for m in _AGE.finditer(to_ascii_digits(text)):
+        years = int(m.group("a") or m.group("b"))
+        if _MIN_AGE <= years <= _MAX_AGE:
+            ages.append(StatedAge(years, *m.span()))
+    return ages

@@ -1,0 +1,155 @@
+"""Screening one ad: normalise, detect language, extract identifiers, match indicators.
+
+:class:`Scanner` is the per-ad pipeline; :func:`scan_ads` runs it over many ads
+on every core (each worker loads the lexicons and models once), keeping input
+order so results are reproducible. A scan keeps everything needed downstream:
+identifiers for linkage, places and prices for the cluster profile, spans for
+highlighting, and the ad's evidence reference (SHA-256, URL, capture time).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tipsom.osint.choices import CrossLingual
+from tipsom.osint.identifiers import Identifier, Price, StatedAge, find_ages, find_identifiers, find_prices
+from tipsom.osint.indicators import AdScore, IndicatorHit, IndicatorMatcher
+from tipsom.osint.language import detect_language
+from tipsom.osint.normalise import normalise_text
+from tipsom.osint.places import City, PlaceMention, gazetteer, region_hints
+from tipsom.osint.records import Ad
+from tipsom.osint.textsim import TextSignature, mask_spans, signature
+
+
+@dataclass(frozen=True)
+class AdScan:
+    ad: Ad
+    #: The normalised text all spans refer to.
+    text: str
+    language: str
+    language_confidence: float
+    identifiers: list[Identifier]
+    prices: list[Price]
+    ages: list[StatedAge]
+    places: list[PlaceMention]
+    #: The city of the ad's own location field, when the gazetteer knows it.
+    posted_city: City | None
+    hits: list[IndicatorHit]
+    score: AdScore
+    lexicon_versions: dict[str, str]
+
+    @property
+    def cities(self) -> list[City]:
+        """The posting city first, then cities named in the text, without repeats."""
+        seen: dict[str, City] = {}
+        for city in [self.posted_city, *(p.city for p in self.places)]:
+            if city is not None:
+                seen.setdefault(city.name, city)
+        return list(seen.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """The record ``tipsom osint scan`` writes, one JSON object per ad."""
+        ad = self.ad
+        return {
+            "ad_id": ad.ad_id,
+            "url": ad.url,
+            "source": ad.source,
+            "posted_at": _iso(ad.posted_at),
+            "captured_at": _iso(ad.captured_at),
+            "raw_sha256": ad.raw_sha256,
+            "origin": ad.origin,
+            "language": self.language,
+            "language_confidence": round(self.language_confidence, 3),
+            "identifiers": [
+                {"kind": i.kind.value, "value": i.value, "start": i.start, "end": i.end,
+                 "text": self.text[i.start : i.end], "obfuscated": i.obfuscated, "detail": i.detail}
+                for i in self.identifiers
+            ],
+            "prices": [{"amount": p.amount, "currency": p.currency, "start": p.start, "end": p.end}
+                       for p in self.prices],
+            "ages": [{"years": a.years, "start": a.start, "end": a.end} for a in self.ages],
+            "locations": [{"city": c.name, "country": c.iso3, "lat": c.lat, "lon": c.lon} for c in self.cities],
+            "indicators": [
+                {"indicator": h.indicator, "category": h.category.value, "start": h.start, "end": h.end,
+                 "text": h.text, "method": h.method.value, "similarity": h.similarity}
+                for h in self.hits
+            ],
+            "score": self.score.score,
+            "category": self.score.category.value if self.score.category else None,
+            "scores": {c.value: v for c, v in self.score.by_category.items()},
+            "lexicons": self.lexicon_versions,
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class Scanner:
+    """The per-ad pipeline, holding the compiled lexicons and region defaults."""
+
+    def __init__(self, default_regions: Sequence[str] = (), cross_lingual: CrossLingual = CrossLingual.AUTO) -> None:
+        self.default_regions = tuple(r.upper() for r in default_regions)
+        self.matcher = IndicatorMatcher(cross_lingual=cross_lingual)
+
+    def scan(self, ad: Ad) -> AdScan:
+        text = normalise_text(ad.full_text)
+        language = detect_language(text)
+        places = gazetteer().find(text)
+        regions = region_hints(ad.location, places, self.default_regions)
+        identifiers = find_identifiers(text, regions)
+        hits = self.matcher.match(text, language.code)
+        return AdScan(
+            ad=ad, text=text, language=language.code, language_confidence=language.confidence,
+            identifiers=identifiers, prices=find_prices(text, regions), ages=find_ages(text), places=places,
+            posted_city=gazetteer().resolve(ad.location) if ad.location else None,
+            hits=hits, score=self.matcher.score(hits), lexicon_versions=self.matcher.versions,
+        )
+
+    def scan_with_signature(self, ad: Ad) -> tuple[AdScan, TextSignature]:
+        """The scan and the near-duplicate signature of the ad's masked text."""
+        result = self.scan(ad)
+        masked = mask_spans(result.text, [(i.start, i.end) for i in result.identifiers]
+                            + [(p.start, p.end) for p in result.prices])
+        return result, signature(masked)
+
+
+_worker: Scanner | None = None
+
+
+def _init_worker(default_regions: tuple[str, ...], cross_lingual: CrossLingual) -> None:
+    global _worker  # noqa: PLW0603  (one scanner per worker process, built once)
+    _worker = Scanner(default_regions, cross_lingual)
+
+
+def _scan_in_worker(ad: Ad) -> tuple[AdScan, TextSignature]:
+    assert _worker is not None, "worker not initialised"
+    return _worker.scan_with_signature(ad)
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+#: Below this many ads, starting worker processes costs more than it saves.
+_PARALLEL_FROM = 2000
+
+
+def scan_ads(ads: Sequence[Ad], default_regions: Sequence[str] = (), workers: int | None = None,
+             cross_lingual: CrossLingual = CrossLingual.AUTO) -> Iterator[tuple[AdScan, TextSignature]]:
+    """Scan ``ads`` in input order, in parallel when there are enough of them."""
+    workers = workers or default_workers()
+    regions = tuple(default_regions)
+    if workers == 1 or len(ads) < _PARALLEL_FROM:
+        scanner = Scanner(regions, cross_lingual)
+        for ad in ads:
+            yield scanner.scan_with_signature(ad)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_init_worker, initargs=(regions, cross_lingual)) as pool:
+        yield from pool.imap(_scan_in_worker, ads, chunksize=256)

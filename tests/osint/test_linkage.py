@@ -1,0 +1,125 @@
+"""Linkage: identifier graph, verified near-duplicates, look-alikes, and both engines."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from tipsom.osint.choices import LinkEngine
+from tipsom.osint.evaluate import pairwise_scores
+from tipsom.osint.linkage import Clustering, LinkInput, link
+from tipsom.osint.pipeline import cluster_ads
+from tipsom.osint.records import Ad
+from tipsom.osint.textsim import jaccard
+
+from .conftest import Generated
+
+TEMPLATE_A = ("Golden Lotus VIP: Hello gentlemen, I'm {name}, a classy girl of 22 years old. New in town and "
+              "happy to relax with you. Petite and fun, real photos only, always smiling. Hotel visits "
+              "day and night in {city}. Ask for my manager to book.")
+TEMPLATE_B = ("Velvet Star Club: Hey there, my name is {name}, an elegant lady. Just arrived and waiting to "
+              "meet you tonight. Tall and slim, no fake pics, friendly and open minded. Private apartment "
+              "from 10am to late near downtown {city}. Text my driver for details.")
+
+
+def _clusters(ads: list[Ad]) -> dict[str, str]:
+    run = cluster_ads(ads)
+    return {run.clustering.ad_ids[i]: run.clustering.cluster_id(i) for i in range(len(ads))}
+
+
+def test_shared_phone_links_ads_and_unrelated_ads_stay_apart() -> None:
+    ads = [
+        Ad("a1", "Sweet Mia in Houston, call 713-555-0101", location="Houston"),
+        Ad("a2", "Completely different text, call 713 555 0101 now", location="Houston"),
+        Ad("a3", "Someone else entirely, call 713-555-0188", location="Houston"),
+    ]
+    clusters = _clusters(ads)
+    assert clusters["a1"] == clusters["a2"] == "cl-a1"
+    assert clusters["a3"] == "cl-a3"
+
+
+def test_near_duplicate_template_links_without_identifiers_and_pairs_are_verified() -> None:
+    ads = [Ad(f"t{i}", TEMPLATE_A.format(name=n, city=c)) for i, (n, c) in
+           enumerate([("Anna", "Miami"), ("Lola", "Dallas"), ("Nina", "Miami")])]
+    ads.append(Ad("other", TEMPLATE_B.format(name="Zoe", city="Miami")))
+    run = cluster_ads(ads)
+    ids = {run.clustering.ad_ids[i]: run.clustering.cluster_id(i) for i in range(len(ads))}
+    assert ids["t0"] == ids["t1"] == ids["t2"] != ids["other"]
+    assert all(jac >= 0.6 for _, _, jac in run.clustering.text_edges)
+
+
+def test_lookalike_poster_does_not_bridge_two_operations() -> None:
+    # Two operations, each with its own phone, and a poster who copies half of each template.
+    op_a = [Ad(f"a{i}", TEMPLATE_A.format(name="Anna", city="Miami") + " call 305-555-0101") for i in range(3)]
+    op_b = [Ad(f"b{i}", TEMPLATE_B.format(name="Zoe", city="Miami") + " call 305-555-0177") for i in range(3)]
+    half_a = TEMPLATE_A.format(name="Kim", city="Miami").split(". ")
+    half_b = TEMPLATE_B.format(name="Kim", city="Miami").split(". ")
+    copycat = ". ".join(half_a[:3] + half_b[3:])
+    ads = [*op_a, *op_b, Ad("copy1", copycat + " call 305-555-0133"), Ad("copy2", copycat)]
+    clusters = _clusters(ads)
+    assert clusters["a0"] != clusters["b0"]
+    assert len({clusters[a.ad_id] for a in op_a}) == 1
+    assert len({clusters[b.ad_id] for b in op_b}) == 1
+
+
+def test_generated_ads_cluster_with_f1_above_090_and_no_merged_operations(generated_10k: Generated) -> None:
+    clustering = link(generated_10k.link_input)
+    predicted = {clustering.ad_ids[i]: clustering.cluster_id(i) for i in range(len(clustering.ad_ids))}
+    scores = pairwise_scores(predicted, generated_10k.truth, generated_10k.organised)
+    assert scores.ads == 10_000
+    assert scores.f1 >= 0.9, scores.summary()
+    assert scores.merged_operations == 0, scores.summary()
+    # Look-alike posters exist in the data and none ends up joining two operations.
+    ops_per_cluster: dict[str, set[str]] = defaultdict(set)
+    for ad_id, cluster in predicted.items():
+        operation = generated_10k.truth[ad_id]
+        if operation in generated_10k.organised:
+            ops_per_cluster[cluster].add(operation)
+    assert max(len(ops) for ops in ops_per_cluster.values()) == 1
+
+
+def _as_rows(clustering: Clustering) -> list[tuple[str, str, str]]:
+    return [(ad, clustering.cluster_id(i), ";".join(clustering.link_reasons(i)))
+            for i, ad in enumerate(clustering.ad_ids)]
+
+
+@pytest.mark.spark
+def test_duckdb_and_spark_give_identical_clusters_on_10000_ads(generated_10k: Generated, spark: Any) -> None:
+    data: LinkInput = generated_10k.link_input
+    on_duckdb = link(data, LinkEngine.DUCKDB)
+    on_spark = link(data, LinkEngine.SPARK, spark)
+    assert len(on_duckdb.ad_ids) == 10_000
+    assert on_duckdb.text_edges == on_spark.text_edges
+    assert _as_rows(on_duckdb) == _as_rows(on_spark)
+    assert len(on_duckdb.members()) < 10_000  # there are clusters to compare, not only singletons
+
+
+def test_components_of_chains_and_separate_pieces() -> None:
+    import pyarrow as pa
+
+    from tipsom.osint.linkage import LinkageSettings, _components, _Workspace
+
+    ws = _Workspace(LinkEngine.DUCKDB)
+    try:
+        chain = [(i, i + 1) for i in range(20, 40)]  # a path of 21 nodes needs pointer jumping
+        edges = [(0, 3), (1, 3), (2, 4), (5, 6), *chain]
+        table = pa.table({"a": [a for a, _ in edges], "b": [b for _, b in edges]})
+        labels = _components(ws, ws.load(table, "e"), LinkageSettings()).to_pyarrow()
+    finally:
+        ws.close()
+    got = dict(zip(labels.column("node").to_pylist(), labels.column("label").to_pylist(), strict=True))
+    assert got == {0: 0, 1: 0, 3: 0, 2: 2, 4: 2, 5: 5, 6: 5, **dict.fromkeys(range(20, 41), 20)}
+
+
+def test_text_edge_similarity_is_the_exact_jaccard_of_the_linked_signatures() -> None:
+    from tipsom.osint.pipeline import scan_all
+
+    ads = [Ad(f"t{i}", TEMPLATE_A.format(name=n, city=c)) for i, (n, c) in
+           enumerate([("Anna", "Miami"), ("Lola", "Dallas"), ("Nina", "Miami"), ("Eva", "Tampa")])]
+    scans, signatures = scan_all(ads)
+    clustering = link(LinkInput.build(scans, signatures))
+    assert clustering.text_edges
+    for a, b, jac in clustering.text_edges:
+        assert jac == round(jaccard(signatures[a].shingles, signatures[b].shingles), 4)
