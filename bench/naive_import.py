@@ -9,6 +9,7 @@ identifications or charges), which favours the baseline.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -27,6 +28,18 @@ class Case:
 
 class Person:
     pass
+
+
+def _typed(kind: str, value: str | None) -> object:
+    if value is None:
+        return None
+    if kind in ("integer", "decimal"):
+        return float(value)
+    if kind == "boolean":
+        return value == "true"
+    if kind == "date":
+        return dt.date.fromisoformat(value)
+    return value
 
 
 def main(path: str, limit: int) -> None:
@@ -48,7 +61,7 @@ def main(path: str, limit: int) -> None:
                 case = Case()
                 case.id = cid  # type: ignore[attr-defined]
                 for f in case_fields:
-                    setattr(case, f.name, row[f.name] or None)
+                    setattr(case, f.name, _typed(f.type, row[f.name] or None))
                 case.row_hash, case.created_at, case.updated_at = "-", stamp, stamp  # type: ignore[attr-defined]
                 session.add(case)
                 session.flush()
@@ -58,16 +71,8 @@ def main(path: str, limit: int) -> None:
                 value = row[f.name] or None
                 if f.personal:
                     setattr(person, f"{f.name}_enc", store.cipher.seal(f.name, value) if value else None)
-                elif f.type in ("integer", "decimal") and value is not None:
-                    setattr(person, f.name, float(value))
-                elif f.type == "boolean" and value is not None:
-                    setattr(person, f.name, value == "true")
-                elif f.type == "date" and value is not None:
-                    import datetime as dt
-
-                    setattr(person, f.name, dt.date.fromisoformat(value))
                 else:
-                    setattr(person, f.name, value)
+                    setattr(person, f.name, _typed(f.type, value))
             person.row_hash, person.created_at, person.updated_at = "-", stamp, stamp  # type: ignore[attr-defined]
             session.add(person)
             session.flush()
