@@ -16,11 +16,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import shapefile  # noqa: E402  (pyshp)
-from matplotlib.collections import PatchCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Polygon  # noqa: E402
+import matplotlib.pyplot as plt
+import shapefile
+from matplotlib.collections import PatchCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Polygon
 
 NATURAL_EARTH = "naturalearth_lowres/naturalearth_lowres.shp"
 ATTRIBUTION = "Boundaries: Natural Earth (public domain)."
@@ -68,7 +68,7 @@ def _shapes(path: str) -> tuple[tuple[str, tuple[tuple[tuple[float, float], ...]
     out = []
     for rec, shp in zip(reader.records(), reader.shapes(), strict=True):
         iso = str(rec[fields.index(iso_field)])
-        parts = list(shp.parts) + [len(shp.points)]
+        parts = [*list(shp.parts), len(shp.points)]
         rings = tuple(
             tuple((float(x), float(y)) for x, y in shp.points[parts[i] : parts[i + 1]])
             for i in range(len(parts) - 1)

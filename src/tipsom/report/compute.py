@@ -1,0 +1,90 @@
+"""Compute every published statistic once: cubes, suppression, fees, revenue, SDG rows.
+
+The HTML, PDF, XLSX, CSV and SDG outputs, and the web dashboard, are all
+rendered from one :class:`ReportData`, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tipsom.report import smuggling, statistics
+from tipsom.report.cube import Cube
+from tipsom.report.disclosure import DisclosurePolicy, Protected, protect
+from tipsom.report.population import Population, load_population
+from tipsom.report.publish import Sheet, codebook_sheet, cube_sheet, notes_sheet
+from tipsom.report.sdg import COLUMNS as SDG_COLUMNS
+from tipsom.report.sdg import SdgRow, sdg_rows
+from tipsom.report.statistics import ReportFilter
+from tipsom.report.warehouse import open_warehouse
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from tipsom.store.db import Store
+
+CubeBuilder = Callable[["duckdb.DuckDBPyConnection", ReportFilter], Cube]
+
+#: The report's count tables, in reading order.
+CUBES: dict[str, CubeBuilder] = {
+    "victims": statistics.victims_cube,
+    "flows": statistics.flows_cube,
+    "justice": statistics.justice_cube,
+    "migrants": smuggling.migrants_cube,
+    "harm": smuggling.harm_cube,
+    "context": statistics.context_cube,
+    "non_punishment": statistics.non_punishment_cube,
+}
+
+
+@dataclass
+class ReportData:
+    """Everything a report publishes, already protected."""
+
+    filter: ReportFilter
+    policy: DisclosurePolicy
+    cubes: dict[str, Protected]
+    fees: list[smuggling.FeeRow] = field(default_factory=list)
+    revenue: list[smuggling.Revenue] = field(default_factory=list)
+    sdg: list[SdgRow] = field(default_factory=list)
+    population_source: str = ""
+
+    def sheets(self) -> list[Sheet]:
+        """Every published table, as worksheets / CSV files."""
+        protected = list(self.cubes.values())
+        out = [cube_sheet(p) for p in protected]
+        out.append(Sheet("fees", "Smuggling fees by route and year (median and interquartile range)",
+                         ("route", "year", "currency", "fees_reported", "median", "q1", "q3"),
+                         [(f.route, f.year, f.currency, f.reported, f.median, f.q1, f.q3) for f in self.fees]))
+        out.append(Sheet("revenue", "Estimated smuggling revenue by route (migrants x mean fee, 95% interval)",
+                         ("route", "currency", "migrants", "fees_reported", "estimate", "low", "high"),
+                         [(r.route, r.currency, r.migrants, r.reported, round(r.estimate), round(r.low),
+                           round(r.high)) for r in self.revenue]))
+        out.append(Sheet("sdg_16_2_2", "SDG 16.2.2 series", SDG_COLUMNS,
+                         [tuple(getattr(r, c) for c in SDG_COLUMNS) for r in self.sdg]))
+        out.append(codebook_sheet(protected))
+        out.append(notes_sheet(protected))
+        return out
+
+
+def compute_cubes(con: duckdb.DuckDBPyConnection, flt: ReportFilter, policy: DisclosurePolicy,
+                  names: tuple[str, ...] = tuple(CUBES)) -> dict[str, Protected]:
+    return {name: protect(CUBES[name](con, flt), policy) for name in names}
+
+
+def compute_report(store: Store, flt: ReportFilter | None = None, policy: DisclosurePolicy | None = None,
+                   population: Population | None = None) -> ReportData:
+    """Aggregate, protect and derive every published statistic of the store."""
+    flt = flt or ReportFilter()
+    policy = policy or DisclosurePolicy(threshold=store.settings.suppression_threshold)
+    population = population or load_population()
+    con = open_warehouse(store)
+    try:
+        cubes = compute_cubes(con, flt, policy)
+        fees = smuggling.publishable_fees(smuggling.fee_rows(con, flt), cubes["migrants"])
+    finally:
+        con.close()
+    return ReportData(flt, policy, cubes, fees, smuggling.revenue(fees, cubes["migrants"]),
+                      list(sdg_rows(cubes["victims"], population)), population.source)
