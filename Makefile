@@ -9,6 +9,7 @@ PORT ?= 8000
 .PHONY: run test bench lint venv system-deps clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
+	@bash scripts/system-deps.sh
 	@command -v uv >/dev/null || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 	uv sync --frozen
 	@touch $@

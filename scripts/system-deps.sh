@@ -12,6 +12,9 @@ ldconfig -p | grep -q libpango-1.0 || need+=(libpango-1.0-0)
 ldconfig -p | grep -q libpangoft2-1.0 || need+=(libpangoft2-1.0-0)
 ldconfig -p | grep -q libharfbuzz-subset || need+=(libharfbuzz-subset0)
 [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
+# PyICU (pulled in by followthemoney's name normalisation) builds from source against ICU.
+[ -f /usr/include/unicode/utypes.h ] || need+=(libicu-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 fc-list 2>/dev/null | grep -qi "noto.*arab\|dejavu" || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   echo "system-deps: installing ${need[*]}"

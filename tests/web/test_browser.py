@@ -82,7 +82,7 @@ def test_dashboard_charts_render_with_network_off(offline_page: tuple[Any, list[
     page.goto(f"{live_server.url}/dashboard")
     charts = page.locator("figure.chart svg")
     assert charts.count() >= 4
-    box = page.locator("#chart-victims_by_origin svg").bounding_box()
+    box = page.locator("#chart-map svg").bounding_box()
     assert box is not None
     assert box["width"] > 200
     assert box["height"] > 100

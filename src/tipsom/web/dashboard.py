@@ -1,4 +1,4 @@
-"""Dashboard charts: the report module's charts, or simple counts until it lands.
+"""Dashboard charts: the report module's charts (published, suppressed figures), cached.
 
 Charts are static SVG drawn on the server (matplotlib, Natural Earth map
 shipped in the package), so they render with the network off. Drawing a map
@@ -10,34 +10,19 @@ cells under ``TIPSOM_SUPPRESSION_THRESHOLD`` are left out, never drawn.
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from tipsom.schema.enums import PersonRole
+from tipsom.report.dashboard import dashboard_charts
 from tipsom.store.db import Store
 from tipsom.store.tables import REGISTRY
-from tipsom.web.i18n import _, current_language
-from tipsom.web.labels import code_label
+from tipsom.web.i18n import current_language
 
 CACHE_SECONDS = 300.0
 CASES, PERSONS = REGISTRY["case"], REGISTRY["person"]
-ChartSource = Callable[[Store, int | None, str | None], dict[str, str]]
-
-
-def report_charts() -> ChartSource | None:
-    """The report module's ``dashboard_charts`` when it is installed, else None."""
-    try:
-        module = importlib.import_module("tipsom.report.dashboard")
-    except ImportError:
-        return None
-    source: ChartSource = module.dashboard_charts
-    return source
 
 
 @dataclass(frozen=True)
@@ -54,51 +39,6 @@ def filter_options(store: Store) -> Filters:
                                                 .where(CASES.c.jurisdiction.is_not(None))
                                                 .group_by(CASES.c.jurisdiction))]
     return Filters(years, countries)
-
-
-def _published(counts: Counter[str], threshold: int) -> dict[str, float]:
-    return {k: float(v) for k, v in counts.most_common() if v >= threshold}
-
-
-def count_charts(store: Store, year: int | None, country: str | None) -> dict[str, str]:
-    """Charts from plain counts (used while ``tipsom.report.dashboard`` is absent)."""
-    from tipsom.report.charts import bar_svg, choropleth_svg, line_svg
-
-    conds = []
-    if year is not None:
-        conds.append(CASES.c.year == year)
-    if country:
-        conds.append(CASES.c.jurisdiction == country)
-    threshold = store.settings.suppression_threshold
-    victims = [str(r) for r in PersonRole if r.is_victim]
-    with store.engine.connect() as conn:
-        by_year: dict[int | str, float] = {int(y): float(n) for y, n in conn.execute(
-            select(CASES.c.year, func.count()).where(*conds, CASES.c.year.is_not(None))
-            .group_by(CASES.c.year)) if n >= threshold}
-        by_type = Counter({str(t): int(n) for t, n in conn.execute(
-            select(CASES.c.case_type, func.count()).where(*conds).group_by(CASES.c.case_type))})
-        joined = select(PERSONS.c.origin_country, PERSONS.c.exploitation_forms).join(
-            CASES, CASES.c.id == PERSONS.c.case_id).where(*conds, PERSONS.c.role.in_(victims))
-        origins: Counter[str] = Counter()
-        forms: Counter[str] = Counter()
-        for origin, joined_forms in conn.execute(joined):
-            if origin:
-                origins[origin] += 1
-            for form in (joined_forms or "").split("|"):
-                if form:
-                    forms[form] += 1
-    case_f = store.model["case"].fields["case_type"]
-    form_f = store.model["person"].fields["exploitation_forms"]
-    types = _published(by_type, threshold)
-    top_forms = _published(forms, threshold)
-    return {
-        "cases_by_year": line_svg({_("Cases"): by_year}, _("Cases by year of registration"), _("Cases")),
-        "cases_by_type": bar_svg([code_label(case_f, k) for k in types], list(types.values()),
-                                 _("Cases by type")),
-        "victims_by_form": bar_svg([code_label(form_f, k) for k in top_forms], list(top_forms.values()),
-                                   _("Victims by form of exploitation")),
-        "victims_by_origin": choropleth_svg(_published(origins, threshold), _("Victims by country of origin")),
-    }
 
 
 class ChartCache:
@@ -142,7 +82,7 @@ class ChartCache:
             hit = self._fresh(key)
             if hit is not None:
                 return hit
-            charts = (report_charts() or count_charts)(store, year, country)
+            charts = dashboard_charts(store, year, country)
         with self._lock:
             self._items[key] = (time.monotonic() + CACHE_SECONDS, charts)
         return charts
