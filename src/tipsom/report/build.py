@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,11 +54,15 @@ def build_report(store: Store, out: Path, flt: ReportFilter | None = None, *,
     out.mkdir(parents=True, exist_ok=True)
     data = compute_report(store, flt, policy, population)
     built = BuiltReport(data)
-    html = render_html(data, report_charts(data))
-    built.files["html"] = out / "report.html"
-    built.files["html"].write_text(html, encoding="utf-8")
     sheets = data.sheets()
-    built.files["xlsx"] = write_xlsx(sheets, out / "tables.xlsx", legend(data))
+    # The workbook (openpyxl, pure Python) is written in a second process while
+    # this one draws the charts: on a two-core laptop that halves the wait.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        workbook = pool.submit(write_xlsx, sheets, out / "tables.xlsx", legend(data))
+        html = render_html(data, report_charts(data))
+        built.files["html"] = out / "report.html"
+        built.files["html"].write_text(html, encoding="utf-8")
+        built.files["xlsx"] = workbook.result()
     built.files["sdg"] = write_sdg(data.sdg, out / "sdg_16_2_2.csv", SdgFormat.CSV)
     tables = out / "tables"
     tables.mkdir(exist_ok=True)

@@ -18,7 +18,7 @@ from tipsom.report.publish import Sheet, codebook_sheet, cube_sheet, notes_sheet
 from tipsom.report.sdg import COLUMNS as SDG_COLUMNS
 from tipsom.report.sdg import SdgRow, sdg_rows
 from tipsom.report.statistics import ReportFilter
-from tipsom.report.warehouse import open_warehouse
+from tipsom.report.warehouse import Projection, open_warehouse
 
 if TYPE_CHECKING:
     import duckdb
@@ -36,6 +36,20 @@ CUBES: dict[str, CubeBuilder] = {
     "harm": smuggling.harm_cube,
     "context": statistics.context_cube,
     "non_punishment": statistics.non_punishment_cube,
+}
+
+
+#: The columns the report's queries read (copying only these keeps large stores fast).
+REPORT_COLUMNS: Projection = {
+    "cases": ("id", "case_type", "jurisdiction", "year", "deaths_on_route"),
+    "persons": ("key", "case_id", "person_id", "role", "sex", "age", "age_min", "age_max", "age_appearance",
+                "citizenship", "origin_country", "exploitation_country", "exploitation_forms", "unaccompanied",
+                "smuggling_fee", "fee_currency", "harm_on_route", "climate_hazard", "displacement_cause",
+                "displacement_status", "livelihood_loss", "conflict_area", "armed_group_recruitment",
+                "conflict_sexual_violence", "recruited_online", "controlled_online", "exploited_online",
+                "recruitment_methods"),
+    "route_legs": ("person_key", "seq", "origin", "destination"),
+    "charges": ("person_key", "offence", "stage", "outcome"),
 }
 
 
@@ -80,7 +94,7 @@ def compute_report(store: Store, flt: ReportFilter | None = None, policy: Disclo
     flt = flt or ReportFilter()
     policy = policy or DisclosurePolicy(threshold=store.settings.suppression_threshold)
     population = population or load_population()
-    con = open_warehouse(store)
+    con = open_warehouse(store, projection=REPORT_COLUMNS)
     try:
         cubes = compute_cubes(con, flt, policy)
         fees = smuggling.publishable_fees(smuggling.fee_rows(con, flt), cubes["migrants"])

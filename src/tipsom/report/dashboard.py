@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING
 
 from tipsom.report.charts import choropleth_svg, line_svg
-from tipsom.report.compute import ReportData, compute_cubes
+from tipsom.report.compute import REPORT_COLUMNS, ReportData, compute_cubes
 from tipsom.report.cube import TOTAL
 from tipsom.report.disclosure import DisclosurePolicy, Protected
 from tipsom.report.figures import Bar, Flow, flow_svg, published_bars_svg
@@ -110,7 +110,7 @@ def dashboard_charts(store: Store, year: int | None = None, country: str | None 
     """
     flt = ReportFilter(year=year, country=country)
     policy = policy or DisclosurePolicy(threshold=store.settings.suppression_threshold)
-    con = open_warehouse(store, WarehouseMode.LIVE)
+    con = open_warehouse(store, WarehouseMode.LIVE, REPORT_COLUMNS)
     try:
         cubes = compute_cubes(con, flt, policy, ("victims", "flows", "context"))
     finally:

@@ -142,7 +142,11 @@ def victim_records(store: Store) -> pd.DataFrame:
     """One CTDC-style row per detected victim, before any generalisation."""
     from tipsom.report.warehouse import open_warehouse
 
-    con = open_warehouse(store)
+    con = open_warehouse(store, projection={
+        "cases": ("id", "year", "jurisdiction"),
+        "persons": ("key", "case_id", "role", "sex", "age", "age_min", "age_max", "age_appearance", "citizenship",
+                    "origin_country", "exploitation_country", "exploitation_forms", "control_methods",
+                    "recruiter_relationship")})
     try:
         frame = con.execute(f"""
             SELECT coalesce(CAST(c.year AS VARCHAR), 'Unknown') AS yearOfRegistration,

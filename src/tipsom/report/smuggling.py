@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from tipsom.report.cube import TOTAL, Cube, Dim
 from tipsom.report.disclosure import Protected
-from tipsom.report.statistics import LEGS_CTE, UNKNOWN, YEAR_SQL, ReportFilter, _query, _year_dim, country_name
+from tipsom.report.statistics import UNKNOWN, YEAR_SQL, ReportFilter, _query, _year_dim, country_name, journeys
 from tipsom.schema.enums import PersonRole
 
 if TYPE_CHECKING:
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 Z95 = 1.959963984540054
 ROUTE_SQL = f"""coalesce(l.first_origin, p.origin_country, '{UNKNOWN}') || '-'
   || coalesce(l.last_destination, c.jurisdiction, '{UNKNOWN}')"""
-MIGRANTS_FROM = f"""FROM persons p JOIN cases c ON c.id = p.case_id LEFT JOIN legs l ON l.person_key = p.key
-  WHERE p.role = '{PersonRole.SMUGGLED_MIGRANT}'"""
+MIGRANTS_FROM = """FROM persons p JOIN cases c ON c.id = p.case_id LEFT JOIN {legs} l ON l.person_key = p.key
+  WHERE p.role = '""" + str(PersonRole.SMUGGLED_MIGRANT) + "'"
 
 
 def route_label(route: str) -> str:
@@ -45,9 +45,9 @@ def _route_dim(routes: list[str]) -> Dim:
 def migrants_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
     """Smuggled migrants by route and year."""
     where, params = flt.where()
-    frame = _query(con, f"""WITH {LEGS_CTE}
+    frame = _query(con, f"""
         SELECT {ROUTE_SQL} AS route, {YEAR_SQL} AS year, count(*) AS n
-        {MIGRANTS_FROM}{where} GROUP BY ALL""", params)
+        {MIGRANTS_FROM.format(legs=journeys(con))}{where} GROUP BY ALL""", params)
     return Cube.from_leaves("migrants", "Smuggled migrants by route", "persons",
                             [_route_dim(list(frame["route"])), _year_dim(frame)], frame)
 
@@ -59,11 +59,11 @@ def harm_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
     a case-level count because the dead are often not recorded as persons.
     """
     where, params = flt.where()
-    frame = _query(con, f"""WITH {LEGS_CTE},
+    frame = _query(con, f"""WITH
         migrant AS (SELECT p.case_id, {ROUTE_SQL} AS route,
                            list_contains(string_split(coalesce(p.harm_on_route, ''), '|'), 'Injury') AS injured,
                            row_number() OVER (PARTITION BY p.case_id ORDER BY p.person_id) AS k
-                    {MIGRANTS_FROM}{where})
+                    {MIGRANTS_FROM.format(legs=journeys(con))}{where})
         SELECT route, 'Injured' AS harm, count(*) AS n FROM migrant WHERE injured GROUP BY ALL
         UNION ALL
         SELECT m.route, 'Deaths' AS harm, sum(c.deaths_on_route) AS n
@@ -93,10 +93,10 @@ class FeeRow:
 def fee_rows(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> list[FeeRow]:
     """Median and interquartile range of fees by route x year, route, year and overall."""
     where, params = flt.where()
-    frame = _query(con, f"""WITH {LEGS_CTE},
+    frame = _query(con, f"""WITH
         fees AS (SELECT {ROUTE_SQL} AS route, {YEAR_SQL} AS year, p.fee_currency AS currency,
                         p.smuggling_fee AS fee
-                 {MIGRANTS_FROM} AND p.smuggling_fee IS NOT NULL{where})
+                 {MIGRANTS_FROM.format(legs=journeys(con))} AND p.smuggling_fee IS NOT NULL{where})
         SELECT coalesce(route, '{TOTAL}') AS route, coalesce(year, '{TOTAL}') AS year,
                coalesce(currency, '{UNKNOWN}') AS currency, count(*) AS reported,
                quantile_cont(fee, 0.5) AS median, quantile_cont(fee, 0.25) AS q1,

@@ -51,8 +51,7 @@ SEX_SQL = "CASE WHEN p.sex IN ('Female', 'Male') THEN p.sex ELSE 'OtherUnknown' 
 FORM_SQL = f"""CASE WHEN p.exploitation_forms IS NULL OR p.exploitation_forms = '' THEN '{NOT_RECORDED}'
   WHEN contains(p.exploitation_forms, '|') THEN '{MULTIPLE}' ELSE p.exploitation_forms END"""
 YEAR_SQL = f"coalesce(CAST(c.year AS VARCHAR), '{UNKNOWN}')"
-LEGS_CTE = """legs AS (SELECT person_key, arg_min(origin, seq) AS first_origin,
-  arg_max(destination, seq) AS last_destination FROM route_legs GROUP BY person_key)"""
+LEGS = "legs"
 
 
 @dataclass(frozen=True)
@@ -100,6 +99,18 @@ def _labels(codelist: str) -> dict[str, str]:
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> pd.DataFrame:
     return con.execute(sql, list(params)).df()
+
+
+def journeys(con: duckdb.DuckDBPyConnection) -> str:
+    """Each person's first origin and last destination, computed once per connection.
+
+    Flows, routes, harm and fees all need them; the temporary table saves three
+    passes over the route legs.
+    """
+    con.execute(f"""CREATE TEMP TABLE IF NOT EXISTS {LEGS} AS
+        SELECT person_key, arg_min(origin, seq) AS first_origin, arg_max(destination, seq) AS last_destination
+        FROM route_legs GROUP BY person_key""")
+    return LEGS
 
 
 def _with_unknown(values: Sequence[str]) -> list[str]:
@@ -167,11 +178,10 @@ def flows_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
     """Victims by country of origin and of exploitation, with domestic and cross-border totals."""
     where, params = flt.where()
     frame = _query(con, f"""
-        WITH {LEGS_CTE}
         SELECT coalesce(p.origin_country, l.first_origin, '{UNKNOWN}') AS origin,
                coalesce(p.exploitation_country, l.last_destination, c.jurisdiction, '{UNKNOWN}') AS destination,
                count(*) AS n
-        FROM persons p JOIN cases c ON c.id = p.case_id LEFT JOIN legs l ON l.person_key = p.key
+        FROM persons p JOIN cases c ON c.id = p.case_id LEFT JOIN {journeys(con)} l ON l.person_key = p.key
         WHERE p.role IN {VICTIM_ROLES}{where}
         GROUP BY ALL""", params)
     frame["scope"] = [
