@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, func, select
 
 from tipsom.evidence.custody import (
     CustodyAction,
@@ -31,7 +31,6 @@ from tipsom.evidence.intake import FileFacts, file_facts
 from tipsom.evidence.seals import Seal, SealJournal
 from tipsom.evidence.signing import Keyring, load_keyring
 from tipsom.evidence.tables import (
-    EVIDENCE_TABLES,
     custody_events,
     custody_seals,
     evidence_items,
@@ -39,7 +38,6 @@ from tipsom.evidence.tables import (
 )
 from tipsom.evidence.vault import StoredObject, Vault
 from tipsom.store import audit
-from tipsom.store.base import metadata
 from tipsom.store.db import Store
 from tipsom.store.tables import REGISTRY
 
@@ -131,8 +129,11 @@ class EvidenceLocker:
 
     @classmethod
     def open(cls, url: str | None = None) -> EvidenceLocker:
-        store = Store.open(url)
-        ensure_tables(store.engine)
+        return cls.for_store(Store.open(url))
+
+    @classmethod
+    def for_store(cls, store: Store) -> EvidenceLocker:
+        """The locker of an open store: its vault, signing keys and seal journal."""
         settings = store.settings
         database = store.engine.url.render_as_string(hide_password=True)
         return cls(store, Vault(settings.vault_path), load_keyring(settings.home),
@@ -311,11 +312,3 @@ class EvidenceLocker:
         self.journal.record_issued(seal)
         self.journal.raise_head(seal)
         return seal
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the evidence tables if the database's migrations have not (yet) created them."""
-    present = set(inspect(engine).get_table_names())
-    missing = [t for t in EVIDENCE_TABLES if t.name not in present]
-    if missing:
-        metadata.create_all(engine, tables=missing)

@@ -53,6 +53,18 @@ def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _member(known: frozenset[str], fold: Callable[[str], str], what: str) -> Converter:
+    """A converter accepting members of a standard code set (case-insensitively)."""
+
+    def member(v: Any) -> str:
+        s = fold(str(v).strip())
+        if s not in known:
+            raise ValueError(f"{v!r} is not {what}")
+        return s
+
+    return member
+
+
 def _scalar(f: Field) -> Converter:
     t = f.type
     if t in (FieldType.ID, FieldType.TEXT):
@@ -124,35 +136,11 @@ def _scalar(f: Field) -> Converter:
 
         return code
     if t in (FieldType.COUNTRY, FieldType.COUNTRIES):
-        known = countries()
-
-        def country(v: Any) -> str:
-            s = str(v).strip().upper()
-            if s not in known:
-                raise ValueError(f"{v!r} is not an ISO 3166-1 alpha-3 country code")
-            return s
-
-        return country
+        return _member(countries(), str.upper, "an ISO 3166-1 alpha-3 country code")
     if t is FieldType.CURRENCY:
-        known_c = currencies()
-
-        def currency(v: Any) -> str:
-            s = str(v).strip().upper()
-            if s not in known_c:
-                raise ValueError(f"{v!r} is not an ISO 4217 currency code")
-            return s
-
-        return currency
+        return _member(currencies(), str.upper, "an ISO 4217 currency code")
     if t is FieldType.LANGUAGES:
-        known_l = languages()
-
-        def language(v: Any) -> str:
-            s = str(v).strip().lower()
-            if s not in known_l:
-                raise ValueError(f"{v!r} is not an ISO 639 language code")
-            return s
-
-        return language
+        return _member(languages(), str.lower, "an ISO 639 language code")
     raise AssertionError(f"no converter for {t}")  # pragma: no cover
 
 

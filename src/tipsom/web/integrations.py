@@ -20,10 +20,7 @@ from typing import Any
 import anyio
 from starlette.datastructures import UploadFile
 
-from tipsom.evidence.locker import EvidenceItem, EvidenceLocker, Intake, ensure_tables
-from tipsom.evidence.seals import SealJournal
-from tipsom.evidence.signing import load_keyring
-from tipsom.evidence.vault import Vault
+from tipsom.evidence.locker import EvidenceItem, EvidenceLocker, Intake
 from tipsom.screening import Alert, AlertCode, Severity, screen_document
 from tipsom.store.db import Store
 from tipsom.web.i18n import N_, _
@@ -94,10 +91,7 @@ def _locker(store: Store) -> EvidenceLocker:
     with _SCREEN_LOCK:
         locker = _LOCKERS.get(store.url)
     if locker is None:
-        settings = store.settings
-        ensure_tables(store.engine)
-        locker = EvidenceLocker(store, Vault(settings.vault_path), load_keyring(settings.home),
-                                SealJournal(settings.home, store.engine.url.render_as_string(hide_password=True)))
+        locker = EvidenceLocker.for_store(store)
         with _SCREEN_LOCK:
             _LOCKERS[store.url] = locker
     return locker
