@@ -51,13 +51,14 @@ def ukdat5_bca(reference: Path) -> Estimate:
     return estimate(_table(reference, "UKdat_5"), interval=IntervalMethod.BCA, replicates=1000)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "not met: with numpy's generator (seed 1234) the BCa limits are 9,366-15,535, 6.6% and 5.7% above "
-    "SparseMSE's 8,785-14,701; the replicates' model selection equals a literal port of the R code "
-    "(test_crosscheck), so the gap is in the extreme tail of the bootstrap draws"))
-def test_bca_ukdat5_within_five_percent_of_published(ukdat5_bca: Estimate) -> None:
-    assert ukdat5_bca.interval.low == pytest.approx(8785, rel=0.05)
-    assert ukdat5_bca.interval.high == pytest.approx(14701, rel=0.05)
+def test_bca_ukdat5_reproduces_published_interval(ukdat5_bca: Estimate) -> None:
+    """SparseMSE's estimatepopulation(UKdat_5, nboot=1000, iseed=1234): 8,785 to 14,701.
+
+    The acceptance bound is 5%; with R's random stream the interval is the
+    published one to the rounding, so the test holds it to 1.
+    """
+    assert ukdat5_bca.interval.low == pytest.approx(8785, abs=1)
+    assert ukdat5_bca.interval.high == pytest.approx(14701, abs=1)
 
 
 def test_bca_ukdat5_is_wider_than_wald_and_skewed_up(ukdat5_bca: Estimate) -> None:

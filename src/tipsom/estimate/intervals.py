@@ -7,7 +7,10 @@
   model selection in every replicate, correct the percentiles for bias (share
   of replicates below the estimate) and acceleration (a jackknife that removes
   one person from each capture history). This is the interval that accounts
-  for model uncertainty, and the one the SparseMSE authors recommend.
+  for model uncertainty, and the one the SparseMSE authors recommend. The
+  replicates are drawn from R's random stream (:mod:`tipsom.estimate.rstream`)
+  in the table's row order, so a seed gives the same interval as SparseMSE
+  with ``iseed`` set to it.
 * **Profile likelihood** (Rcapture's ``closedpCI.t``): the multinomial
   likelihood of the total ``N`` with the dark cell ``N - n`` added to the
   table, maximised over the model parameters for each ``N``. Conditional on
@@ -29,6 +32,7 @@ from scipy.special import gammaln
 from scipy.stats import chi2, norm
 
 from tipsom.estimate.loglinear import Design, Fit, FloatArray, IntArray, newton_poisson
+from tipsom.estimate.rstream import RStream
 
 #: Replicates below this run in-process: starting workers costs more than it saves.
 PARALLEL_MIN = 200
@@ -93,6 +97,7 @@ def bca(
     cell_counts: IntArray,
     point: float,
     *,
+    row_cells: IntArray | None = None,
     replicates: int = 1000,
     seed: int = 1234,
     level: float = 0.95,
@@ -100,16 +105,22 @@ def bca(
 ) -> Bootstrap:
     """BCa interval with multinomial resampling of the observed people.
 
-    The replicate tables are drawn up front from ``seed``, so the result does
-    not depend on how many worker processes share the work.
+    ``row_cells`` lists the cell of each row of the input table in the order
+    the user gave them (R draws the multinomial in that order); by default the
+    observed cells in cell order. The replicate tables are drawn up front from
+    ``seed``, so the result does not depend on how many worker processes share
+    the work.
     """
+    if row_cells is None:
+        row_cells = np.flatnonzero(cell_counts > 0)
+    row_counts = cell_counts[row_cells]
+    n = int(row_counts.sum())
+    stream = RStream(seed)
+    blocks = np.zeros((replicates, len(cell_counts)), dtype=np.int64)
+    for block in blocks:
+        block[row_cells] = stream.rmultinom(n, row_counts.astype(np.float64))
     observed_cells = np.flatnonzero(cell_counts > 0)
     counts = cell_counts[observed_cells]
-    n = int(counts.sum())
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(n, counts / n, size=replicates)
-    blocks = np.zeros((replicates, len(cell_counts)), dtype=np.int64)
-    blocks[:, observed_cells] = draws
     jack_blocks = np.repeat(cell_counts[None], len(observed_cells), axis=0)
     jack_blocks[np.arange(len(observed_cells)), observed_cells] -= 1
     n_workers = default_workers() if workers is None else workers

@@ -188,8 +188,8 @@ def estimate(
     if interval is IntervalMethod.BCA:
         if replicates < 100:
             raise ValueError(f"a BCa interval needs at least 100 bootstrap replicates, got {replicates}")
-        boot = bca(selector, counts, table.observed + fit.dark, replicates=replicates, seed=seed, level=level,
-                   workers=workers)
+        boot = bca(selector, counts, table.observed + fit.dark, row_cells=table.codes() - 1, replicates=replicates,
+                   seed=seed, level=level, workers=workers)
         ci = boot.interval
     elif interval is IntervalMethod.PROFILE:
         prof = profile(selector.design, counts, fit, level)
