@@ -111,3 +111,15 @@ def test_bad_records_are_reported(tmp_path: Path) -> None:
                           "birth_date": ["31/12/1990"]})
     with pytest.raises(LinkageInputError, match="row 1: field 'birth_date'"):
         link(frame)
+
+
+@pytest.mark.spark
+def test_spark_backend_links_as_well_as_duckdb(spark: object) -> None:
+    """Splink on Spark (for lists beyond one machine): same model, same quality bar."""
+    from tipsom.estimate.linkage import Backend
+
+    frame = _frame(generate(persons=1500, lists=4, seed=11))
+    result = link(frame.drop(columns=["person_id"]), backend=Backend.SPARK, spark=spark)
+    precision, recall = pairwise_quality(result.persons, frame.set_index("record_id")["person_id"])
+    assert precision >= 0.95, (precision, recall)
+    assert recall >= 0.95, (precision, recall)
