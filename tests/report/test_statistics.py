@@ -86,9 +86,11 @@ def test_flows_justice_smuggling_and_non_punishment_match_independent_counts(bui
         dest = p.get("exploitation_country") or (legs[-1]["destination"] if legs else case["jurisdiction"])
         flows[(origin, dest, "Total")] += 1
         flows[("Total", "Total", "Domestic" if origin == dest else "CrossBorder")] += 1
-        for ch in p.get("charges") or []:
-            result = "Convicted" if ch.get("outcome") == "Convicted" else "NotConvicted"
-            charges[(ch["offence"], "Total", result)] += 1
+        if p.get("charges"):  # one victim counts once, however many charges
+            offences = {ch["offence"] for ch in p["charges"]}
+            offence = offences.pop() if len(offences) == 1 else "SeveralOffences"
+            convicted = any(ch.get("outcome") == "Convicted" for ch in p["charges"])
+            charges[(offence, "Total", "Convicted" if convicted else "NotConvicted")] += 1
             charges[("Total", case["jurisdiction"], "Total")] += 1
     migrants: Counter[tuple[str, ...]] = Counter()
     suspects: Counter[tuple[str, ...]] = Counter()

@@ -227,6 +227,10 @@ class ContextStore:
         """Replace all stored flags with ``run``'s and fill empty context fields of flagged persons.
 
         One transaction, one audit event; returns how many fields were filled, by field.
+        The persons' ``row_hash`` stays the hash of the record as last imported, on purpose:
+        re-importing the same file then leaves these derived fields alone instead of seeing
+        every flagged person as changed and overwriting them. ``updated_at`` does change, so
+        anything cached per person version sees the new values.
         """
         from tipsom.store import audit
         from tipsom.store.tables import PERSON_KEY, REGISTRY, audit_log

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 UNKNOWN = "Unknown"
+#: Offence cell of victims charged with more than one kind of offence (each victim counts once).
+SEVERAL_OFFENCES = "SeveralOffences"
 VICTIM_ROLES = "(" + ", ".join(f"'{r}'" for r in PersonRole if r.is_victim) + ")"
 
 SEX = Dim.flat("sex", "Sex", ["Female", "Male", "OtherUnknown"],
@@ -274,24 +276,33 @@ def context_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
 
 
 def non_punishment_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
-    """Charges against identified or presumed victims, by offence, jurisdiction and outcome.
+    """Identified or presumed victims who were charged, by offence, jurisdiction and outcome.
 
     The non-punishment principle says victims should not be punished for
-    offences their trafficking made them commit; every such charge is counted.
+    offences their trafficking made them commit. The unit is the victim, not
+    the charge: disclosure control counts people, and a cell of five charges
+    against one woman would otherwise be published as if five people stood
+    behind it. A victim charged with different offences is counted once, under
+    "several offences"; "convicted" means convicted on at least one charge.
     """
     where, params = flt.where()
     frame = _query(con, f"""
-        SELECT ch.offence AS offence, coalesce(c.jurisdiction, '{UNKNOWN}') AS jurisdiction,
-               CASE WHEN ch.outcome = 'Convicted' THEN 'Convicted' ELSE 'NotConvicted' END AS result,
-               count(*) AS n
-        FROM charges ch JOIN persons p ON p.key = ch.person_key JOIN cases c ON c.id = p.case_id
-        WHERE p.role IN {VICTIM_ROLES}{where}
-        GROUP BY ALL""", params)
-    offence = Dim.flat("offence", "Offence", _codes("offence"), {TOTAL: "All offences", **_labels("offence")})
+        WITH charged AS (
+            SELECT CASE WHEN count(DISTINCT ch.offence) = 1 THEN min(ch.offence)
+                        ELSE '{SEVERAL_OFFENCES}' END AS offence,
+                   coalesce(c.jurisdiction, '{UNKNOWN}') AS jurisdiction,
+                   CASE WHEN coalesce(bool_or(ch.outcome = 'Convicted'), false) THEN 'Convicted'
+                        ELSE 'NotConvicted' END AS result
+            FROM charges ch JOIN persons p ON p.key = ch.person_key JOIN cases c ON c.id = p.case_id
+            WHERE p.role IN {VICTIM_ROLES}{where}
+            GROUP BY p.key, c.jurisdiction)
+        SELECT offence, jurisdiction, result, count(*) AS n FROM charged GROUP BY ALL""", params)
+    offence = Dim.flat("offence", "Offence", [*_codes("offence"), SEVERAL_OFFENCES],
+                       {TOTAL: "All offences", **_labels("offence"), SEVERAL_OFFENCES: "Several offences"})
     jurisdiction = _country_dim("jurisdiction", "Jurisdiction", list(frame["jurisdiction"]), "All jurisdictions")
     result = Dim.flat("result", "Outcome", ["Convicted", "NotConvicted"],
                       {TOTAL: "Charged", "NotConvicted": "Not (yet) convicted"})
     t = frozenset({TOTAL})
     views = ({"jurisdiction": t}, {"offence": t})
-    return Cube.from_leaves("non_punishment", "Charges against victims (non-punishment monitoring)", "charges",
-                            [offence, jurisdiction, result], frame, views)
+    return Cube.from_leaves("non_punishment", "Victims charged with an offence (non-punishment monitoring)",
+                            "victims", [offence, jurisdiction, result], frame, views)
