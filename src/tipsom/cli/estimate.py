@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail
+from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail, progress_bar
 from tipsom.cli.groups import synth_app
 
 if TYPE_CHECKING:
+    from tipsom.estimate.lcmcr import Posterior, SamplerSettings
     from tipsom.estimate.mse import StratumEstimate
 
 estimate_app = typer.Typer(help="Estimate the hidden number of victims (multiple systems estimation).",
@@ -134,6 +135,77 @@ def mse_command(
             print(f"{head}warning: {w}")
 
 
+def _sampler(classes: int, burn_in: int, samples: int, thinning: int, chains: int, seed: int) -> SamplerSettings:
+    from tipsom.estimate.lcmcr import LcmcrError, SamplerSettings
+
+    try:
+        return SamplerSettings(classes=classes, burn_in=burn_in, samples=samples, thinning=thinning, chains=chains,
+                               seed=seed)
+    except LcmcrError as exc:
+        fail(str(exc), ExitCode.USAGE)
+
+
+def _print_posterior(head: str, post: Posterior) -> None:
+    ci = post.interval
+    print(f"{head}observed {post.observed:,}; estimate {post.total:,.0f} (posterior median; mean {post.mean:,.0f}); "
+          f"{ci.level:.0%} credible interval {ci.low:,.0f} to {ci.high:,.0f}")
+    print(f"{head}convergence {post.convergence.value}: split R-hat {post.rhat:.3f}, effective sample size "
+          f"{post.ess:,.0f} of {post.draws.size:,} draws; median of each chain "
+          f"{', '.join(f'{m:,.0f}' for m in post.chain_medians)}")
+    for w in post.warnings:
+        print(f"{head}warning: {w}")
+
+
+@estimate_app.command("lcmcr")
+def lcmcr_command(
+    file: Annotated[Path, typer.Argument(help="Capture-history CSV: one 0/1 column per list plus 'count'.")],
+    *,
+    classes: Annotated[int, typer.Option("--classes", "-K", help="Most latent classes (truncation).")] = 10,
+    burn_in: Annotated[int, typer.Option("--burn-in", help="Sweeps discarded at the start of each chain.")] = 10_000,
+    samples: Annotated[int, typer.Option("--samples", help="Posterior draws kept per chain.")] = 1_000,
+    thinning: Annotated[int, typer.Option("--thinning", help="Sweeps per kept draw.")] = 10,
+    chains: Annotated[int, typer.Option("--chains", help="Independent chains (for R-hat).")] = 2,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 1234,
+    level: Annotated[float, typer.Option("--level", help="Credible level.")] = 0.95,
+    strata: StrataOption = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Bayesian latent-class estimate (LCMCR) for victims with different chances of being identified."""
+    from tipsom.estimate.lcmcr import LcmcrError, lcmcr
+    from tipsom.estimate.table import CaptureTableError, read_csv, stratum_label
+
+    settings = _sampler(classes, burn_in, samples, thinning, chains, seed)
+    if not 0 < level < 1:
+        fail(f"--level must be between 0 and 1, got {level}", ExitCode.USAGE)
+    names = _split(strata)
+    try:
+        tables = read_csv(file, names)
+    except CaptureTableError as exc:
+        fail(str(exc))
+    results: list[tuple[tuple[tuple[str, str], ...], Posterior | str]] = []
+    for key in sorted(tables):
+        label = f"sampling {stratum_label(key)}" if names else "sampling"
+        try:
+            with progress_bar(quiet, label) as tick:
+                results.append((key, lcmcr(tables[key], settings, level=level, progress=tick)))
+        except LcmcrError as exc:
+            if not names:
+                fail(str(exc))
+            results.append((key, str(exc)))
+    if as_json:
+        payload = [post.to_dict() if not isinstance(post, str) else {"stratum": dict(key), "error": post}
+                   for key, post in results]
+        print(json.dumps(payload if names else payload[0], indent=2))
+        return
+    for key, post in results:
+        head = f"[{stratum_label(key)}] " if names else ""
+        if isinstance(post, str):
+            print(f"{head}no estimate: {post}")
+        else:
+            _print_posterior(head, post)
+
+
 @estimate_app.command("report")
 def report_command(
     file: Annotated[Path, typer.Argument(help="Capture-history CSV.")],
@@ -147,8 +219,11 @@ def report_command(
     strata: StrataOption = "",
     population: PopulationOption = "",
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf.")] = False,
+    with_lcmcr: Annotated[bool, typer.Option("--lcmcr", help="Add the Bayesian latent-class estimate "
+                                                             "(LCMCR, default sampler settings).")] = False,
 ) -> None:
     """Write a plain-language HTML report (index.html, estimate.json) comparing methods."""
+    from tipsom.estimate.lcmcr import SamplerSettings
     from tipsom.estimate.mse import compare_methods, estimate
     from tipsom.estimate.report import write_report
     from tipsom.estimate.table import CaptureTableError, read_table
@@ -159,7 +234,9 @@ def report_command(
         table = read_table(file)
         overall = estimate(table, **options)
         replicates = bootstrap if options["interval"].value == "bca" else 0
-        methods = compare_methods(table, threshold, replicates=replicates, seed=seed, bootstrapped=overall)
+        sampler = SamplerSettings(seed=seed) if with_lcmcr else None
+        methods = compare_methods(table, threshold, replicates=replicates, seed=seed, bootstrapped=overall,
+                                  lcmcr_settings=sampler)
     except (CaptureTableError, ValueError) as exc:
         fail(str(exc))
     names = _split(strata)

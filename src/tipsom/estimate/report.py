@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tipsom.estimate.diagnostics import MethodRow
-from tipsom.estimate.mse import Estimate, IntervalMethod, StratumEstimate
+from tipsom.estimate.mse import LCMCR_METHOD, Estimate, IntervalMethod, StratumEstimate
 from tipsom.estimate.table import CaptureTable, stratum_label
 from tipsom.report.charts import bar_svg
 
@@ -38,6 +38,11 @@ SOURCES = (
     "Fienberg, S. E. and Rinaldo, A. (2012). Maximum likelihood estimation in log-linear models. "
     "Annals of Statistics 40, 996-1023.",
 )
+LCMCR_SOURCE = ("Manrique-Vallier, D. (2016). Bayesian population size estimation using Dirichlet process "
+                "mixtures. Biometrics 72, 1246-1254 (R package LCMCR).")
+LCMCR_LIMIT = ("<li>The latent-class (LCMCR) row is a Bayesian posterior median with a credible interval. It "
+               "allows groups of victims who are harder or easier for every agency to find, but not referrals "
+               "between agencies; when its convergence is 'doubtful', treat it as indicative only.</li>")
 
 
 def _fmt(v: float) -> str:
@@ -142,15 +147,19 @@ def build_html(
                 f"{_e(', '.join(':'.join(r.table.lists[i] for i in t) for t in r.fit.infinite))}.</p>"
                 if r.fit.infinite else "")
     strata_html = f"<h2>By stratum</h2>{_strata_table(strata)}" if strata else ""
+    has_lcmcr = any(m.method == LCMCR_METHOD for m in methods)
     limits = (
         "<ul><li>The population is assumed closed during the period: no one enters or leaves.</li>"
         "<li>Linkage errors bias the estimate: missed links inflate it, false links deflate it.</li>"
         "<li>Victims whom no agency could ever identify (for example, never in contact with any "
         "service) are not represented by any model.</li>"
         "<li>Wald and profile intervals ignore the uncertainty of choosing the model; the BCa "
-        "bootstrap interval includes it.</li></ul>"
+        "bootstrap interval includes it.</li>"
+        + (LCMCR_LIMIT if has_lcmcr else "")
+        + "</ul>"
     )
-    sources = "".join(f"<li>{_e(s)}</li>" for s in SOURCES)
+    cited = (*SOURCES, LCMCR_SOURCE) if has_lcmcr else SOURCES
+    sources = "".join(f"<li>{_e(s)}</li>" for s in cited)
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>
 <style>{CSS}</style></head><body>
 <h1>{_e(title)}</h1>{lead}

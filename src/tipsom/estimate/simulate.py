@@ -46,3 +46,38 @@ def simulate(
     names = tuple(lists or [chr(ord("A") + i) for i in range(t)])
     rows = [(tuple((code >> i) & 1 for i in range(t)), int(counts[code])) for code in range(1, 1 << t)]
     return CaptureTable.from_histories(names, rows, source=f"simulated N={population} seed={seed}")
+
+
+def simulate_latent_classes(
+    population: int,
+    shares: Sequence[float],
+    capture: Sequence[Sequence[float]],
+    seed: int = 0,
+    lists: Sequence[str] | None = None,
+) -> CaptureTable:
+    """A capture table from a population of latent classes with class-specific capture probabilities.
+
+    ``shares[k]`` is the expected share of class ``k`` and ``capture[k][j]``
+    the probability that list ``j`` finds a member of class ``k``; within a
+    class lists are independent. A small hard-to-reach class makes the lists
+    look positively dependent overall, which is the heterogeneity that
+    independence models underestimate and latent-class models (LCMCR) are for.
+    """
+    if len(shares) != len(capture) or not shares:
+        raise ValueError(f"need one capture-probability row per class: {len(shares)} shares, "
+                         f"{len(capture)} rows")
+    widths = {len(row) for row in capture}
+    if len(widths) != 1:
+        raise ValueError(f"every class needs a capture probability for each list, got rows of lengths {widths}")
+    weights = np.asarray(shares, dtype=np.float64)
+    if (weights < 0).any() or weights.sum() <= 0:
+        raise ValueError(f"class shares must be non-negative and not all 0, got {list(shares)}")
+    rng = np.random.default_rng(seed)
+    sizes = rng.multinomial(population, weights / weights.sum())
+    t = widths.pop()
+    counts = np.zeros(1 << t, dtype=np.int64)
+    for size, row in zip(sizes, capture, strict=True):
+        counts += rng.multinomial(int(size), cell_probabilities(row))
+    names = tuple(lists or [chr(ord("A") + i) for i in range(t)])
+    rows = [(tuple((code >> i) & 1 for i in range(t)), int(counts[code])) for code in range(1, 1 << t)]
+    return CaptureTable.from_histories(names, rows, source=f"simulated latent classes N={population} seed={seed}")
