@@ -10,6 +10,7 @@ throughputs (rows per second) are compared.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 
@@ -45,6 +46,7 @@ def main() -> None:
         rows = sum(1 for _ in fh) - 1
 
     env = _fresh_home("tipsom")
+    load_start = os.getloadavg()
     run = measure([*TIPSOM, "import", "cases", str(src), "-q"], env=env)
     assert run.returncode == 0, "import failed"
     report = json.loads(run.stdout)
@@ -55,6 +57,7 @@ def main() -> None:
     naive = measure([sys.executable, str(ROOT / "bench" / "naive_import.py"), str(src), str(NAIVE_ROWS)],
                     env=env_naive)
     assert naive.returncode == 0, "naive import failed"
+    load_end = os.getloadavg()
 
     ours_rps = rows / run.seconds
     naive_rps = NAIVE_ROWS / naive.seconds
@@ -83,7 +86,14 @@ Stored: {report['cases_created']:,} cases, {report['persons_created']:,} persons
 
 The naive baseline ran on the first {NAIVE_ROWS:,} rows of the same file (it writes only cases and persons);
 its throughput is compared, not its total time.
+
+Load average (1, 5, 15 min) before the import: {_load(load_start)}; after the baseline: {_load(load_end)}.
+On this 2-core machine a load above 2 means other jobs shared the cores, so times are upper bounds.
 """)
+
+
+def _load(avg: tuple[float, float, float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in avg)
 
 
 if __name__ == "__main__":

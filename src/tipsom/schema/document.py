@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tipsom.schema.model import Entity, Field, Model, get_model
-from tipsom.schema.values import INNER_SEP, MULTI_SEP, Converter, converter, to_text
+from tipsom.schema.values import INNER_SEP, MULTI_SEP, Converter, converter, memoised, to_text
 
 PERSONS = "persons"
 
@@ -33,6 +33,12 @@ class Problem:
         return f"{source}: row {self.row}: column {self.column}: {self.reason} (value {self.value!r})"
 
 
+#: Pairs of fields whose first must not come after the second, per level of a document.
+CASE_ORDER = (("opened_on", "closed_on"),)
+PERSON_ORDER = (("age_min", "age_max"), ("exploitation_start", "exploitation_end"))
+CHILD_ORDER = (("departed_on", "arrived_on"),)
+
+
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -46,16 +52,21 @@ class DocumentValidator:
         self.case = self.model["case"]
         self.person = self.model["person"]
         self.children = self.model.children("person")
+        # Personal values are nearly all distinct (and best not kept), so only the others are memoised.
         self._conv: dict[str, dict[str, Converter]] = {
-            name: {f.name: converter(f) for f in e.fields.values()} for name, e in self.model.entities.items()
+            name: {f.name: converter(f) if f.personal else memoised(converter(f)) for f in e.fields.values()}
+            for name, e in self.model.entities.items()
         }
         self._required = {name: [f.name for f in e.fields.values() if f.required]
                           for name, e in self.model.entities.items()}
 
-    def _record(self, entity: Entity, raw: Mapping[str, Any], row: int, where: str,
-                problems: list[Problem], skip: frozenset[str] = frozenset()) -> dict[str, Any]:
-        # Only the values present are converted (most fields of a record are empty);
-        # required fields are then checked for absence.
+    def record(self, entity: Entity, raw: Mapping[str, Any], row: int, where: str,
+               problems: list[Problem], skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """One record's typed values (None left out); problems are appended to ``problems``.
+
+        Only the values present are converted (most fields of a record are empty);
+        required fields are then checked for absence.
+        """
         out: dict[str, Any] = {}
         conv = self._conv[entity.name]
         for name, value in raw.items():
@@ -81,8 +92,8 @@ class DocumentValidator:
         """Return the typed document and every problem found (empty when valid)."""
         problems: list[Problem] = []
         child_tables = {c.table for c in self.children}
-        case = self._record(self.case, doc, row, "", problems, frozenset({PERSONS}))
-        _check_order(case, "opened_on", "closed_on", row, "", problems)
+        case = self.record(self.case, doc, row, "", problems, frozenset({PERSONS}))
+        check_order(case, CASE_ORDER, row, "", problems)
         persons_raw = doc.get(PERSONS) or []
         if not isinstance(persons_raw, list):
             problems.append(Problem(row, PERSONS, _short(persons_raw), "must be a list"))
@@ -94,13 +105,12 @@ class DocumentValidator:
             if not isinstance(raw_person, Mapping):
                 problems.append(Problem(row, f"persons[{i}]", _short(raw_person), "must be an object"))
                 continue
-            person = self._record(self.person, raw_person, row, where, problems, frozenset(child_tables))
+            person = self.record(self.person, raw_person, row, where, problems, frozenset(child_tables))
             pid = person.get("person_id")
             if pid in seen:
                 problems.append(Problem(row, f"{where}person_id", str(pid), "repeated within the case"))
             seen.add(str(pid))
-            _check_order(person, "age_min", "age_max", row, where, problems)
-            _check_order(person, "exploitation_start", "exploitation_end", row, where, problems)
+            check_order(person, PERSON_ORDER, row, where, problems)
             for child in self.children:
                 items = raw_person.get(child.table) or []
                 if not isinstance(items, list):
@@ -112,8 +122,8 @@ class DocumentValidator:
                     if not isinstance(item, Mapping):
                         problems.append(Problem(row, cwhere.rstrip("."), _short(item), "must be an object"))
                         continue
-                    rec = self._record(child, item, row, cwhere, problems)
-                    _check_order(rec, "departed_on", "arrived_on", row, cwhere, problems)
+                    rec = self.record(child, item, row, cwhere, problems)
+                    check_order(rec, CHILD_ORDER, row, cwhere, problems)
                     records.append(rec)
                 person[child.table] = records
             persons.append(person)
@@ -121,11 +131,13 @@ class DocumentValidator:
         return case, problems
 
 
-def _check_order(rec: Mapping[str, Any], first: str, last: str, row: int, where: str,
-                 problems: list[Problem]) -> None:
-    a, b = rec.get(first), rec.get(last)
-    if a is not None and b is not None and a > b:
-        problems.append(Problem(row, f"{where}{last}", str(b), f"earlier than {first} ({a})"))
+def check_order(rec: Mapping[str, Any], pairs: tuple[tuple[str, str], ...], row: int, where: str,
+                problems: list[Problem]) -> None:
+    """Report each pair whose later field holds an earlier value than its first."""
+    for first, last in pairs:
+        a, b = rec.get(first), rec.get(last)
+        if a is not None and b is not None and a > b:
+            problems.append(Problem(row, f"{where}{last}", str(b), f"earlier than {first} ({a})"))
 
 
 # --- flat (one row per person) layout -------------------------------------------------
@@ -181,21 +193,40 @@ class FlatLayout:
             doc[PERSONS] = []
             return doc
         for child in self.children:
-            lists = child_lists.get(child.name, {})
-            n = max((len(v) for v in lists.values()), default=0)
-            items = []
-            for j in range(n):
-                item: dict[str, Any] = {}
-                for name, values in lists.items():
-                    value = values[j] if j < len(values) else ""
-                    if value:
-                        item[name] = value.split(INNER_SEP) if child.fields[name].multi else value
-                if child.order_by and child.order_by not in item:
-                    item[child.order_by] = j + 1
-                items.append(item)
-            person[child.table] = items
+            person[child.table] = child_items(child, child_lists.get(child.name, {}))
         doc[PERSONS] = [person]
         return doc
+
+
+_MULTI: dict[str, frozenset[str]] = {}
+
+
+def _multi_fields(entity: Entity) -> frozenset[str]:
+    found = _MULTI.get(entity.name)
+    if found is None:
+        found = _MULTI[entity.name] = frozenset(f.name for f in entity.fields.values() if f.multi)
+    return found
+
+
+def child_items(child: Entity, lists: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+    """Raw repeated records from a person's aligned ``|``-split cells (field name to values).
+
+    Item ``j`` takes the ``j``-th value of each list; multi-valued fields split
+    further on ``;``; the order field is numbered when the file leaves it out.
+    """
+    n = max((len(v) for v in lists.values()), default=0)
+    multi = _multi_fields(child)
+    items = []
+    for j in range(n):
+        item: dict[str, Any] = {}
+        for name, values in lists.items():
+            value = values[j] if j < len(values) else ""
+            if value:
+                item[name] = value.split(INNER_SEP) if name in multi else value
+        if child.order_by and child.order_by not in item:
+            item[child.order_by] = j + 1
+        items.append(item)
+    return items
 
 
 def flat_to_document(row: Mapping[str, str], model: Model | None = None) -> dict[str, Any]:

@@ -174,6 +174,36 @@ def converter(f: Field, sep: str = MULTI_SEP) -> Converter:
     return single
 
 
+#: A memoised converter forgets everything once it holds this many distinct values (free text).
+MEMO_LIMIT = 50_000
+
+
+def memoised(convert: Converter) -> Converter:
+    """``convert`` remembering its results for text inputs.
+
+    A million rows hold few distinct codes, dates or numbers, so most values
+    are converted once. Refusals are not remembered (the converter raises
+    again, with the same message). Lists are copied out so no two records
+    share one.
+    """
+    cache: dict[str, Any] = {}
+    miss = object()
+
+    def remembered(v: Any) -> Any:
+        if type(v) is not str:
+            return convert(v)
+        hit = cache.get(v, miss)
+        if hit is miss:
+            hit = convert(v)
+            if len(cache) >= MEMO_LIMIT:
+                cache.clear()
+            cache[v] = tuple(hit) if isinstance(hit, list) else hit
+            return hit
+        return list(hit) if isinstance(hit, tuple) else hit
+
+    return remembered
+
+
 def to_text(f: Field, value: Any, sep: str = MULTI_SEP) -> str:
     """Render a typed value back to flat-file text (the inverse of :func:`converter`)."""
     if value is None:

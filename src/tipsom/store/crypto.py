@@ -15,6 +15,7 @@ import hmac
 import os
 import secrets
 import unicodedata
+from itertools import filterfalse
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -24,6 +25,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from tipsom.settings import Settings
 
 NONCE = 12
+#: Nonces drawn from the OS at once (one system call per this many seals).
+NONCE_POOL = 4096
+#: Pseudonyms remembered per cipher (names repeat; a full memo is simply emptied).
+PSEUDONYM_MEMO = 100_000
 
 
 class DataKeyError(RuntimeError):
@@ -65,9 +70,9 @@ def load_master_key(settings: Settings) -> bytes:
 def normalise(kind: str, value: str) -> str:
     """Canonical form before pseudonymising, so trivial variants still match."""
     if kind == "phone":
-        return "".join(ch for ch in value if ch.isdigit())[-9:]
+        return "".join(filter(str.isdigit, value))[-9:]
     folded = unicodedata.normalize("NFKD", value).casefold()
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = "".join(filterfalse(unicodedata.combining, folded))
     return " ".join(folded.replace("-", " ").split())
 
 
@@ -78,19 +83,43 @@ class FieldCipher:
         self._aead = AESGCM(_derive(master, b"fields"))
         self._pseudo = _derive(master, b"pseudonyms")
         self._rows = _derive(master, b"row-hash")
+        # HMAC objects keyed once and copied per value: keying costs more than hashing a short value.
+        self._pseudo_mac = hmac.new(self._pseudo, digestmod=hashlib.sha256)
+        self._rows_mac = hmac.new(self._rows, digestmod=hashlib.sha256)
+        self._nonces = b""
+        self._memo: dict[tuple[str, str], str | None] = {}
+
+    def _nonce(self) -> bytes:
+        # Same CSPRNG as one token_bytes(12) per value, read in blocks; a nonce is never reused.
+        if not self._nonces:
+            self._nonces = secrets.token_bytes(NONCE * NONCE_POOL)
+        nonce, self._nonces = self._nonces[:NONCE], self._nonces[NONCE:]
+        return nonce
 
     def seal(self, field: str, value: str) -> bytes:
-        nonce = secrets.token_bytes(NONCE)
+        nonce = self._nonce()
         return nonce + self._aead.encrypt(nonce, value.encode("utf-8"), field.encode())
 
     def open(self, field: str, blob: bytes) -> str:
         return self._aead.decrypt(blob[:NONCE], blob[NONCE:], field.encode()).decode("utf-8")
 
     def pseudonym(self, kind: str, value: str) -> str | None:
+        found = self._memo.get((kind, value), "")
+        if found != "":
+            return found
         norm = normalise(kind, value)
-        if not norm:
-            return None
-        return hmac.new(self._pseudo, f"{kind}:{norm}".encode(), hashlib.sha256).hexdigest()[:32]
+        if norm:
+            mac = self._pseudo_mac.copy()
+            mac.update(f"{kind}:{norm}".encode())
+            found = mac.hexdigest()[:32]
+        else:
+            found = None
+        if len(self._memo) >= PSEUDONYM_MEMO:
+            self._memo.clear()
+        self._memo[(kind, value)] = found
+        return found
 
     def row_hash(self, canonical: bytes) -> str:
-        return hmac.new(self._rows, canonical, hashlib.sha256).hexdigest()
+        mac = self._rows_mac.copy()
+        mac.update(canonical)
+        return mac.hexdigest()

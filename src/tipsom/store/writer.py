@@ -1,40 +1,130 @@
 """Writing case documents into the store: prepare rows, then apply them.
 
 Preparing is pure CPU work (encrypting personal fields, computing pseudonyms
-and keyed content hashes) and can run in worker processes. Applying happens
-on the caller's connection, inside the caller's transaction, so a failure or
-a kill leaves the store as it was. Records already stored unchanged are
-skipped (re-importing a file adds nothing); changed ones are updated with an
-audit event each; new ones are inserted with ``executemany`` in batches.
+and keyed content hashes, turning values into the form the database stores)
+and runs in worker processes for large files. Rows travel as tuples in table
+column order, already in the backend's stored form, so the process that owns
+the transaction only binds them. Applying happens on the caller's connection,
+inside the caller's transaction, so a failure or a kill leaves the store as it
+was. Records already stored unchanged are skipped (re-importing a file adds
+nothing); changed ones are updated with an audit event each; new ones are
+inserted with ``executemany`` in batches.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Date, DateTime, Table, delete, insert, select, update
+from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, Table, delete, insert, select, update
 
 from tipsom.schema.document import PERSONS
-from tipsom.schema.model import Entity, Model
+from tipsom.schema.model import Entity, Field, Model
 from tipsom.store import audit
 from tipsom.store.crypto import FieldCipher
 from tipsom.store.tables import PERSON_KEY, REGISTRY, ROW_HASH, pseudonym_column
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+# sqlite3 binds exact str, int and float directly but sends None and bytes through its adapter
+# lookup (two failed attribute lookups per value): binding a wide, mostly empty person row cost
+# more than inserting it. Identity adapters take the direct route; what is stored is unchanged.
+sqlite3.register_adapter(type(None), _as_is)
+sqlite3.register_adapter(bytes, _as_is)
+
+Row = tuple[Any, ...]
+#: Columns an import never sets on update (they record the first import).
+_KEEP_ON_UPDATE = frozenset({"created_at", "created_by_event"})
 
 
 def person_key(case_id: str, person_id: str) -> str:
     return f"{case_id}/{person_id}"
 
 
-def _canonical(record: Mapping[str, Any]) -> bytes:
-    # repr of the sorted typed values is deterministic and much cheaper than JSON.
+def canonical(record: Mapping[str, Any]) -> bytes:
+    """The bytes a record's keyed row hash covers.
+
+    ``repr`` of the sorted typed values is deterministic and much cheaper than
+    JSON. The columnar CSV path builds the same text from per-value pieces
+    (``repr((name, value))`` joined as a list), so it must stay a plain list repr.
+    """
     return repr(sorted(record.items())).encode()
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
+    """A typed personal value as the text that is encrypted and pseudonymised."""
     return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _sqlite_value(column: Column[Any]) -> Callable[[Any], Any] | None:
+    """How SQLAlchemy's SQLite dialect stores a value of this column, as a plain function."""
+    if isinstance(column.type, DateTime):
+        return lambda v: v.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(column.type, Date):
+        return lambda v: v.isoformat()
+    if isinstance(column.type, Boolean):
+        return int
+    return None
+
+
+def _serial(column: Column[Any]) -> bool:
+    return bool(column.primary_key and isinstance(column.type, Integer) and column.autoincrement is True)
+
+
+class TableLayout:
+    """One table's insert columns and how each value is stored on this backend.
+
+    On SQLite, SQLAlchemy's per-value bind processing costs more than the
+    insert itself, so values are converted once, where rows are prepared, to
+    exactly what SQLAlchemy would write, and bound with the driver's
+    ``executemany``. Other backends take typed values through SQLAlchemy.
+    """
+
+    def __init__(self, table: Table, sqlite: bool) -> None:
+        self.table, self.sqlite = table, sqlite
+        cols = [c for c in table.columns if not _serial(c)]
+        self.columns = tuple(c.name for c in cols)
+        self.index = {name: i for i, name in enumerate(self.columns)}
+        self._encode = {c.name: fn for c in cols if sqlite and (fn := _sqlite_value(c)) is not None}
+        self.hash_at = self.index.get(ROW_HASH, -1)
+
+    def encoder(self, column: str) -> Callable[[Any], Any]:
+        """Typed value (not None) to stored value for ``column``."""
+        return self._encode.get(column, _as_is)
+
+    def blank(self) -> list[Any]:
+        return [None] * len(self.columns)
+
+    @cached_property
+    def insert_sql(self) -> str:
+        names = ", ".join(f'"{n}"' for n in self.columns)
+        return f'INSERT INTO "{self.table.name}" ({names}) VALUES ({", ".join("?" * len(self.columns))})'
+
+    def insert(self, conn: Connection, rows: Sequence[Row]) -> None:
+        if self.sqlite:
+            conn.exec_driver_sql(self.insert_sql, list(rows))
+        else:
+            conn.execute(insert(self.table), [dict(zip(self.columns, r, strict=True)) for r in rows])
+
+    def update(self, conn: Connection, key_column: str, key: str, row: Row) -> None:
+        values = {n: v for n, v in zip(self.columns, row, strict=True) if n not in _KEEP_ON_UPDATE and n != key_column}
+        if self.sqlite:
+            sets = ", ".join(f'"{n}" = ?' for n in values)
+            conn.exec_driver_sql(f'UPDATE "{self.table.name}" SET {sets} WHERE "{key_column}" = ?',
+                                 (*values.values(), key))
+        else:
+            conn.execute(update(self.table).where(self.table.c[key_column] == key).values(**values))
+
+
+def layouts(model: Model, sqlite: bool) -> dict[str, TableLayout]:
+    return {e.name: TableLayout(REGISTRY[e.name], sqlite) for e in model.entities.values()}
 
 
 @dataclass
@@ -48,124 +138,127 @@ class WriteCounts:
 
 @dataclass
 class PreparedBatch:
-    """Table rows ready to write; ``conflicts`` name cases whose records disagree."""
+    """Table rows ready to write, in file order; ``conflicts`` name cases whose records disagree.
 
-    cases: dict[str, dict[str, Any]] = field(default_factory=dict)
-    persons: dict[str, dict[str, Any]] = field(default_factory=dict)
-    children: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    ``children`` maps a repeated entity to its rows; each names its person by
+    the ``person_key`` column.
+    """
+
+    cases: dict[str, Row] = field(default_factory=dict)
+    persons: dict[str, Row] = field(default_factory=dict)
+    children: dict[str, list[Row]] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
 
+    def add_case(self, cid: str, row: Row, hash_at: int) -> None:
+        prior = self.cases.get(cid)
+        if prior is not None and prior[hash_at] != row[hash_at]:
+            self.conflicts.append(cid)
+        self.cases[cid] = row
 
-class _Plan:
-    """How one entity's fields map to columns, worked out once."""
+    def add_person(self, key: str, row: Row, children: Mapping[str, list[Row]], key_at: Mapping[str, int]) -> None:
+        if key in self.persons:  # a later record of the same person replaces the earlier one
+            for name, rows in self.children.items():
+                self.children[name] = [r for r in rows if r[key_at[name]] != key]
+        self.persons[key] = row
+        for name, rows in children.items():
+            self.children.setdefault(name, []).extend(rows)
 
-    def __init__(self, entity: Entity) -> None:
-        self.template: dict[str, Any] = {}
-        self.kinds: dict[str, tuple[str, str]] = {}
-        for f in entity.fields.values():
-            if f.name == entity.key:
-                continue
-            if f.personal:
-                self.kinds[f.name] = ("personal", f"{f.name}_enc")
-                self.template[f"{f.name}_enc"] = None
-            else:
-                self.kinds[f.name] = ("multi" if f.multi else "plain", f.name)
-                self.template[f.name] = None
+
+class _FieldSlot:
+    """Where one field's typed value goes in a row, and how it is stored there."""
+
+    __slots__ = ("at", "encode", "multi", "name", "personal")
+
+    def __init__(self, f: Field, layout: TableLayout) -> None:
+        self.name, self.personal, self.multi = f.name, f.personal, f.multi
+        column = f"{f.name}_enc" if f.personal else f.name
+        self.at = layout.index[column]
+        self.encode = layout.encoder(column)
+
+    def stored(self, value: Any, cipher: FieldCipher) -> Any:
+        """The stored form of a typed value (not None)."""
+        if self.personal:
+            return cipher.seal(self.name, text(value))
+        if self.multi:
+            return "|".join(value)
+        return self.encode(value)
 
 
 class RowPreparer:
     """Turns validated documents into table rows (no database access)."""
 
-    def __init__(self, model: Model, cipher: FieldCipher, *, event_id: int, now: dt.datetime) -> None:
+    def __init__(self, model: Model, cipher: FieldCipher, *, event_id: int, now: dt.datetime,
+                 sqlite: bool) -> None:
         self.model, self.cipher = model, cipher
         self.children = model.children("person")
-        self.plans = {e.name: _Plan(e) for e in model.entities.values()}
+        self.layouts = layouts(model, sqlite)
+        self.slots: dict[str, dict[str, _FieldSlot]] = {
+            e.name: {f.name: _FieldSlot(f, self.layouts[e.name]) for f in e.fields.values() if f.name != e.key}
+            for e in model.entities.values()
+        }
         self.pseudonyms = [(f.name, f.pseudonym) for f in model["person"].fields.values() if f.pseudonym]
         self.kinds = model.pseudonym_kinds
-        self.stamp = {"created_at": now, "updated_at": now, "created_by_event": event_id}
+        created = self.layouts["case"].encoder("created_at")(now)
+        #: Values of the audit columns every new row gets (column name to stored value).
+        self.stamp = {"created_at": created, "updated_at": created, "created_by_event": event_id}
+        #: Position of the ``person_key`` column in each repeated entity's rows.
+        self.key_at = {c.name: self.layouts[c.name].index["person_key"] for c in self.children}
 
-    def _row(self, entity: str, rec: Mapping[str, Any]) -> dict[str, Any]:
-        plan = self.plans[entity]
-        row = dict(plan.template)
+    def values(self, entity: str, rec: Mapping[str, Any]) -> list[Any]:
+        """A full-width row of ``entity`` with the record's fields filled in."""
+        row = self.layouts[entity].blank()
+        slots = self.slots[entity]
         for name, value in rec.items():
-            spec = plan.kinds.get(name)
-            if spec is None or value is None:
-                continue
-            kind, column = spec
-            if kind == "plain":
-                row[column] = value
-            elif kind == "multi":
-                row[column] = "|".join(value)
-            else:
-                row[column] = self.cipher.seal(name, _text(value))
+            slot = slots.get(name)
+            if slot is not None and value is not None:
+                row[slot.at] = slot.stored(value, self.cipher)
         return row
 
-    def prepare(self, docs: Iterable[Mapping[str, Any]]) -> PreparedBatch:
-        batch = PreparedBatch()
+    def finish(self, entity: str, row: list[Any], ids: Mapping[str, Any], row_hash: str) -> Row:
+        """Add identity, hash and audit columns to a row built by :meth:`values`."""
+        index = self.layouts[entity].index
+        for name, value in (*ids.items(), *self.stamp.items()):
+            row[index[name]] = value
+        row[index[ROW_HASH]] = row_hash
+        return tuple(row)
+
+    def pseudonym_values(self, parts: Mapping[str, list[str]]) -> dict[str, str | None]:
+        """Pseudonym columns from the texts of each kind (joined by spaces, in field order)."""
+        return {pseudonym_column(kind): (self.cipher.pseudonym(kind, " ".join(parts[kind])) if kind in parts
+                                         else None) for kind in self.kinds}
+
+    def child_rows(self, key: str, child: Entity, items: Iterable[Mapping[str, Any]]) -> list[Row]:
+        at = self.key_at[child.name]
+        rows = []
+        for item in items:
+            row = self.values(child.name, item)
+            row[at] = key
+            rows.append(tuple(row))
+        return rows
+
+    def case_row(self, case_fields: Mapping[str, Any]) -> Row:
+        return self.finish("case", self.values("case", case_fields), {"id": case_fields["case_id"]},
+                           self.cipher.row_hash(canonical(case_fields)))
+
+    def prepare(self, docs: Iterable[Mapping[str, Any]], batch: PreparedBatch | None = None) -> PreparedBatch:
+        batch = batch if batch is not None else PreparedBatch()
+        case_hash = self.layouts["case"].hash_at
         for doc in docs:
             cid = doc["case_id"]
-            case_fields = {k: v for k, v in doc.items() if k != PERSONS}
-            row = self._row("case", case_fields)
-            row.update(id=cid, **self.stamp)
-            row[ROW_HASH] = self.cipher.row_hash(_canonical(case_fields))
-            prior = batch.cases.get(cid)
-            if prior is not None and prior[ROW_HASH] != row[ROW_HASH]:
-                batch.conflicts.append(cid)
-            batch.cases[cid] = row
+            batch.add_case(cid, self.case_row({k: v for k, v in doc.items() if k != PERSONS}), case_hash)
             for person in doc[PERSONS]:
-                key = person_key(cid, person["person_id"])
-                prow = self._row("person", person)
-                prow.update({PERSON_KEY: key, "case_id": cid, "person_id": person["person_id"], **self.stamp})
+                pid = person["person_id"]
+                key = person_key(cid, pid)
                 parts: dict[str, list[str]] = {}
                 for name, kind in self.pseudonyms:
                     if person.get(name) is not None:
-                        parts.setdefault(kind, []).append(_text(person[name]))
-                for kind in self.kinds:
-                    prow[pseudonym_column(kind)] = (
-                        self.cipher.pseudonym(kind, " ".join(parts[kind])) if kind in parts else None)
-                prow[ROW_HASH] = self.cipher.row_hash(_canonical(person))
-                batch.persons[key] = prow
-                batch.children[key] = {
-                    c.name: [{"person_key": key, **self._row(c.name, item)} for item in person.get(c.table, [])]
-                    for c in self.children
-                }
+                        parts.setdefault(kind, []).append(text(person[name]))
+                ids = {PERSON_KEY: key, "case_id": cid, "person_id": pid, **self.pseudonym_values(parts)}
+                row = self.finish("person", self.values("person", person), ids,
+                                  self.cipher.row_hash(canonical(person)))
+                children = {c.name: self.child_rows(key, c, person.get(c.table, [])) for c in self.children}
+                batch.add_person(key, row, children, self.key_at)
         return batch
-
-
-def _sqlite_value(column: Any) -> Any:
-    """How SQLAlchemy's SQLite dialect stores a value of this column, as a plain function."""
-    if isinstance(column.type, DateTime):
-        return lambda v: None if v is None else v.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(column.type, Date):
-        return lambda v: None if v is None else v.isoformat()
-    if isinstance(column.type, Boolean):
-        return lambda v: None if v is None else int(v)
-    return None
-
-
-def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows with the driver's ``executemany``.
-
-    On SQLite, SQLAlchemy's per-value bind processing costs more than the
-    insert itself, so values are converted here once per column kind and
-    passed as tuples; the stored form is exactly what SQLAlchemy writes.
-    Other backends go through SQLAlchemy unchanged.
-    """
-    if conn.dialect.name != "sqlite":
-        conn.execute(insert(table), rows)
-        return
-    names = list(rows[0])
-    columns = [table.c[n] for n in names]
-    converters = [(i, fn) for i, c in enumerate(columns) if (fn := _sqlite_value(c)) is not None]
-    sql = f'INSERT INTO "{table.name}" ({", ".join(chr(34) + n + chr(34) for n in names)}) ' \
-          f'VALUES ({", ".join("?" * len(names))})'
-    params = []
-    for row in rows:
-        values = [row[n] for n in names]
-        for i, fn in converters:
-            values[i] = fn(values[i])
-        params.append(tuple(values))
-    conn.exec_driver_sql(sql, params)
 
 
 class CaseConflict(ValueError):
@@ -178,51 +271,56 @@ class BatchWriter:
     def __init__(self, conn: Connection, model: Model, *, actor: str, purpose: str, event_id: int) -> None:
         self.conn, self.actor, self.purpose, self.event_id = conn, actor, purpose, event_id
         self.children = model.children("person")
+        self.layouts = layouts(model, conn.dialect.name == "sqlite")
         self.counts = WriteCounts()
 
     def apply(self, batch: PreparedBatch) -> None:
         if batch.conflicts:
             raise CaseConflict(f"case {batch.conflicts[0]}: case fields differ between records of the same case")
-        cases_t, persons_t = REGISTRY["case"], REGISTRY["person"]
-        existing = self._existing(cases_t, cases_t.c.id, list(batch.cases))
+        cases, persons = self.layouts["case"], self.layouts["person"]
+        existing = self._existing(cases.table, cases.table.c.id, list(batch.cases))
         new_cases = []
         for cid, row in batch.cases.items():
             old = existing.get(cid)
             if old is None:
                 new_cases.append(row)
-            elif old[0] != row[ROW_HASH]:
+            elif old[0] != row[cases.hash_at]:
                 if old[1] == self.event_id:
                     raise CaseConflict(f"case {cid}: case fields differ from an earlier record in this import")
-                self._update(cases_t, cases_t.c.id, cid, row, "case")
+                self._update(cases, "id", cid, row, "case")
                 self.counts.cases_updated += 1
         if new_cases:
-            bulk_insert(self.conn, cases_t, new_cases)
+            cases.insert(self.conn, new_cases)
             self.counts.cases_created += len(new_cases)
-        existing = self._existing(persons_t, persons_t.c[PERSON_KEY], list(batch.persons))
-        new_persons, changed = [], []
-        for key, prow in batch.persons.items():
+        existing = self._existing(persons.table, persons.table.c[PERSON_KEY], list(batch.persons))
+        new_persons, changed = [], set()
+        for key, row in batch.persons.items():
             old = existing.get(key)
-            if old is not None and old[0] == prow[ROW_HASH]:
+            if old is not None and old[0] == row[persons.hash_at]:
                 self.counts.unchanged += 1
                 continue
             if old is None:
-                new_persons.append(prow)
+                new_persons.append(row)
                 self.counts.persons_created += 1
             else:
-                self._update(persons_t, persons_t.c[PERSON_KEY], key, prow, "person")
+                self._update(persons, PERSON_KEY, key, row, "person")
                 for child in self.children:
                     child_t = REGISTRY[child.name]
                     self.conn.execute(delete(child_t).where(child_t.c.person_key == key))
                 self.counts.persons_updated += 1
-            changed.append(key)
+            changed.add(key)
         if new_persons:
-            bulk_insert(self.conn, persons_t, new_persons)
+            persons.insert(self.conn, new_persons)
         for child in self.children:
-            rows = [r for key in changed for r in batch.children[key][child.name]]
+            layout = self.layouts[child.name]
+            rows = batch.children.get(child.name, [])
+            if len(changed) < len(batch.persons):
+                at = layout.index["person_key"]
+                rows = [r for r in rows if r[at] in changed]
             if rows:
-                bulk_insert(self.conn, REGISTRY[child.name], rows)
+                layout.insert(self.conn, rows)
 
-    def _existing(self, table: Any, column: Any, keys: list[str]) -> dict[str, tuple[str, int | None]]:
+    def _existing(self, table: Table, column: Any, keys: list[str]) -> dict[str, tuple[str, int | None]]:
         found: dict[str, tuple[str, int | None]] = {}
         for i in range(0, len(keys), 5000):
             q = select(column, table.c[ROW_HASH], table.c.created_by_event).where(column.in_(keys[i : i + 5000]))
@@ -230,8 +328,7 @@ class BatchWriter:
                 found[k] = (h, ev)
         return found
 
-    def _update(self, table: Any, column: Any, key: str, row: dict[str, Any], entity: str) -> None:
-        values = {k: v for k, v in row.items() if k not in ("created_at", "created_by_event")}
-        self.conn.execute(update(table).where(column == key).values(**values))
+    def _update(self, layout: TableLayout, key_column: str, key: str, row: Row, entity: str) -> None:
+        layout.update(self.conn, key_column, key, row)
         audit.record(self.conn, actor=self.actor, action=audit.AuditAction.UPDATE, entity=entity,
                      entity_id=key, purpose=self.purpose, detail={"import_event": self.event_id})
