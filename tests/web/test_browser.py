@@ -141,3 +141,45 @@ def test_keyboard_alone_logs_in_and_reaches_the_case_list(offline_page: tuple[An
     assert page.evaluate("document.activeElement.className") == "skip"
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == "#main"
+
+
+def test_totp_enrolment_qr_code_renders_offline(offline_page: tuple[Any, list[str]], live_server: LiveServer,
+                                                tmp_path: Path) -> None:
+    page, blocked = offline_page
+    sign_in(page, live_server, "demo.investigator")
+    page.goto(f"{live_server.url}/account")
+    page.get_by_role("button", name="Set up two-factor login").click()
+    page.wait_for_load_state()
+    qr = page.locator("figure.totp-qr svg")
+    box = qr.bounding_box()
+    assert box is not None
+    assert box["width"] >= 150
+    assert abs(box["width"] - box["height"]) < 1  # square, so a phone camera reads it
+    assert page.locator("#totp-secret").inner_text().isalnum()
+    qr.screenshot(path=str(tmp_path / "qr.png"))
+    assert (tmp_path / "qr.png").stat().st_size > 1000
+    assert blocked == []
+
+
+def test_person_is_removed_from_a_saved_case_after_confirming(offline_page: tuple[Any, list[str]],
+                                                              live_server: LiveServer) -> None:
+    page, blocked = offline_page
+    sign_in(page, live_server, "demo.caseworker")
+    page.get_by_role("link", name="New case").click()
+    case_id = page.locator("#f-c-case_id").input_value()
+    page.locator("#f-c-case_type").select_option("TIP")
+    page.locator("#f-p0-role").select_option("Victim")
+    page.get_by_role("button", name="Add a person").click()
+    page.locator("#f-p1-person_id").fill("P2")
+    page.locator("#f-p1-role").select_option("Witness")
+    page.get_by_role("button", name="Save case").click()
+    page.wait_for_url(f"{live_server.url}/cases/{case_id}?*")
+    page.get_by_role("link", name="Edit case").click()
+    page.locator("#person-1").get_by_role("button", name="Remove this person").click()
+    dialog = page.get_by_role("alertdialog")
+    assert "Remove P2 from this case?" in dialog.inner_text()
+    dialog.get_by_role("button", name="Yes, remove this person").click()
+    assert "P2 was removed from the case." in page.get_by_role("status").inner_text()
+    page.goto(f"{live_server.url}/cases/{case_id}")
+    assert page.locator("article.person-card").count() == 1
+    assert blocked == []

@@ -8,6 +8,8 @@ entry point the web dashboard calls with a year/country filter.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tipsom.report.charts import choropleth_svg, line_svg
@@ -41,27 +43,39 @@ def _leaf_bars(p: Protected, along: str, top: int = 20, **fixed: str) -> list[Ba
     return sorted(bars, key=lambda b: -(b[1] if b[1] is not None else -1.0))[:top]
 
 
-def _victim_charts(victims: Protected, title: str) -> dict[str, str]:
+def _victim_charts(victims: Protected, title: str, wanted: Collection[str] | None = None) -> dict[str, str]:
+    """The victim charts named in ``wanted`` (all when None): a chart costs a few hundred ms to draw."""
     _, total_text = cell(victims)
-    groups = [(f"{victims.cube.dims[2].label_of(s)}, {victims.cube.dims[3].label_of(a)}", *cell(victims, sex=s, age=a))
-              for s in ("Female", "Male") for a in ("Child", "Adult")]
-    trend: dict[str, dict[int | str, float]] = {}
-    for sex, name in ((TOTAL, "All"), ("Female", "Female"), ("Male", "Male")):
-        trend[name] = {code: v for code, _, v, _ in series(victims, {"sex": sex}, "year")
-                       if v is not None and code != UNKNOWN}
-    countries = {code: v for code, _, v, _ in series(victims, {}, "area") if v is not None and code != UNKNOWN}
-    return {
-        "forms": published_bars_svg(_leaf_bars(victims, "form"), f"Detected victims by form of exploitation "
-                                    f"({title}; total {total_text})"),
-        "sex_age": published_bars_svg(groups, f"Detected victims: women, men, girls and boys ({title})"),
-        "age": published_bars_svg(_leaf_bars(victims, "age"), "Detected victims by age bracket"),
-        "trend": line_svg(trend, "Detected victims by year of registration", "victims"),
-        "map": choropleth_svg(countries, f"Detected victims by jurisdiction ({title}); grey: none or suppressed"),
-        "children_forms": published_bars_svg(
+
+    def groups() -> str:
+        bars = [(f"{victims.cube.dims[2].label_of(s)}, {victims.cube.dims[3].label_of(a)}",
+                 *cell(victims, sex=s, age=a)) for s in ("Female", "Male") for a in ("Child", "Adult")]
+        return published_bars_svg(bars, f"Detected victims: women, men, girls and boys ({title})")
+
+    def trend() -> str:
+        lines: dict[str, dict[int | str, float]] = {}
+        for sex, name in ((TOTAL, "All"), ("Female", "Female"), ("Male", "Male")):
+            lines[name] = {code: v for code, _, v, _ in series(victims, {"sex": sex}, "year")
+                           if v is not None and code != UNKNOWN}
+        return line_svg(lines, "Detected victims by year of registration", "victims")
+
+    def country_map() -> str:
+        countries = {code: v for code, _, v, _ in series(victims, {}, "area") if v is not None and code != UNKNOWN}
+        return choropleth_svg(countries, f"Detected victims by jurisdiction ({title}); grey: none or suppressed")
+
+    drawers: dict[str, Callable[[], str]] = {
+        "forms": lambda: published_bars_svg(_leaf_bars(victims, "form"), "Detected victims by form of exploitation "
+                                            f"({title}; total {total_text})"),
+        "sex_age": groups,
+        "age": lambda: published_bars_svg(_leaf_bars(victims, "age"), "Detected victims by age bracket"),
+        "trend": trend,
+        "map": country_map,
+        "children_forms": lambda: published_bars_svg(
             [(f"{label} ({sex_label})", v, t) for sex, sex_label in (("Female", "girls"), ("Male", "boys"))
              for label, v, t in _leaf_bars(victims, "form", sex=sex, age="Child")],
             "Children: forms of exploitation by sex"),
     }
+    return {name: draw() for name, draw in drawers.items() if wanted is None or name in wanted}
 
 
 def _flow_chart(flows: Protected) -> str:
@@ -101,12 +115,20 @@ def report_charts(data: ReportData) -> dict[str, str]:
     return {name: scoped(name, svg) for name, svg in charts.items()}
 
 
-def dashboard_charts(store: Store, year: int | None = None, country: str | None = None,
-                     policy: DisclosurePolicy | None = None) -> dict[str, str]:
-    """The dashboard's charts (names in :data:`DASHBOARD_CHARTS`) for a year/country filter.
+@dataclass(frozen=True)
+class DashboardData:
+    """The protected tables behind the dashboard for one filter (no personal data, cells already suppressed)."""
 
-    Only the three tables the charts need are aggregated and protected, read
-    live from the store (no snapshot copy), so the call stays quick on large stores.
+    filter: ReportFilter
+    cubes: dict[str, Protected]
+
+
+def dashboard_data(store: Store, year: int | None = None, country: str | None = None,
+                   policy: DisclosurePolicy | None = None) -> DashboardData:
+    """Aggregate and protect the three tables the dashboard charts need.
+
+    They are read live from the store (no snapshot copy), so the call stays
+    quick on large stores.
     """
     flt = ReportFilter(year=year, country=country)
     policy = policy or DisclosurePolicy(threshold=store.settings.suppression_threshold)
@@ -115,7 +137,18 @@ def dashboard_charts(store: Store, year: int | None = None, country: str | None 
         cubes = compute_cubes(con, flt, policy, ("victims", "flows", "context"))
     finally:
         con.close()
-    charts = _victim_charts(cubes["victims"], flt.title)
-    charts["flows"] = _flow_chart(cubes["flows"])
-    charts["context"] = _share_chart(cubes["context"])
+    return DashboardData(flt, cubes)
+
+
+def draw_dashboard(data: DashboardData) -> dict[str, str]:
+    """The dashboard's charts (names in :data:`DASHBOARD_CHARTS`, in that order) from protected tables."""
+    charts = _victim_charts(data.cubes["victims"], data.filter.title, DASHBOARD_CHARTS)
+    charts["flows"] = _flow_chart(data.cubes["flows"])
+    charts["context"] = _share_chart(data.cubes["context"])
     return {name: scoped(name, charts[name]) for name in DASHBOARD_CHARTS}
+
+
+def dashboard_charts(store: Store, year: int | None = None, country: str | None = None,
+                     policy: DisclosurePolicy | None = None) -> dict[str, str]:
+    """The dashboard's charts (names in :data:`DASHBOARD_CHARTS`) for a year/country filter."""
+    return draw_dashboard(dashboard_data(store, year, country, policy))

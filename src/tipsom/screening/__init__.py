@@ -1,7 +1,8 @@
 """Screening and safeguards: legal elements, children, non-punishment, indicators, legislative review.
 
 The public entry points are :func:`screen_document` (one case, e.g. the web
-form's save hook), :func:`screen_store` (the whole store in one pass),
+form's save hook), :func:`case_alerts` (its alerts only, for the case page),
+:func:`screen_store` (the whole store in one pass),
 :func:`tipsom.screening.monitoring.monitoring_table` (figures for the report
 module) and :mod:`tipsom.screening.legislation` (the legislative checklist).
 """
@@ -15,6 +16,7 @@ from tipsom.screening.screen import (
     BulkScreening,
     InvalidDocument,
     ScreeningResult,
+    case_alerts,
     screen_document,
     screen_documents,
     screen_store,
@@ -23,6 +25,6 @@ from tipsom.screening.screen import (
 
 __all__ = [
     "Alert", "AlertCode", "BulkScreening", "IndicatorLevel", "InvalidDocument", "MissingElement",
-    "NonPunishmentTest", "RuleError", "ScreeningResult", "Severity", "Source", "screen_document",
+    "NonPunishmentTest", "RuleError", "ScreeningResult", "Severity", "Source", "case_alerts", "screen_document",
     "screen_documents", "screen_store", "screen_stored_case",
 ]

@@ -5,6 +5,11 @@ case's fields; multi-valued fields as ``|``-joined text; repeated records in
 child frames pointing at their person's row), so a case typed into the web
 form, a JSON file and a million stored cases are screened by exactly the same
 compiled rules. Only the columns the rules use are built.
+
+A batch answers the four questions a condition may ask of a field (is it
+recorded, is one of its values in a code list, what is its number, which
+values does one person have); :class:`~tipsom.screening.rows.DocumentRows`
+answers the same questions for one case without pandas.
 """
 
 from __future__ import annotations
@@ -19,9 +24,19 @@ import pandas as pd
 
 from tipsom.screening.fields import FieldSpec, Kind, batch_schema
 
+Mask = npt.NDArray[np.bool_]
+
 #: Columns every batch carries, whatever the rules use (identity and grouping).
 ID_COLUMNS = ("case_id", "person_id", "jurisdiction", "year", "role")
 ROW = "_row"
+
+
+def _recorded(values: pd.Series) -> Mask:
+    """Values that are recorded: not missing, and not empty text."""
+    mask = values.notna().to_numpy().copy()
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        mask &= (values != "").to_numpy()
+    return np.asarray(mask, dtype=bool)
 
 
 @dataclass
@@ -44,17 +59,10 @@ class Batch:
     def n(self) -> int:
         return len(self.frame)
 
-    def rows_mask(self, rows: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    def rows_mask(self, rows: npt.NDArray[Any]) -> Mask:
         out = np.zeros(self.n, dtype=bool)
         out[rows] = True
         return out
-
-    def present(self, column: str) -> npt.NDArray[np.bool_]:
-        col = self.column(column)
-        mask = col.notna().to_numpy().copy()
-        if col.dtype == object:
-            mask &= (col != "").to_numpy()
-        return np.asarray(mask, dtype=bool)
 
     def exploded(self, column: str) -> tuple[npt.NDArray[np.int64], pd.Series]:
         """A multi-valued column as (row, value) pairs, split once per batch."""
@@ -65,6 +73,47 @@ class Batch:
             hit = self._exploded[column] = (parts.index.to_numpy(dtype=np.int64), parts.reset_index(drop=True))
         return hit
 
+    def present(self, spec: FieldSpec) -> Mask:
+        """Persons with the field recorded (for a repeated table: with at least one record)."""
+        if spec.table is None:
+            return _recorded(self.column(spec.column))
+        child = self.children[spec.table]
+        rows = child[ROW].to_numpy()
+        if spec.kind is Kind.TABLE:
+            return self.rows_mask(rows)
+        return self.rows_mask(rows[_recorded(child[spec.column])])
+
+    def member(self, spec: FieldSpec, codes: list[str]) -> Mask:
+        """Persons with a value of the field in ``codes`` (any value of a multi-valued field or table)."""
+        if spec.table is None:
+            if spec.kind is Kind.CODES:
+                rows, values = self.exploded(spec.column)
+                return self.rows_mask(rows[values.isin(codes).to_numpy()])
+            return np.asarray(self.column(spec.column).isin(codes).to_numpy(), dtype=bool)
+        child = self.children[spec.table]
+        rows = child[ROW].to_numpy()
+        col = child[spec.column]
+        if spec.kind is Kind.CODES:
+            exploded = col.str.split("|").explode()
+            sel = exploded.isin(codes).to_numpy()
+            return self.rows_mask(rows[exploded.index.to_numpy()[sel]])
+        return self.rows_mask(rows[col.isin(codes).to_numpy()])
+
+    def numbers(self, spec: FieldSpec) -> npt.NDArray[np.float64]:
+        """A number or yes/no field of the person row as floats (NaN: unknown)."""
+        return np.asarray(self.column(spec.column).to_numpy(dtype=float, na_value=np.nan), dtype=np.float64)
+
+    def has_field(self, spec: FieldSpec) -> bool:
+        """Whether the batch was built with this field's column."""
+        return spec.column in (self.children[spec.table] if spec.table else self.frame)
+
+    def records_at(self, table: str, row: int) -> int:
+        return int((self.children[table][ROW] == row).sum())
+
+    def identity(self, row: int) -> tuple[str, str]:
+        """(case id, person id) of one row."""
+        return str(self.frame["case_id"].iat[row]), str(self.frame["person_id"].iat[row])
+
     def values_at(self, spec: FieldSpec, row: int) -> list[Any]:
         """The values of one field for one person (to explain an alert)."""
         if spec.table is not None:
@@ -73,15 +122,7 @@ class Batch:
         else:
             value = self.frame[spec.column].iat[row]
             raw = [] if value is None or (isinstance(value, float) and np.isnan(value)) else [value]
-        out: list[Any] = []
-        for v in raw:
-            if spec.kind is Kind.CODES:
-                out.extend(x for x in str(v).split("|") if x)
-            elif spec.kind is Kind.BOOL:
-                out.append("yes" if v else "no")
-            else:
-                out.append(v)
-        return out
+        return shown_values(spec, raw)
 
     def subset(self, rows: npt.NDArray[np.int64]) -> Batch:
         """The batch restricted to ``rows`` (renumbered from 0)."""
@@ -95,6 +136,19 @@ class Batch:
             part[ROW] = new[keep]
             children[table] = part.reset_index(drop=True)
         return Batch(self.frame.iloc[rows].reset_index(drop=True), children)
+
+
+def shown_values(spec: FieldSpec, raw: list[Any]) -> list[Any]:
+    """Recorded values as an alert shows them: code sets split, yes/no spelled out."""
+    out: list[Any] = []
+    for v in raw:
+        if spec.kind is Kind.CODES:
+            out.extend(x for x in str(v).split("|") if x)
+        elif spec.kind is Kind.BOOL:
+            out.append("yes" if v else "no")
+        else:
+            out.append(v)
+    return out
 
 
 def _numeric(name: str) -> bool:
@@ -140,22 +194,36 @@ def _split(columns: Collection[str]) -> tuple[list[str], dict[str, list[str]]]:
     return person, child
 
 
-def batch_from_documents(docs: Iterable[Mapping[str, Any]], columns: Collection[str]) -> Batch:
-    """Build a batch from case documents (typed or as read from JSON)."""
+@dataclass
+class Collected:
+    """Document values in batch order: person-row columns, and child records by table.
+
+    Both batch builders for documents start here, so a case is normalised the
+    same way whether it is screened alone or with a hundred thousand others.
+    """
+
+    columns: list[str]
+    data: dict[str, list[Any]]
+    kids: dict[str, dict[str, list[Any]]]
+
+
+def collect(docs: Iterable[Mapping[str, Any]], columns: Collection[str]) -> Collected:
+    """Person rows (numbers and yes/no as floats, NaN unknown) and child records of ``docs``."""
     person_cols, child_cols = _split(columns)
     schema = batch_schema()
     case_cols = [c for c in person_cols if c in schema.case_columns]
     own_cols = [c for c in person_cols if c not in schema.case_columns]
+    numeric = {c for c in person_cols if _numeric(c)}
     data: dict[str, list[Any]] = {c: [] for c in person_cols}
     kids: dict[str, dict[str, list[Any]]] = {t: {ROW: [], **{c: [] for c in cols}} for t, cols in child_cols.items()}
     row = 0
     for doc in docs:
-        case_values = [_cell(doc.get(c)) for c in case_cols]
+        case_values = [_number(doc.get(c)) if c in numeric else _cell(doc.get(c)) for c in case_cols]
         for person in doc.get("persons") or ():
             for c, v in zip(case_cols, case_values, strict=True):
                 data[c].append(v)
             for c in own_cols:
-                data[c].append(_cell(person.get(c)))
+                data[c].append(_number(person.get(c)) if c in numeric else _cell(person.get(c)))
             for table, cols in child_cols.items():
                 items = person.get(table) or ()
                 target = kids[table]
@@ -164,12 +232,17 @@ def batch_from_documents(docs: Iterable[Mapping[str, Any]], columns: Collection[
                     for c in cols:
                         target[c].append(_cell(item.get(c)))
             row += 1
+    return Collected(person_cols, data, kids)
+
+
+def batch_from_documents(docs: Iterable[Mapping[str, Any]], columns: Collection[str]) -> Batch:
+    """Build a batch from case documents (typed or as read from JSON)."""
+    got = collect(docs, columns)
     columns_data: dict[str, Any] = {
-        c: np.fromiter((_number(v) for v in values), dtype=np.float64, count=len(values)) if _numeric(c)
-        else values for c, values in data.items()
+        c: np.asarray(values, dtype=np.float64) if _numeric(c) else values for c, values in got.data.items()
     }
-    frame = pd.DataFrame(columns_data, columns=person_cols)
-    children = {t: pd.DataFrame(v).astype({ROW: "int64"}) for t, v in kids.items()}
+    frame = pd.DataFrame(columns_data, columns=got.columns)
+    children = {t: pd.DataFrame(v).astype({ROW: "int64"}) for t, v in got.kids.items()}
     return Batch(frame, children)
 
 

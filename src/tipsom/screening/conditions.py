@@ -10,9 +10,11 @@ without programming and a malformed file is caught when it loads:
 * ``{all: [...]}``, ``{any: [...]}``, ``{not: ...}``, ``{ref: predicate}``.
 
 A value written ``$name`` is a parameter of the rule set, substituted at
-compile time. Each node evaluates a whole batch to one boolean array (pandas
-hash joins and numpy, no per-case interpretation), and can also say *why* it
-held for one row, which is what makes an alert explainable.
+compile time. Each node evaluates all rows at once to one boolean array (no
+per-case interpretation of the rule tree), and can also say *why* it held for
+one row, which is what makes an alert explainable. Leaves ask their field
+questions of a :class:`~tipsom.screening.rows.PersonRows`: a pandas batch for
+the store, plain values for one case; the tree above them is the same.
 """
 
 from __future__ import annotations
@@ -22,12 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-import numpy.typing as npt
 
-from tipsom.screening.batch import Batch
+from tipsom.screening.batch import Mask
 from tipsom.screening.fields import BatchSchema, FieldSpec, Kind
-
-Mask = npt.NDArray[np.bool_]
+from tipsom.screening.rows import PersonRows
 
 
 class ConditionError(ValueError):
@@ -36,9 +36,9 @@ class ConditionError(ValueError):
 
 @dataclass
 class EvalContext:
-    """One evaluation of a batch: named predicates are computed once and shared."""
+    """One evaluation of a set of rows: named predicates are computed once and shared."""
 
-    batch: Batch
+    batch: PersonRows
     memo: dict[str, Mask] = field(default_factory=dict)
 
 
@@ -78,46 +78,21 @@ class Leaf:
             hit = ctx.memo[key] = self._mask(ctx.batch)
         return hit
 
-    def _mask(self, b: Batch) -> Mask:
-        spec = self.spec
-        if spec.table is not None:
-            return self._child_mask(b)
-        col = b.column(spec.column)
+    def _mask(self, b: PersonRows) -> Mask:
         if self.op == "present":
-            present = b.present(spec.column)
+            present = b.present(self.spec)
             return present if self.arg else ~present
         if self.op == "in":
-            if spec.kind is Kind.CODES:
-                rows, values = b.exploded(spec.column)
-                return b.rows_mask(rows[values.isin(self.arg).to_numpy()])
-            return np.asarray(col.isin(self.arg).to_numpy(), dtype=bool)
-        values = col.to_numpy(dtype=float, na_value=np.nan)
+            return b.member(self.spec, self.arg)
+        values = b.numbers(self.spec)
         if self.op == "is":
             return np.asarray(values == (1.0 if self.arg else 0.0), dtype=bool)
         return np.asarray(_COMPARE[self.op](values, float(self.arg)), dtype=bool)
 
-    def _child_mask(self, b: Batch) -> Mask:
-        spec = self.spec
-        assert spec.table is not None
-        child = b.children[spec.table]
-        rows = child["_row"].to_numpy()
-        if spec.kind is Kind.TABLE:
-            m = b.rows_mask(rows)
-            return m if self.arg else ~m
-        col = child[spec.column]
-        if self.op == "present":
-            m = b.rows_mask(rows[col.notna().to_numpy()])
-            return m if self.arg else ~m
-        if spec.kind is Kind.CODES:
-            exploded = col.str.split("|").explode()
-            sel = exploded.isin(self.arg).to_numpy()
-            return b.rows_mask(rows[exploded.index.to_numpy()[sel]])
-        return b.rows_mask(rows[col.isin(self.arg).to_numpy()])
-
     def because(self, ctx: EvalContext, row: int) -> list[str]:
         spec, b = self.spec, ctx.batch
         if spec.kind is Kind.TABLE:
-            n = int((b.children[spec.path]["_row"] == row).sum())
+            n = b.records_at(spec.path, row)
             return [f"{spec.path}: {n} recorded" if self.arg else f"no {spec.path} recorded"]
         values = b.values_at(spec, row)
         if self.op == "in":
@@ -265,7 +240,8 @@ class Compiler:
             Kind.CODE: {"in", "present"}, Kind.CODES: {"in", "present"}, Kind.BOOL: {"is", "present"},
             Kind.NUMBER: {"lt", "le", "gt", "ge", "present"}, Kind.DATE: {"present"}, Kind.TABLE: {"present"},
         }[spec.kind]
-        if op not in allowed or (op in {"lt", "le", "gt", "ge"} and spec.table is not None):
+        # Repeated records are read as "any record": only presence and code membership apply to them.
+        if op not in allowed or (op in {"is", "lt", "le", "gt", "ge"} and spec.table is not None):
             raise ConditionError(f"{where}: {op!r} does not apply to {path!r} ({spec.kind})")
         if op in ("is", "present") and not isinstance(arg, bool):
             raise ConditionError(f"{where}: {op!r} takes true or false, got {arg!r}")

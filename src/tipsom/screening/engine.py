@@ -3,23 +3,25 @@
 ``CompiledRuleSet`` turns every predicate and rule condition of a rule set
 into a vectorised evaluator, once. ``Screener`` keeps one compiled rule set per
 jurisdiction and screens a batch by grouping its rows by jurisdiction. A single
-case (the CLI's ``screen FILE.json``, the web form's save hook) is a one-case
-batch through the same evaluators, so there is one rule semantics everywhere.
+case (the CLI's ``screen FILE.json``, the case page) goes through the same
+compiled evaluators over :class:`~tipsom.screening.rows.DocumentRows` (plain
+values instead of one-row frames), so there is one rule semantics everywhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from tipsom.screening.batch import Batch, batch_from_documents
-from tipsom.screening.conditions import Compiler, ConditionError, EvalContext, Mask, Node
+from tipsom.screening.batch import Batch, Mask, batch_from_documents
+from tipsom.screening.conditions import Compiler, ConditionError, EvalContext, Node
 from tipsom.screening.enums import AlertCode, NonPunishmentTest, Severity
 from tipsom.screening.fields import batch_schema
+from tipsom.screening.rows import PersonRows
 from tipsom.screening.rules import (
     RULES_DIR,
     LegalTest,
@@ -34,6 +36,13 @@ from tipsom.screening.rules import (
 )
 
 CODES = tuple(AlertCode)
+#: How an alert names the elements still missing. Like every rule text, it is a
+#: message of the web catalogs (see :func:`rule_texts`), so readers see it in their language.
+MISSING_NOTE = "Missing or unknown: %(elements)s."
+
+
+def _as_written(text: str) -> str:
+    return text
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,8 @@ class Alert:
 
     code: AlertCode
     severity: Severity
-    explanation: str
+    #: The rule's own explanation, as written in the rule file.
+    rule_text: str
     sources: tuple[Source, ...]
     case_id: str
     person_id: str
@@ -60,6 +70,27 @@ class Alert:
     missing: tuple[MissingElement, ...] = ()
     legal_test: NonPunishmentTest | None = None
     facts: dict[str, list[Any]] = field(default_factory=dict)
+    #: The text of the non-punishment test the jurisdiction applies (empty for other alerts).
+    test_text: str = ""
+
+    @property
+    def explanation(self) -> str:
+        """The whole explanation in the language of the rule files (English)."""
+        return self.explain()
+
+    def explain(self, translate: Callable[[str], str] = _as_written) -> str:
+        """The explanation with each rule text passed through ``translate`` (a gettext).
+
+        The parts are kept apart so a reader's language applies to each: the
+        rule's text, the legal test's, and the list of missing elements.
+        """
+        parts = [translate(self.rule_text)]
+        if self.test_text:
+            parts.append(translate(self.test_text))
+        if self.missing:
+            labels = "; ".join(translate(m.label) for m in self.missing)
+            parts.append(translate(MISSING_NOTE) % {"elements": labels})
+        return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -112,6 +143,7 @@ class CompiledRuleSet:
             self.rules.append(_Compiled(r, node))
         if "child" not in self._refs:
             raise RuleError(f"rule set {ruleset.version}: predicate 'child' is required")
+        self._columns = frozenset().union(*(c.node.paths() | set(c.rule.facts) for c in self.rules))
 
     def _check_rule(self, r: Rule) -> None:
         where = f"rule {r.id!r} ({self.ruleset.version})"
@@ -137,15 +169,12 @@ class CompiledRuleSet:
         return self._refs[name].mask(ctx)
 
     @property
-    def columns(self) -> set[str]:
+    def columns(self) -> frozenset[str]:
         """Every field the rules read (batches are built with these only)."""
-        out: set[str] = set()
-        for c in self.rules:
-            out |= c.node.paths() | set(c.rule.facts)
-        return out
+        return self._columns
 
-    def evaluate(self, batch: Batch) -> tuple[EvalContext, list[Mask]]:
-        """One boolean array per rule, over the whole batch."""
+    def evaluate(self, batch: PersonRows) -> tuple[EvalContext, list[Mask]]:
+        """One boolean array per rule, over all rows."""
         ctx = EvalContext(batch)
         return ctx, [c.node.mask(ctx) for c in self.rules]
 
@@ -173,30 +202,28 @@ class CompiledRuleSet:
             MissingElement(name, self.predicates[name].label, self.predicates[name].ask)
             for name in r.name_missing if not self._refs[name].mask(ctx)[row]
         )
-        explanation, sources, test = r.explanation, r.sources, None
+        sources, test, test_text = r.sources, None, ""
         if r.legal_test is not None:
             adult, child = r.legal_test
             is_child = bool(self._refs["child"].mask(ctx)[row])
             test = self.ruleset.param_test(child if is_child else adult)
             lt: LegalTest = self.ruleset.legal_tests[test]
-            explanation = f"{explanation} {lt.text}"
+            test_text = lt.text
             cited = {(s.instrument, s.article) for s in sources}
             sources = sources + tuple(s for s in lt.sources if (s.instrument, s.article) not in cited)
-        if missing:
-            explanation += " Missing or unknown: " + "; ".join(m.label for m in missing) + "."
         schema = batch_schema()
         facts = {}
         for path in r.facts:
             spec = schema.spec(path)
-            if spec is not None and spec.column in (b.children[spec.table] if spec.table else b.frame):
+            if spec is not None and b.has_field(spec):
                 values = b.values_at(spec, row)
                 if values:
                     facts[path] = values
+        case_id, person_id = b.identity(row)
         return Alert(
-            code=r.code, severity=r.severity, explanation=explanation, sources=sources,
-            case_id=str(b.frame["case_id"].iat[row]), person_id=str(b.frame["person_id"].iat[row]),
-            rule_id=r.id, because=tuple(c.node.because(ctx, row)), missing=missing, legal_test=test,
-            facts=facts,
+            code=r.code, severity=r.severity, rule_text=r.explanation, sources=sources, case_id=case_id,
+            person_id=person_id, rule_id=r.id, because=tuple(c.node.because(ctx, row)), missing=missing,
+            legal_test=test, facts=facts, test_text=test_text,
         )
 
 
@@ -206,6 +233,7 @@ class Screener:
     def __init__(self) -> None:
         self._compiled: dict[str | None, CompiledRuleSet] = {}
         self._by_layers: dict[tuple[str, ...], CompiledRuleSet] = {}
+        self._columns: frozenset[str] | None = None
 
     def rules_for(self, jurisdiction: str | None) -> CompiledRuleSet:
         """The compiled rules of a jurisdiction; those with the same layers share one."""
@@ -220,12 +248,15 @@ class Screener:
         return hit
 
     @property
-    def columns(self) -> set[str]:
-        """Fields any applicable rule set reads: the base and every jurisdiction layer."""
-        out = self.rules_for(None).columns
-        for path in sorted((RULES_DIR / "jurisdictions").glob("*.yaml")):
-            out |= self.rules_for(applies_to(path)[0]).columns
-        return out
+    def columns(self) -> frozenset[str]:
+        """Fields any applicable rule set reads: the base and every jurisdiction layer (worked out once,
+        like the compiled rule sets themselves)."""
+        if self._columns is None:
+            out = set(self.rules_for(None).columns)
+            for path in sorted((RULES_DIR / "jurisdictions").glob("*.yaml")):
+                out |= self.rules_for(applies_to(path)[0]).columns
+            self._columns = frozenset(out)
+        return self._columns
 
     def groups(self, batch: Batch, jurisdiction: str | None = None
                ) -> Iterable[tuple[CompiledRuleSet, npt.NDArray[np.int64]]]:
@@ -282,3 +313,26 @@ def alert_counts(matrix: npt.NDArray[np.bool_]) -> dict[str, int]:
 def documents_batch(docs: Iterable[Mapping[str, Any]], screener: Screener | None = None) -> Batch:
     screener = screener or default_screener()
     return batch_from_documents(docs, screener.columns)
+
+
+def rule_texts() -> Iterator[tuple[str, str]]:
+    """Every text an alert can show, with where it comes from (for the web's translation catalogs).
+
+    Rule explanations, the legal tests' texts, and the label and question of
+    each element an alert may name as missing, over the base rules and every
+    jurisdiction layer.
+    """
+    yield MISSING_NOTE, "screening: missing elements"
+    paths = sorted((RULES_DIR / "jurisdictions").glob("*.yaml"))
+    for ruleset in [load_ruleset(None)] + [load_ruleset(applies_to(p)[0]) for p in paths]:
+        where = f"screening rules {ruleset.version}"
+        named = {name for r in ruleset.rules for name in r.name_missing}
+        for r in ruleset.rules:
+            yield r.explanation, f"{where}: rule {r.id}"
+        for test in ruleset.legal_tests.values():
+            yield test.text, f"{where}: {test.label}"
+        for p in ruleset.predicates:
+            if p.name in named:
+                yield p.label, f"{where}: element {p.name}"
+                if p.ask:
+                    yield p.ask, f"{where}: question for {p.name}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,10 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
-from tipsom.screening.batch import Batch
 from tipsom.screening.conditions import Compiler, EvalContext, Node
 from tipsom.screening.enums import ExploitationKind, IndicatorLevel, IndicatorStrength
 from tipsom.screening.fields import batch_schema
+from tipsom.screening.rows import PersonRows
 
 HERE = Path(__file__).resolve().parent / "indicators"
 ACT = "act"  # the child list's yes/no question on recruitment or movement
@@ -86,15 +86,19 @@ class OperationalList:
                 out[r, index[key]] = value
         return out
 
+    @cached_property
+    def _tiers(self) -> dict[str, dict[IndicatorStrength, list[int]]]:
+        """Matrix columns by dimension and strength (worked out once: the list never changes)."""
+        return {d: {s: [j for j, i in enumerate(self.indicators) if i.dimension == d and i.strength is s]
+                    for s in IndicatorStrength} for d in self.dimensions}
+
     def assess(self, present: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.bool_]]]:
         """Level per row (index into IndicatorLevel) and positive dimensions, vectorised."""
         n = present.shape[0]
         counts: dict[str, dict[IndicatorStrength, npt.NDArray[np.int64]]] = {}
-        for d in self.dimensions:
-            counts[d] = {}
-            for s in IndicatorStrength:
-                cols = [j for j, i in enumerate(self.indicators) if i.dimension == d and i.strength is s]
-                counts[d][s] = present[:, cols].sum(axis=1) if cols else np.zeros(n, dtype=np.int64)
+        for d, tiers in self._tiers.items():
+            counts[d] = {s: present[:, cols].sum(axis=1) if cols else np.zeros(n, dtype=np.int64)
+                         for s, cols in tiers.items()}
         positive: dict[str, npt.NDArray[np.bool_]] = {}
         for d, c in counts.items():
             hit = np.zeros(n, dtype=bool)
@@ -111,7 +115,7 @@ class OperationalList:
         probable = np.ones(n, dtype=bool)
         for group in self.victim_rule:
             probable &= np.logical_or.reduce([positive[g] for g in group])
-        strong = present[:, [j for j, i in enumerate(self.indicators) if i.strength is IndicatorStrength.STRONG]]
+        strong = present[:, [j for tiers in self._tiers.values() for j in tiers[IndicatorStrength.STRONG]]]
         possible = np.logical_or.reduce([positive[d] for d in self.dimensions]) | strong.any(axis=1)
         levels = np.where(probable, 2, np.where(possible, 1, 0)).astype(np.int64)
         return levels, positive
@@ -199,14 +203,15 @@ def forced_labour_indicators() -> tuple[ForcedLabourIndicator, ...]:
                                        else None) for i in raw["indicators"])
 
 
-def indicator_columns() -> set[str]:
+@cache
+def indicator_columns() -> frozenset[str]:
     """Fields the derived indicators read (added to screening batches)."""
     nodes = [i.derive for i in forced_labour_indicators()] + [
         i.derive for child in (False, True) for i in operational_list(ExploitationKind.LABOUR, child).indicators]
-    return set().union(*(n.paths() for n in nodes if n is not None))
+    return frozenset().union(*(n.paths() for n in nodes if n is not None))
 
 
-def derived_indicators(batch: Batch, rows: Iterable[int], child: Iterable[bool]) -> list[dict[str, Any]]:
+def derived_indicators(batch: PersonRows, rows: Iterable[int], child: Iterable[bool]) -> list[dict[str, Any]]:
     """Indicators read from each row's recorded fields (a partial mapping, flagged as such)."""
     ctx = EvalContext(batch)
     fl = forced_labour_indicators()

@@ -1,8 +1,10 @@
 """Screening entry points: one case (CLI, web save hook), a stored case, the whole store.
 
-Every path builds a batch and runs it through the same compiled rules
-(:mod:`tipsom.screening.engine`). Screening reads only non-personal fields, so
-it never decrypts personal data and writes no audit record of a read.
+Every path runs the same compiled rules (:mod:`tipsom.screening.engine`):
+many cases as pandas batches, one case as plain values
+(:class:`~tipsom.screening.rows.DocumentRows`), which takes about a millisecond.
+Screening reads only non-personal fields, so it never decrypts personal data
+and writes no audit record of a read.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from typing import Any
 import numpy as np
 
 from tipsom.screening.batch import Batch, batch_from_documents, batches_from_store
-from tipsom.screening.engine import CODES, Alert, Screener, alert_counts, default_screener
+from tipsom.screening.conditions import EvalContext
+from tipsom.screening.engine import CODES, Alert, CompiledRuleSet, Screener, alert_counts, default_screener
 from tipsom.screening.indicators import derived_indicators, indicator_columns
+from tipsom.screening.rows import DocumentRows, document_rows
 
 
 class InvalidDocument(ValueError):
@@ -69,8 +73,36 @@ class BulkScreening:
         return {"screened": self.cases, "persons": self.persons, "alerts": ordered}
 
 
-def _columns(screener: Screener) -> set[str]:
-    return screener.columns | indicator_columns()
+@dataclass(frozen=True)
+class _Evaluated:
+    """One case evaluated against its jurisdiction's compiled rules."""
+
+    jurisdiction: str | None
+    compiled: CompiledRuleSet
+    rows: DocumentRows
+    ctx: EvalContext
+    alerts: tuple[Alert, ...]
+
+
+def _evaluate(doc: Mapping[str, Any], jurisdiction: str | None, screener: Screener | None,
+              extra_columns: frozenset[str] = frozenset()) -> _Evaluated:
+    screener = screener or default_screener()
+    where = jurisdiction or doc.get("jurisdiction") or None
+    compiled = screener.rules_for(where)
+    rows = document_rows([doc], screener.columns | extra_columns)
+    ctx, masks = compiled.evaluate(rows)
+    alerts = tuple(a for row in range(rows.n) for a in compiled.alerts_at(ctx, masks, row))
+    return _Evaluated(where.upper() if where else None, compiled, rows, ctx, alerts)
+
+
+def case_alerts(doc: Mapping[str, Any], jurisdiction: str | None = None, *,
+                screener: Screener | None = None) -> tuple[Alert, ...]:
+    """The alerts of one validated case document, without the indicator assessment.
+
+    What the case page needs, in about a millisecond: the alerts equal
+    ``screen_document(doc, validate=False).alerts``.
+    """
+    return _evaluate(doc, jurisdiction, screener).alerts
 
 
 def screen_document(doc: Mapping[str, Any], jurisdiction: str | None = None, *,
@@ -87,17 +119,13 @@ def screen_document(doc: Mapping[str, Any], jurisdiction: str | None = None, *,
         doc, problems = DocumentValidator().validate(doc, 1)
         if problems:
             raise InvalidDocument(problems)
-    screener = screener or default_screener()
-    where = jurisdiction or doc.get("jurisdiction") or None
-    compiled = screener.rules_for(where)
-    batch = batch_from_documents([doc], _columns(screener))
-    ctx, masks = compiled.evaluate(batch)
-    alerts = tuple(a for row in range(batch.n) for a in compiled.alerts_at(ctx, masks, row))
-    child = compiled.predicate_mask(ctx, "child")
-    persons = batch.frame["person_id"].astype(str).tolist()
-    indicators = dict(zip(persons, derived_indicators(batch, range(batch.n), child.tolist()), strict=True))
-    return ScreeningResult(str(doc.get("case_id", "")), where.upper() if where else None,
-                           compiled.ruleset.version, alerts, indicators)
+    done = _evaluate(doc, jurisdiction, screener, indicator_columns())
+    rows = done.rows
+    child = done.compiled.predicate_mask(done.ctx, "child")
+    persons = [rows.identity(row)[1] for row in range(rows.n)]
+    indicators = dict(zip(persons, derived_indicators(rows, range(rows.n), child.tolist()), strict=True))
+    return ScreeningResult(str(doc.get("case_id", "")), done.jurisdiction, done.compiled.ruleset.version,
+                           done.alerts, indicators)
 
 
 def screen_documents(docs: Iterable[Mapping[str, Any]], jurisdiction: str | None = None, *,

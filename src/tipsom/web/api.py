@@ -203,7 +203,7 @@ def create_case(request: Request, user: Annotated[User, Depends(caller(Scope.CAS
                       problems=[ProblemOut(column=p.column, value=p.value, reason=p.reason) for p in result.problems])
     if not result.saved:
         return JSONResponse(out.model_dump(), status_code=422)  # type: ignore[return-value]
-    state(request).charts.clear()
+    state(request).charts.data_changed(state(request).store)
     return out
 
 

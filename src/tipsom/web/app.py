@@ -10,7 +10,6 @@ server, and no page may be framed.
 from __future__ import annotations
 
 import secrets
-import threading
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -23,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tipsom.store.db import Store
 from tipsom.web import i18n
 from tipsom.web.context import HERE, LANG_COOKIE, PageRefused, Refusal, cookie_header, new_state, render
+from tipsom.web.dashboard import Redraw
 from tipsom.web.i18n import _
 from tipsom.web.security import PRELOGIN_COOKIE, SESSION_COOKIE, SessionStage, load_session
 
@@ -111,23 +111,14 @@ def _refused(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", {"title": title, "message": message}, status_code=status)
 
 
-def _warm_charts(store: Store, app: FastAPI) -> None:
-    """Draw the unfiltered dashboard in every language, so its first visitor does not wait for it."""
-    web = app.state.web
-    for language in i18n.Language:
-        token = i18n.set_language(language)
-        try:
-            web.charts.charts(store, None, None)
-        finally:
-            i18n.reset_language(token)
-
-
 def serving_app(url: str | None = None) -> FastAPI:
-    """The application as ``tipsom serve`` runs it: the store at ``url`` (default: configured),
-    with the dashboard drawn in the background."""
+    """The application as ``tipsom serve`` runs it: the store at ``url`` (default: configured), with the
+    dashboard redrawn in the background when its kept charts are stale (start-up never waits for it)."""
     store = Store.open(url)
     app = create_app(store)
-    threading.Thread(target=_warm_charts, args=(store, app), name="tipsom-chart-warmup", daemon=True).start()
+    charts = app.state.web.charts
+    charts.redraw = Redraw.BACKGROUND
+    charts.redraw_soon(store, delay=0.0, force=True)
     return app
 
 

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, delete, func, select
 
 from tipsom.exchange.importer import ImportFailed, import_records
 from tipsom.exchange.native import Record
@@ -172,8 +172,43 @@ def new_case_id(conn: Connection) -> str:
     return f"{stem}{n + 1:04d}"
 
 
-def person_keys(conn: Connection, case_id: str) -> list[str]:
-    return [r[0] for r in conn.execute(select(PERSONS_T.c[PERSON_KEY]).where(PERSONS_T.c.case_id == case_id))]
+def stored_person_ids(store: Store, case_id: str) -> frozenset[str]:
+    """Person ids stored on a case (the form locks them: a changed id would add a second person)."""
+    with store.engine.connect() as conn:
+        q = select(PERSONS_T.c.person_id).where(PERSONS_T.c.case_id == case_id)
+        return frozenset(r[0] for r in conn.execute(q))
+
+
+class Removal(enum.Enum):
+    """Outcome of removing a person from a stored case."""
+
+    REMOVED = "removed"
+    NOT_STORED = "not_stored"
+
+
+def remove_person(store: Store, user: User, case_id: str, person_id: str, *,
+                  purpose: str = "remove person from case") -> Removal:
+    """Delete one person and their repeated records from a stored case, with an audit event.
+
+    Saving a case never deletes (records absent from a document are kept, as
+    on import), so removal is its own step, confirmed on the form. Child rows
+    are deleted explicitly (not by cascade) so the audit event can say how many
+    records went with the person.
+    """
+    key = person_key(case_id, person_id)
+    with store.begin() as conn:
+        found = conn.scalar(select(PERSONS_T.c[PERSON_KEY]).where(PERSONS_T.c[PERSON_KEY] == key))
+        if found is None:
+            return Removal.NOT_STORED
+        deleted: dict[str, int] = {}
+        for child in store.model.children("person"):
+            table = REGISTRY[child.name]
+            deleted[child.table] = conn.execute(delete(table).where(table.c.person_key == key)).rowcount
+        conn.execute(delete(PERSONS_T).where(PERSONS_T.c[PERSON_KEY] == key))
+        audit.record(conn, actor=user.username, action=audit.AuditAction.DELETE, entity="person", entity_id=key,
+                     purpose=purpose, detail={"via": "web", "case_id": case_id, "person_id": person_id,
+                                              "records_deleted": deleted})
+    return Removal.REMOVED
 
 
 # --- timeline -------------------------------------------------------------------------

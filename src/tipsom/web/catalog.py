@@ -1,8 +1,10 @@
 """Build the translation catalogs: extract, merge into each language's ``.po``, compile ``.mo``.
 
 ``python -m tipsom.web.catalog`` (no Makefile needed) collects every
-translatable string from the web module's Python code, its templates and the
-schema YAML (entity, field, help and code labels), writes ``tipsom.pot``,
+translatable string from the web module's Python code, its templates, the
+schema YAML (entity, field, help and code labels) and the screening rule files
+(alert explanations, legal tests, missing elements and the questions to ask),
+writes ``tipsom.pot``,
 merges it into ``locale/<lang>/LC_MESSAGES/tipsom.po`` keeping existing
 translations, and compiles the ``.mo`` files the app loads. Translators edit
 the ``.po`` files; a test fails while any message lacks a translation or a
@@ -21,6 +23,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 from tipsom.schema.model import get_model
+from tipsom.screening.engine import rule_texts
 from tipsom.web.i18n import DOMAIN, LOCALE_DIR, TRANSLATED, Language
 from tipsom.web.labels import schema_messages
 
@@ -39,12 +42,14 @@ def extract() -> Catalog:
         if filename.startswith("static") or not message:
             continue
         template.add(message, locations=[(f"web/{filename}", lineno)], auto_comments=comments)
-    for message, origin in schema_messages(get_model()):
-        if message:
+    for source, messages in (("schema", schema_messages(get_model())), ("screening", rule_texts())):
+        for message, origin in messages:
+            if not message:
+                continue
             existing = template.get(message)
             if existing is None:
-                template.add(message, locations=[("schema", 0)], auto_comments=[origin])
-            else:
+                template.add(message, locations=[(source, 0)], auto_comments=[origin])
+            elif origin not in existing.auto_comments:
                 existing.auto_comments.append(origin)
     return template
 

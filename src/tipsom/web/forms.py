@@ -110,6 +110,9 @@ class PersonBlock:
     prefix: str
     sections: list[Section]
     children: list[ChildBlock]
+    person_id: str = ""
+    #: The person is stored on the case: removing them needs a confirmation and deletes stored records.
+    stored: bool = False
 
 
 @dataclass
@@ -160,12 +163,18 @@ def child_indices(data: FormData, person_prefix: str, table: str) -> list[int]:
 
 
 def build_form(model: Model, data: FormData, errors: Mapping[str, str] | None = None, *,
-               readonly: frozenset[str] = frozenset()) -> CaseForm:
-    """The form for ``data`` (input name -> values), one block per person present in it."""
+               readonly: frozenset[str] = frozenset(), stored_persons: frozenset[str] = frozenset()) -> CaseForm:
+    """The form for ``data`` (input name -> values), one block per person present in it.
+
+    A person in ``stored_persons`` keeps their id read-only: the store keys a
+    person by case and id, so a changed id would add a second person.
+    """
     errors = dict(errors or {})
     persons = []
     for i in person_indices(data) or [0]:
         prefix = f"p{i}"
+        person_id = _first(data, f"{prefix}.person_id").strip()
+        stored = person_id in stored_persons
         children = []
         for child in model.children("person"):
             items = []
@@ -174,7 +183,9 @@ def build_form(model: Model, data: FormData, errors: Mapping[str, str] | None = 
                 items.append((j, [_form_field(f"{cprefix}.{f.name}", f, data, errors, False)
                                   for f in child.fields.values() if f.name != child.order_by]))
             children.append(ChildBlock(child, f"{prefix}.{child.table}", items))
-        persons.append(PersonBlock(i, prefix, _sections(model["person"], prefix, data, errors), children))
+        locked = frozenset({"person_id"}) if stored else frozenset()
+        persons.append(PersonBlock(i, prefix, _sections(model["person"], prefix, data, errors, locked), children,
+                                   person_id, stored))
     return CaseForm(_sections(model["case"], CASE_PREFIX, data, errors, readonly), persons, errors)
 
 
@@ -189,6 +200,23 @@ def add_block(data: dict[str, list[str]], target: str) -> None:
         raise ValueError(f"unknown form block {target!r}")
     nxt = max(child_indices(data, m.group(1), m.group(2)), default=-1) + 1
     data[f"{target}.{nxt}.{PRESENT}"] = ["1"]
+
+
+def person_block(data: FormData, target: str) -> int:
+    """The index of person block ``target`` (``p2``) in the form data; ValueError if there is none."""
+    m = re.fullmatch(r"p(\d+)", target)
+    if m is None or int(m.group(1)) not in person_indices(data):
+        raise ValueError(f"unknown person block {target!r}")
+    return int(m.group(1))
+
+
+def drop_person(data: dict[str, list[str]], index: int) -> str:
+    """Take person block ``index`` and its records out of the form data; returns the person's id."""
+    prefix = f"p{index}."
+    person_id = _first(data, f"{prefix}person_id").strip()
+    for key in [k for k in data if k.startswith(prefix)]:
+        del data[key]
+    return person_id
 
 
 # --- form data <-> document -----------------------------------------------------------
@@ -295,6 +323,10 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^earlier than (?P<n>\w+)"), N_("This date or number comes before %(n)s.")),
     (re.compile(r"^repeated within the case$"), N_("Another person in this case has the same ID.")),
     (re.compile(r"^not a field of the standard$"), N_("This is not a field of the standard.")),
+    (re.compile(r"^must be (a list|an object)$"), N_("This part of the case could not be read. Enter it again.")),
+    (re.compile(r"^already exists$"), N_("A case with this ID already exists.")),
+    (re.compile(r"differ (between records of the same case|from an earlier record)"),
+     N_("The case changed while you edited it. Reload it and enter your changes again.")),
 ]
 
 

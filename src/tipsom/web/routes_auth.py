@@ -123,8 +123,11 @@ def _account(request: Request, **extra: object) -> Response:
     session = signed_in(request)
     web = state(request)
     context = {"tokens": security.list_tokens(web.store, session.user), "scopes": list(Scope),
-               "new_token": "", "totp_secret": "", "totp_uri": "", "message": "", "error": ""}
+               "new_token": "", "totp_secret": "", "totp_uri": "", "totp_qr": "", "message": "", "error": ""}
     context.update(extra)
+    if context["totp_uri"]:
+        context["totp_qr"] = accounts.totp_qr_svg(str(context["totp_uri"]), _(
+            "QR code for your authenticator app"))
     return render(request, "account.html", context)
 
 

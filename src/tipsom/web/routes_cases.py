@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -66,11 +67,13 @@ def case_list(request: Request, q: str = "", case_type: str = "", status: str = 
 
 def _form_page(request: Request, store: Store, data: dict[str, list[str]], *, case_id: str | None,
                errors: dict[str, str] | None = None, general: list[str] | None = None,
-               status_code: int = 200) -> Response:
+               status_code: int = 200, confirm_removal: int | None = None, notice: str = "") -> Response:
     readonly = frozenset({"case_id", "reporting_org"}) if case_id else frozenset({"reporting_org"})
-    form = forms.build_form(store.model, data, errors, readonly=readonly)
+    stored = casework.stored_person_ids(store, case_id) if case_id else frozenset()
+    form = forms.build_form(store.model, data, errors, readonly=readonly, stored_persons=stored)
     form.general_errors = general or []
-    return render(request, "case_form.html", {"form": form, "case_id": case_id}, status_code)
+    return render(request, "case_form.html", {"form": form, "case_id": case_id, "notice": notice,
+                                              "confirm_removal": confirm_removal}, status_code)
 
 
 @router.get("/cases/new")
@@ -84,21 +87,66 @@ def new_case(request: Request) -> Response:
     return _form_page(request, store, data, case_id=None)
 
 
-async def _submitted(request: Request) -> tuple[dict[str, list[str]], str]:
+class FormAction(enum.Enum):
+    """What a button of the case form asks for (its ``action`` value is ``kind`` or ``kind:target``)."""
+
+    SAVE = "save"
+    ADD = "add"
+    REMOVE = "remove"
+    CONFIRM_REMOVAL = "confirm-remove"
+    KEEP = "keep"
+
+
+def _action(value: str) -> tuple[FormAction, str]:
+    kind, _sep, target = value.partition(":")
+    try:
+        return FormAction(kind or FormAction.SAVE.value), target
+    except ValueError:
+        raise PageRefused(Refusal.NOT_FOUND) from None
+
+
+async def _submitted(request: Request) -> tuple[dict[str, list[str]], tuple[FormAction, str]]:
     data = await form_lists(request)
     action = (data.pop("action", None) or [""])[0]
     data.pop("csrf_token", None)
-    return data, action
+    return data, _action(action)
 
 
-def _save(request: Request, store: Store, session: Session, data: dict[str, list[str]], action: str, *,
-          case_id: str | None, organisation: str) -> Response:
-    if action.startswith("add:"):
+def _remove(request: Request, store: Store, session: Session, data: dict[str, list[str]], action: FormAction,
+            target: str, case_id: str | None) -> Response:
+    """Take a person block off the form; a person stored on the case is deleted after a confirmation."""
+    try:
+        index = forms.person_block(data, target)
+    except ValueError:
+        raise PageRefused(Refusal.NOT_FOUND) from None
+    person_id = (data.get(f"p{index}.person_id") or [""])[0].strip()
+    if case_id is None or person_id not in casework.stored_person_ids(store, case_id):
+        forms.drop_person(data, index)
+        return _form_page(request, store, data, case_id=case_id,
+                          notice=_("The person block was removed; it had not been saved."))
+    if action is FormAction.REMOVE:
+        return _form_page(request, store, data, case_id=case_id, confirm_removal=index)
+    if casework.remove_person(store, session.user, case_id, person_id) is casework.Removal.REMOVED:
+        state(request).charts.data_changed(store)
+    forms.drop_person(data, index)
+    notice = _("%(person)s was removed from the case. Other changes in this form are saved when you "
+               "save the case.") % {"person": person_id}
+    return _form_page(request, store, data, case_id=case_id, notice=notice)
+
+
+def _save(request: Request, store: Store, session: Session, data: dict[str, list[str]],
+          action: tuple[FormAction, str], *, case_id: str | None, organisation: str) -> Response:
+    kind, target = action
+    if kind is FormAction.ADD:
         try:
-            forms.add_block(data, action.removeprefix("add:"))
+            forms.add_block(data, target)
         except ValueError:
             raise PageRefused(Refusal.NOT_FOUND) from None
         return _form_page(request, store, data, case_id=case_id)
+    if kind is FormAction.KEEP:
+        return _form_page(request, store, data, case_id=case_id)
+    if kind in (FormAction.REMOVE, FormAction.CONFIRM_REMOVAL):
+        return _remove(request, store, session, data, kind, target, case_id)
     if case_id:
         data["c.case_id"] = [case_id]
     parsed = forms.form_to_document(store.model, data)
@@ -108,7 +156,7 @@ def _save(request: Request, store: Store, session: Session, data: dict[str, list
         errors, general = forms.problems_to_errors(store.model, result.problems, parsed)
         return _form_page(request, store, data, case_id=case_id, errors=errors, general=general,
                           status_code=422)
-    state(request).charts.clear()
+    state(request).charts.data_changed(store)
     return RedirectResponse(f"/cases/{result.case_id}?saved=1", status_code=303)
 
 

@@ -1,4 +1,4 @@
-"""Web tables on the shared metadata: accounts, sessions, API tokens and case shares.
+"""Web tables on the shared metadata: accounts, sessions, API tokens, case shares, chart snapshots.
 
 Accounts and sessions live in the same database as the cases, so one backup
 holds everything and one transaction can write a case together with its
@@ -19,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -81,3 +82,16 @@ case_shares = Table(
 #: Need-to-know filters every case list by organisation; without this index a
 #: list page on 100,000 cases scans the whole table.
 cases_by_org = Index("ix_web_cases_reporting_org", REGISTRY["case"].c.reporting_org, REGISTRY["case"].c.id)
+
+#: Dashboard charts as last drawn, per filter, with the data version they were drawn from.
+#: They hold only published (disclosure-controlled) figures, the same any dashboard viewer sees;
+#: a server restart, or a second worker, shows them at once while the data is unchanged.
+chart_snapshots = Table(
+    "web_chart_snapshots", metadata,
+    Column("filter_key", String(40), primary_key=True),
+    Column("data_version", String(40), nullable=False),
+    Column("threshold", Integer, nullable=False),
+    Column("software", String(40), nullable=False),
+    Column("charts", Text, nullable=False),
+    Column("drawn_at", DateTime, nullable=False, index=True),
+)

@@ -1,0 +1,148 @@
+"""Dashboard charts kept per data version: shared by workers and restarts, never stale after a save."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import matplotlib
+import pytest
+from sqlalchemy import func, select
+
+from tests.web.conftest import seeded_store
+from tipsom.exchange.importer import import_records
+from tipsom.exchange.native import Record
+from tipsom.report import dashboard as report_dashboard
+from tipsom.store import audit
+from tipsom.store.db import Store
+from tipsom.web import dashboard
+from tipsom.web.dashboard import ChartCache, Redraw, data_version, filter_key
+from tipsom.web.tables import chart_snapshots
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    s = seeded_store(tmp_path_factory.mktemp("dash") / "var")
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int | None, str | None]]:
+    """Each drawing the web cache asks the report module for (the filter), so tests can count them."""
+    calls: list[tuple[int | None, str | None]] = []
+
+    def counting(store: Store, year: int | None = None, country: str | None = None) -> str:
+        calls.append((year, country))
+        return data_version_of(store)
+
+    monkeypatch.setattr(dashboard, "dashboard_data", counting)
+    monkeypatch.setattr(dashboard, "draw_dashboard", lambda version: {"forms": f"<svg>{version}</svg>"})
+    return calls
+
+
+def data_version_of(store: Store) -> str:
+    with store.engine.connect() as conn:
+        return data_version(conn)
+
+
+def _save_a_case(store: Store, case_id: str) -> None:
+    doc = {"case_id": case_id, "case_type": "TIP", "reporting_org": "Test unit", "jurisdiction": "KEN",
+           "year": 2024, "persons": [{"person_id": "P1", "role": "Victim"}]}
+    import_records(store, [Record(1, {}, doc)], source="test", actor="tester", purpose="test save")
+
+
+def test_a_second_worker_and_a_restart_reuse_the_stored_snapshot(store: Store, drawn: list[Any]) -> None:
+    first = ChartCache()
+    charts = first.charts(store, 2099, None)
+    assert drawn == [(2099, None)]
+    assert first.charts(store, 2099, None) == charts
+    other_worker = ChartCache()
+    assert other_worker.charts(store, 2099, None) == charts
+    assert drawn == [(2099, None)], "the snapshot in the database is reused, not redrawn"
+
+
+def test_a_save_anywhere_makes_the_charts_stale_at_once(store: Store, drawn: list[Any]) -> None:
+    worker_a, worker_b = ChartCache(), ChartCache()
+    before = worker_a.charts(store, None, "KEN")
+    worker_b.charts(store, None, "KEN")
+    assert len(drawn) == 1
+    _save_a_case(store, "DASH-SAVE-1")  # e.g. a command-line import: neither worker was told
+    after_b = worker_b.charts(store, None, "KEN")
+    assert after_b != before
+    assert len(drawn) == 2
+    assert worker_a.charts(store, None, "KEN") == after_b
+    assert len(drawn) == 2
+
+
+def test_reads_and_logins_do_not_change_the_data_version(store: Store) -> None:
+    version = data_version_of(store)
+    with store.begin() as conn:
+        audit.record(conn, actor="reader", action=audit.AuditAction.READ, entity="person", entity_id="X/P1",
+                     purpose="case management")
+        audit.record(conn, actor="reader", action=audit.AuditAction.LOGIN, entity="user", purpose="login")
+    assert data_version_of(store) == version
+    with store.begin() as conn:
+        audit.record(conn, actor="editor", action=audit.AuditAction.DELETE, entity="person", entity_id="X/P1",
+                     purpose="remove person from case")
+    assert data_version_of(store) != version
+
+
+def test_a_new_suppression_threshold_redraws(store: Store, drawn: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = ChartCache()
+    cache.charts(store, 2098, None)
+    stricter = dataclasses.replace(store.settings, suppression_threshold=store.settings.suppression_threshold + 7)
+    monkeypatch.setattr(store, "settings", stricter)
+    cache.charts(store, 2098, None)
+    assert drawn == [(2098, None), (2098, None)]
+
+
+def test_background_redraw_stores_the_unfiltered_and_yearly_dashboards(store: Store, drawn: list[Any]) -> None:
+    cache = ChartCache(Redraw.BACKGROUND)
+    _save_a_case(store, "DASH-SAVE-2")
+    cache.redraw_soon(store, delay=0.0, force=True)
+    cache.wait_for_redraw(timeout=60)
+    years = dashboard.filter_options(store).years
+    assert len(years) > 1
+    assert drawn == [(None, None)] + [(year, None) for year in years]
+    with store.engine.connect() as conn:
+        stored = conn.scalar(select(chart_snapshots.c.data_version).where(
+            chart_snapshots.c.filter_key == filter_key(None, None)))
+    assert stored == data_version_of(store)
+    count = len(drawn)
+    cache.redraw_soon(store)  # within the interval: not again
+    cache.wait_for_redraw(timeout=60)
+    assert ChartCache().charts(store, None, None)
+    assert ChartCache().charts(store, years[0], None)
+    assert len(drawn) == count
+    quiet = ChartCache()  # tests and tools: never in the background
+    quiet.redraw_soon(store, delay=0.0, force=True)
+    quiet.wait_for_redraw(timeout=1)
+    assert len(drawn) == count
+
+
+def test_only_the_latest_snapshots_are_kept(store: Store, drawn: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dashboard, "KEPT_SNAPSHOTS", 2)
+    cache = ChartCache()
+    for year in (2001, 2002, 2003):
+        cache.charts(store, year, None)
+    with store.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(chart_snapshots)) == 2
+
+
+def test_drawing_only_the_shown_charts_draws_them_exactly_as_before(store: Store,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(matplotlib.rcParams, "svg.hashsalt", "fixed for the comparison")
+    data = report_dashboard.dashboard_data(store)
+    every = report_dashboard._victim_charts(data.cubes["victims"], data.filter.title)
+    shown = report_dashboard.draw_dashboard(data)
+    assert list(shown) == list(report_dashboard.DASHBOARD_CHARTS)
+
+    def undated(svg: str) -> str:
+        return svg.split("</metadata>", 1)[-1]
+
+    for name in ("forms", "sex_age", "trend", "map"):
+        assert undated(shown[name]) == undated(report_dashboard.scoped(name, every[name]))
+    assert set(every) - set(shown) == {"age", "children_forms"}
+
