@@ -111,7 +111,7 @@ def report_charts(data: ReportData) -> dict[str, str]:
     charts["context"] = _share_chart(c["context"])
     charts["routes"] = published_bars_svg(_leaf_bars(c["migrants"], "route"), "Smuggled migrants by route")
     charts["non_punishment"] = published_bars_svg(_leaf_bars(c["non_punishment"], "offence"),
-                                                  "Charges against victims, by offence")
+                                                  "Victims charged, by offence")
     return {name: scoped(name, svg) for name, svg in charts.items()}
 
 
