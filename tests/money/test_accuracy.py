@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from tipsom.cli.main import app
+from tipsom.money.config import AMLSIM_FAN_IN
 from tipsom.money.evaluate import evaluate, read_truth
 from tipsom.money.model import InputFormat, Typology
 from tipsom.money.readers import load_transactions
 from tipsom.money.scan import scan, write_findings_csv
-from tipsom.money.typologies import AMLSIM_FAN_IN
 from tipsom.synth.transactions import SynthFiles
 
 #: Recorded in docs/benchmarks.md (bench/bench_money.py); a drop below is a regression.

@@ -92,9 +92,9 @@ def scan_cmd(
     quiet: QuietOption = False,
 ) -> None:
     """Detect laundering typologies; one row per (account, typology) with score and transaction ids."""
+    from tipsom.money.config import ScanConfig, read_config, read_corridors
     from tipsom.money.model import MoneyInputError
     from tipsom.money.scan import scan, write_findings_csv, write_findings_json
-    from tipsom.money.typologies import ScanConfig, read_config, read_corridors
 
     tx = _load(file, fmt, rates, on_error)
     try:

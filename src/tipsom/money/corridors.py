@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from tipsom.money.model import Engine, Period
-from tipsom.money.scan import as_table, connect
+from tipsom.money.scan import cached_table, connect
 
 CORRIDOR_COLUMNS = (
     "period",
@@ -54,26 +54,31 @@ def corridors(
     spark: Any = None,
 ) -> pd.DataFrame:
     """Totals per (period, from country, to country, channel), in that order."""
-    import ibis
-
     con = connect(engine, spark)
-    tx = as_table(con, transactions[["src", "dst", "amount_base", "src_country", "dst_country", "channel", "month"]])
-    tx = _marked(_marked(tx, flagged_accounts, "flagged"), case_accounts, "case")
-    # Whole cents summed as integers: exact, so both engines give the same totals.
-    tx = tx.mutate(
-        period=tx.month if period is Period.MONTH else tx.month.substr(0, 4),
-        cents=(tx.amount_base * 100).round(0).cast("int64"),
-    )
-    agg = tx.group_by(["period", "src_country", "dst_country", "channel"]).aggregate(
-        n_transactions=tx.count(),
-        amount=tx.cents.sum(),
-        flagged_amount=ibis.ifelse(tx.flagged, tx.cents, 0).sum(),
-        case_amount=ibis.ifelse(tx.case, tx.cents, 0).sum(),
-    )
-    out = con.to_pandas(agg)
+    columns = ["src", "dst", "amount_base", "src_country", "dst_country", "channel", "month"]
+    with cached_table(con, transactions[columns]) as tx:
+        out = con.to_pandas(_aggregate(tx, flagged_accounts, case_accounts, period))
     for col in ("amount", "flagged_amount", "case_amount"):
         out[col] = out[col].astype("int64") / 100
     out["flagged_share"] = (out["flagged_amount"] / out["amount"]).fillna(0.0).round(4)
     out["case_share"] = (out["case_amount"] / out["amount"]).fillna(0.0).round(4)
     out = out.sort_values(["period", "src_country", "dst_country", "channel"])
     return out[list(CORRIDOR_COLUMNS)].reset_index(drop=True)
+
+
+def _aggregate(tx: Any, flagged: frozenset[str] | set[str], case: frozenset[str] | set[str], period: Period) -> Any:
+    """The corridor totals as one Ibis expression, in whole cents."""
+    import ibis
+
+    tx = _marked(_marked(tx, flagged, "flagged"), case, "case")
+    # Whole cents summed as integers: exact, so both engines give the same totals.
+    tx = tx.mutate(
+        period=tx.month if period is Period.MONTH else tx.month.substr(0, 4),
+        cents=(tx.amount_base * 100).round(0).cast("int64"),
+    )
+    return tx.group_by(["period", "src_country", "dst_country", "channel"]).aggregate(
+        n_transactions=tx.count(),
+        amount=tx.cents.sum(),
+        flagged_amount=ibis.ifelse(tx.flagged, tx.cents, 0).sum(),
+        case_amount=ibis.ifelse(tx.case, tx.cents, 0).sum(),
+    )

@@ -58,6 +58,13 @@ class Attribution(enum.StrEnum):
     PROPORTIONAL = "proportional"  # every payment carries the account's current mix
 
 
+class AmountRule(enum.StrEnum):
+    """Which payments may follow each other on a cycle."""
+
+    SIMILAR = "similar"  # each hop carries ScanConfig.hop_ratio of the one before: the same money moving on
+    ANY = "any"  # any amounts: the structure alone (what graph-feature tools such as snapml count)
+
+
 class Period(enum.StrEnum):
     """Time unit of corridor figures."""
 

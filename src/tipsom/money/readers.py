@@ -16,9 +16,11 @@ repeat the transaction's fields.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,6 +169,18 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
+def map_distinct(values: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """``values.map(func)`` calling ``func`` once per distinct value, not once per row.
+
+    Currencies, channels and countries repeat millions of times in a large file;
+    normalising each distinct spelling once turns a per-row Python loop into a
+    hash lookup.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    mapped = pd.Series(uniques).map(func)
+    return pd.Series(mapped.to_numpy()[codes], index=values.index, dtype=mapped.dtype)
+
+
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         return frame[name].astype(str).str.strip()
@@ -256,7 +270,7 @@ def _amlworld_columns(f: pd.DataFrame) -> pd.DataFrame:
             "currency": _col(f, "payment_currency"),
             "channel_raw": _col(f, "payment_format")
             .str.upper()
-            .map(lambda v: AMLWORLD_CHANNELS[v].value if v in AMLWORLD_CHANNELS else v),
+            .pipe(map_distinct, lambda v: AMLWORLD_CHANNELS[v].value if v in AMLWORLD_CHANNELS else v),
             "src_country": "",
             "dst_country": "",
             "src_institution": _col(f, "from_bank"),
@@ -328,30 +342,37 @@ def canonicalise(raw: pd.DataFrame, file: str, rates: Rates | None) -> tuple[pd.
     errors: list[RowError] = []
     bad = pd.Series(False, index=raw.index)
 
-    def check(mask: pd.Series, field: str, reason: pd.Series | str) -> None:
+    def check(mask: pd.Series, field: str, reason: str, column: str | None = None) -> None:
+        """Report the rows under ``mask``; ``reason`` is completed with the offending raw value.
+
+        The message is built for bad rows only: formatting every row of a large,
+        clean file would cost more than validating it.
+        """
         nonlocal bad
         for idx in raw.index[mask.to_numpy(dtype=bool)]:
-            why = reason if isinstance(reason, str) else str(reason[idx])
+            why = reason.format(raw.at[idx, column]) if column else reason
             errors.append(RowError(file, int(raw.at[idx, "row"]), field, why))
         bad |= mask
 
-    check(raw["t"].isna(), "timestamp", "cannot read timestamp " + raw["ts_raw"].map(repr))
+    check(raw["t"].isna(), "timestamp", "cannot read timestamp {!r}", "ts_raw")
     for side, label in (("src", "from account"), ("dst", "to account")):
         check(raw[side] == "", label, "missing")
     amount = pd.to_numeric(raw["amount_raw"], errors="coerce")
     not_number = amount.isna() | ~np.isfinite(amount.fillna(0))
-    check(not_number, "amount", "not a number: " + raw["amount_raw"].map(repr))
-    check(~not_number & (amount < 0), "amount", "negative amount " + raw["amount_raw"])
-    currency = raw["currency"].map(normalise_currency)
+    check(not_number, "amount", "not a number: {!r}", "amount_raw")
+    check(~not_number & (amount < 0), "amount", "negative amount {}", "amount_raw")
+    currency = map_distinct(raw["currency"], normalise_currency)
     known = set(rates.per_unit) if rates else _iso_currencies() | CRYPTO_ASSETS
     where = "not in the rates table" if rates else "not an ISO 4217 code or known crypto asset"
-    check(~currency.isin(known), "currency", "unknown currency " + raw["currency"].map(repr) + f" ({where})")
-    channel = raw["channel_raw"].str.lower().map(lambda v: CHANNEL_ALIASES[v].value if v in CHANNEL_ALIASES else "")
-    check(channel == "", "channel", "unknown channel " + raw["channel_raw"].map(repr))
+    check(~currency.isin(known), "currency", f"unknown currency {{!r}} ({where})", "currency")
+    channel = map_distinct(
+        raw["channel_raw"].str.lower(), lambda v: CHANNEL_ALIASES[v].value if v in CHANNEL_ALIASES else ""
+    )
+    check(channel == "", "channel", "unknown channel {!r}", "channel_raw")
     countries = {}
     for side in ("src_country", "dst_country"):
-        countries[side] = raw[side].map(normalise_country)
-        check(countries[side].isna(), side.replace("_", " "), "unknown country " + raw[side].map(repr))
+        countries[side] = map_distinct(raw[side], normalise_country)
+        check(countries[side].isna(), side.replace("_", " "), "unknown country {!r}", side)
     good = ~bad
     if rates is None:
         present = sorted(set(currency[good]))
@@ -397,15 +418,29 @@ def transaction_ids(frame: pd.DataFrame) -> pd.Series:
             "currency": frame["currency"].astype(str),
         }
     )
-    ids = pd.Series(pd.util.hash_pandas_object(key, index=False).map("{:016x}".format), index=frame.index)
-    repeat = ids.groupby(ids).cumcount()
-    return ids.where(repeat == 0, ids + "-" + (repeat + 1).astype(str))
+    hashes = pd.util.hash_pandas_object(key, index=False).to_numpy(dtype="uint64")
+    # big-endian bytes in hex are the 16-digit ids; formatted for the whole column at once
+    digits = np.frombuffer(hashes.astype(">u8").tobytes().hex().encode("ascii"), dtype="S16").astype(str)
+    ids = pd.Series(digits, index=frame.index, dtype="str")
+    # repeats are rare: number them among the repeated rows only
+    repeat = np.zeros(len(hashes), dtype=np.int64)
+    repeated = np.flatnonzero(pd.Series(hashes).duplicated(keep=False).to_numpy())
+    if len(repeated):
+        repeat[repeated] = pd.Series(hashes[repeated]).groupby(hashes[repeated]).cumcount().to_numpy()
+    return ids.where(repeat == 0, ids + "-" + pd.Series(repeat + 1, index=frame.index).astype(str))
+
+
+def _months(t: pd.Series) -> pd.Series:
+    """``YYYY-MM`` of each epoch second in UTC, formatted once per distinct month."""
+    months = t.to_numpy(dtype="int64").astype("datetime64[s]").astype("datetime64[M]").astype("int64")
+    codes, uniques = pd.factorize(months)
+    labels = np.datetime_as_string(np.asarray(uniques, dtype="int64").astype("datetime64[M]"), unit="M")
+    return pd.Series(labels[codes], index=t.index, dtype="str")
 
 
 def _with_ids(frame: pd.DataFrame) -> pd.DataFrame:
     frame.insert(0, "tx_id", transaction_ids(frame))
-    stamps = pd.to_datetime(frame["t"], unit="s", utc=True)
-    frame["month"] = stamps.dt.strftime("%Y-%m")
+    frame["month"] = _months(frame["t"])
     return frame[list(TX_COLUMNS)]
 
 

@@ -4,22 +4,30 @@ The relational part (:mod:`tipsom.money.typologies`) does the heavy lifting on
 DuckDB or Spark; what comes back is small (one row per account and typology),
 so ranking, suppression of overlapping findings and the plain-language
 explanations are done here once, in Python, identically for both engines.
+
+The transaction table is materialised on the engine once, and so is every
+intermediate several detectors share. On DuckDB, cycles are searched in numpy
+(:mod:`tipsom.money.cycles`) rather than by repeated self-joins; the tests hold
+both searches to the same findings.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from tipsom.money.model import Engine, Finding, MoneyInputError, Typology
-from tipsom.money.typologies import DETECTORS, ScanConfig, summarise
+from tipsom.money.config import ScanConfig
+from tipsom.money.model import AmountRule, Engine, Finding, MoneyInputError, Typology
+from tipsom.money.typologies import DETECTORS, ScanInputs, summarise
 
 #: Findings of these typologies describe a structure; a fan or pass-through that
 #: is mostly made of their transactions is the same money seen less precisely.
@@ -40,34 +48,48 @@ FINDING_COLUMNS = (
 )
 
 
+#: The columns the detectors read; the others stay in pandas.
+SCAN_COLUMNS = ("tx_id", "t", "src", "dst", "amount", "amount_base", "channel", "src_country", "dst_country")
+
+
 def connect(engine: Engine, spark: Any = None) -> Any:
-    """An Ibis backend: in-process DuckDB, or the given (or a new local) Spark session."""
+    """An Ibis backend: in-process DuckDB, or the given (or a new local) Spark session.
+
+    DuckDB may reorder rows freely (``preserve_insertion_order`` off): every
+    result is sorted in Python afterwards, and keeping input order would make
+    the large joins and aggregates hold more in memory. Spark converts pandas
+    input through Arrow, which is an order of magnitude faster than row by row.
+    """
     import ibis
 
     if engine is Engine.DUCKDB:
-        return ibis.duckdb.connect()
+        return ibis.duckdb.connect(threads=os.cpu_count() or 1, preserve_insertion_order=False)
     if spark is None:
         from tipsom.sparkutil import local_spark
 
         spark = local_spark()
+    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     return ibis.pyspark.connect(spark)
 
 
-def as_table(con: Any, transactions: pd.DataFrame) -> Any:
-    """The canonical frame as an Ibis table on ``con`` (no warehouse files written).
+@contextmanager
+def cached_table(con: Any, frame: pd.DataFrame) -> Iterator[Any]:
+    """``frame`` as an Ibis table on ``con``, converted once and released afterwards.
 
-    On Spark the frame is converted once (through Arrow), cached and exposed as a
-    temporary view; an Ibis memtable would be converted again by every query.
+    The frame is bound to ``con`` as a temporary view, and Ibis's public
+    ``Table.cache()`` materialises it there (a typed temporary table on DuckDB,
+    a cached DataFrame on Spark; no warehouse files), so the ten detectors read
+    it without converting the pandas frame again.
     """
     import ibis
 
-    if con.name != "pyspark":
-        return ibis.memtable(transactions)
-    session = con._session
-    session.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     name = f"tipsom_money_{uuid.uuid4().hex}"
-    session.createDataFrame(transactions).cache().createOrReplaceTempView(name)
-    return con.table(name)
+    view = con.create_view(name, ibis.memtable(frame), overwrite=True)
+    try:
+        with view.cache() as table:
+            yield table
+    finally:
+        con.drop_view(name, force=True)
 
 
 def _explain(typ: Typology, *, metric: int, n_tx: int, n_cp: int, amount: float, base: str, cfg: ScanConfig) -> str:
@@ -80,7 +102,8 @@ def _explain(typ: Typology, *, metric: int, n_tx: int, n_cp: int, amount: float,
         f"{metric} one-off payees soon after ({n_tx} payments, {money})",
         Typology.SCATTER_GATHER: f"money split over {metric} intermediaries and gathered again within "
         f"{cfg.sg_window_hours} h ({n_tx} payments, {money})",
-        Typology.CYCLE: f"on {metric} time-ordered cycle(s) of similar amounts returning within "
+        Typology.CYCLE: f"on {metric} time-ordered cycle(s) of "
+        f"{'similar' if cfg.cycle_amounts is AmountRule.SIMILAR else 'any'} amounts returning within "
         f"{cfg.cycle_window_hours} h ({n_tx} payments, {money})",
         Typology.STRUCTURING: f"{metric} payments just under the {cfg.reporting_threshold:,.0f} {base} "
         f"reporting threshold within {cfg.structuring_window_hours} h ({money})",
@@ -110,11 +133,23 @@ def scan(
     """Run every selected detector and return findings sorted by score, then account."""
     cfg = cfg or ScanConfig()
     base = str(transactions.attrs.get("base_currency", ""))
+    import ibis
+
+    from tipsom.money.cycles import cycle_evidence
+
     con = connect(engine, spark)
-    tx = as_table(con, transactions)
+    wanted = list(dict.fromkeys(typologies))
+    frames = []
+    if engine is Engine.DUCKDB and Typology.CYCLE in wanted:
+        wanted.remove(Typology.CYCLE)
+        frames.append((Typology.CYCLE, con.to_pandas(summarise(ibis.memtable(cycle_evidence(transactions, cfg))))))
+    if wanted:
+        with ExitStack() as held:
+            tx = held.enter_context(cached_table(con, transactions[list(SCAN_COLUMNS)]))
+            inputs = ScanInputs(tx, cfg, keep=lambda table: held.enter_context(table.cache()))
+            frames += [(typ, con.to_pandas(summarise(DETECTORS[typ](inputs)))) for typ in wanted]
     findings: list[Finding] = []
-    for typ in typologies:
-        frame = con.to_pandas(summarise(DETECTORS[typ](tx, cfg)))
+    for typ, frame in frames:
         for rec in frame.itertuples(index=False):
             metric = int(rec.metric)
             findings.append(

@@ -11,155 +11,78 @@ Windows are fixed-width time buckets evaluated twice, the second time shifted by
 half a width, so a burst that straddles a bucket edge is still seen whole; this
 keeps every detector a GROUP BY or an equi-join (linear or near-linear) instead
 of a quadratic sliding-window self-join.
+
+Several detectors start from the same intermediate (fan windows, the two-hop
+join); :class:`ScanInputs` builds each once per scan, and the scanner
+materialises it on the engine so it is not recomputed by every detector.
 """
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import ibis
 from ibis import _
 
-from tipsom.money.model import MoneyInputError, RowError, Typology
-
-#: FATF "high-risk jurisdictions subject to a call for action" (unchanged in every
-#: FATF plenary list from February 2020 through 2024): DPRK, Iran, Myanmar.
-#: Users add the grey list or national lists with ``--high-risk FILE``.
-FATF_CALL_FOR_ACTION = frozenset({"PRK", "IRN", "MMR"})
-
-HOUR = 3600
-
-
-@dataclass(frozen=True)
-class Corridor:
-    """A high-risk corridor; an empty field matches anything."""
-
-    src_country: str = ""
-    dst_country: str = ""
-    channel: str = ""
-
-
-@dataclass(frozen=True)
-class ScanConfig:
-    """Thresholds of every detector; defaults suit retail payment data, tune per FIU."""
-
-    fan_window_hours: int = 72
-    min_fan: int = 5
-    #: A fan counts only if its one-off counterparties are this share of all the
-    #: account's counterparties: a shop's steady customers are not a fan-in.
-    fan_burst_share: float = 0.3
-    #: ... and move at least this much (base currency): five friends paid for dinner is not a fan.
-    fan_min_amount: float = 2_000.0
-    #: Optional: only fans whose payments have similar amounts (coefficient of variation at
-    #: most this), the signature of scripted placement such as AMLSim's. None disables it.
-    fan_max_cv: float | None = None
-    #: Payments each one-off counterparty must make within the window (AMLSim's
-    #: placement repeats small transfers from each source on one day).
-    fan_min_pair_payments: int = 1
-    sg_window_hours: int = 72
-    min_intermediates: int = 3
-    #: A forwarded payment is this fraction of the one before it (fees, a cut kept).
-    hop_ratio: tuple[float, float] = (0.7, 1.05)
-    cycle_max_length: int = 6
-    cycle_window_hours: int = 168
-    #: Friends repaying a small loan close a two-hop cycle; laundering cycles move real sums.
-    cycle_min_amount: float = 1_000.0
-    reporting_threshold: float = 10_000.0
-    structuring_margin: float = 0.1
-    structuring_window_hours: int = 168
-    min_structured: int = 3
-    pass_window_hours: int = 48
-    pass_ratio: tuple[float, float] = (0.85, 1.0)
-    min_passes: int = 3
-    #: Share of the account's incoming payments that were passed straight on.
-    pass_share: float = 0.5
-    round_unit: float = 1000.0
-    round_window_hours: int = 24
-    min_round: int = 4
-    burst_window_hours: int = 1
-    min_burst: int = 15
-    high_risk_countries: frozenset[str] = FATF_CALL_FOR_ACTION
-    high_risk_corridors: tuple[Corridor, ...] = field(default=())
-
-    def threshold(self, typology: Typology) -> int:
-        """The minimum ``metric`` a finding of ``typology`` has (for scoring)."""
-        return {
-            Typology.FAN_IN: self.min_fan,
-            Typology.FAN_OUT: self.min_fan,
-            Typology.GATHER_SCATTER: self.min_fan,
-            Typology.SCATTER_GATHER: self.min_intermediates,
-            Typology.STRUCTURING: self.min_structured,
-            Typology.PASS_THROUGH: self.min_passes,
-            Typology.ROUND_AMOUNTS: self.min_round,
-            Typology.HIGH_FREQUENCY: self.min_burst,
-        }.get(typology, 1)
-
-
-#: Settings for IBM AMLSim's labelled samples: one-step placements of repeated small
-#: transfers from a few sources, spread over the whole 150-day simulation.
-AMLSIM_FAN_IN = ScanConfig(
-    fan_window_hours=150 * 24, min_fan=2, fan_burst_share=0.0, fan_min_amount=0.0, fan_min_pair_payments=2
-)
-
-
-def read_config(path: Path, cfg: ScanConfig | None = None) -> ScanConfig:
-    """Override thresholds from a YAML or JSON mapping of :class:`ScanConfig` field names."""
-    import yaml
-
-    cfg = cfg or ScanConfig()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise MoneyInputError(f"{path}: not YAML or JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise MoneyInputError(f"{path}: expected a mapping of setting names to values")
-    known = {f.name: f for f in fields(ScanConfig)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise MoneyInputError(f"{path}: unknown settings {unknown}; known: {sorted(known)}")
-    values: dict[str, Any] = {}
-    for name, value in data.items():
-        if name == "high_risk_countries":
-            values[name] = frozenset(str(v).upper() for v in value)
-        elif name == "high_risk_corridors":
-            values[name] = tuple(Corridor(**rule) for rule in value)
-        elif isinstance(getattr(cfg, name), tuple):
-            values[name] = tuple(float(v) for v in value)
-        else:
-            values[name] = value
-    return replace(cfg, **values)
-
-
-def read_corridors(path: Path, cfg: ScanConfig) -> ScanConfig:
-    """Add high-risk corridors from a CSV ``src_country,dst_country,channel`` (empty = any)."""
-    from tipsom.money.readers import CHANNEL_ALIASES, normalise_country
-
-    rules: list[Corridor] = []
-    errors: list[RowError] = []
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or not {"src_country", "dst_country"} <= set(reader.fieldnames):
-            raise MoneyInputError(f"{path}: needs the columns src_country,dst_country[,channel]")
-        for number, rec in enumerate(reader, start=2):
-            src, dst = (normalise_country(rec.get(k) or "") for k in ("src_country", "dst_country"))
-            channel = (rec.get("channel") or "").strip().lower()
-            if src is None or dst is None:
-                errors.append(RowError(str(path), number, "country", "unknown country code or name"))
-            elif channel and channel not in CHANNEL_ALIASES:
-                errors.append(RowError(str(path), number, "channel", f"unknown channel {channel!r}"))
-            elif not (src or dst or channel):
-                errors.append(RowError(str(path), number, "corridor", "empty rule would flag every payment"))
-            else:
-                rules.append(Corridor(src, dst, CHANNEL_ALIASES[channel].value if channel else ""))
-    if errors:
-        raise MoneyInputError(f"{path}: malformed corridor rows", errors)
-    return replace(cfg, high_risk_corridors=cfg.high_risk_corridors + tuple(rules))
-
+from tipsom.money.config import HOUR, ScanConfig
+from tipsom.money.model import AmountRule, Typology
 
 Table = Any  # ibis.expr.types.Table; ibis ships no stubs mypy can follow
+
+
+class ScanInputs:
+    """The transaction table and settings, plus intermediates shared by several detectors.
+
+    Fan windows feed fan-in, fan-out and gather-scatter; one two-hop join, made
+    at the widest window and amount ratio any detector asks for, feeds
+    scatter-gather and pass-through, each filtering it to its own settings.
+    ``keep`` materialises an intermediate on the engine; by default it stays a
+    lazy expression (each detector then recomputes it, which is correct but slower).
+    """
+
+    def __init__(self, tx: Table, cfg: ScanConfig, keep: Callable[[Table], Table] = lambda table: table) -> None:
+        self.tx = tx
+        self.cfg = cfg
+        self._keep = keep
+        self._pairs: Table | None = None
+        self._fans: dict[str, tuple[Table, Table]] = {}
+        self._hops: Table | None = None
+
+    def pairs(self) -> Table:
+        """Per (payer, payee): first and last payment time, amount, sum of squares and count.
+
+        Fan-in and fan-out read the same pairs from either side.
+        """
+        if self._pairs is None:
+            tx = self.tx
+            self._pairs = self._keep(
+                tx.group_by(["src", "dst"]).aggregate(
+                    first=tx.t.min(),
+                    last=tx.t.max(),
+                    amt=tx.amount_base.sum(),
+                    sq=(tx.amount_base * tx.amount_base).sum(),
+                    n=tx.count(),
+                )
+            )
+        return self._pairs
+
+    def fan_windows(self, focal: str, cp: str) -> tuple[Table, Table]:
+        """See :func:`_fan_windows`; computed once per direction."""
+        if focal not in self._fans:
+            win, pairs = _fan_windows(self.pairs().rename(acct=focal, cp=cp), self.cfg)
+            self._fans[focal] = (self._keep(win), self._keep(pairs))
+        return self._fans[focal]
+
+    def two_hop(self, window_s: int, ratio: tuple[float, float]) -> Table:
+        """Two-hop matches within ``window_s`` and ``ratio``, filtered from the shared widest join."""
+        cfg = self.cfg
+        if self._hops is None:
+            widest = max(cfg.sg_window_hours, cfg.pass_window_hours) * HOUR
+            loose = (min(cfg.hop_ratio[0], cfg.pass_ratio[0]), max(cfg.hop_ratio[1], cfg.pass_ratio[1]))
+            self._hops = self._keep(_two_hop(self.tx, widest, loose))
+        j = self._hops
+        return j.filter(_hop_conditions(j, window_s, ratio))
 
 
 def _evidence(rows: Table, account: Any, cp: Any, metric: Any) -> Table:
@@ -185,21 +108,14 @@ def _bucketed(rows: Table, key: str, window_s: int, minimum: int) -> Table:
     return parts[0].union(parts[1])
 
 
-def _fan_windows(tx: Table, cfg: ScanConfig, focal: str, cp: str) -> tuple[Table, Table]:
+def _fan_windows(pairs: Table, cfg: ScanConfig) -> tuple[Table, Table]:
     """Per (account, offset, bucket): one-off counterparties, and those pairs themselves.
 
+    ``pairs`` are :meth:`ScanInputs.pairs` seen from the focal account (``acct``).
     A one-off counterparty is one whose every transaction with the account falls
     in the same window: mules and smurfs are used once, payroll and customers recur.
     """
     w = cfg.fan_window_hours * HOUR
-    pairs = tx.group_by([focal, cp]).aggregate(
-        first=tx.t.min(),
-        last=tx.t.max(),
-        amt=tx.amount_base.sum(),
-        sq=(tx.amount_base * tx.amount_base).sum(),
-        n=tx.count(),
-    )
-    pairs = pairs.rename(acct=focal, cp=cp)
     totals = pairs.group_by("acct").aggregate(total=_.count()).rename(t_acct="acct")
     oneoff = []
     for offset in (0, w // 2):
@@ -226,19 +142,20 @@ def _pair_evidence(tx: Table, pairs: Table, focal: str, cp: str) -> Table:
     return _evidence(j, j.p_acct, j.p_cp, j.k)
 
 
-def fan(tx: Table, cfg: ScanConfig, typology: Typology) -> Table:
+def fan(inputs: ScanInputs, typology: Typology) -> Table:
     """Fan-in (many one-off senders to one account) or fan-out (one account to many new payees)."""
     focal, cp = ("dst", "src") if typology is Typology.FAN_IN else ("src", "dst")
-    win, pairs = _fan_windows(tx, cfg, focal, cp)
+    win, pairs = inputs.fan_windows(focal, cp)
     w = win.rename(w_acct="acct", w_offset="offset", w_bucket="bucket")
     hit = pairs.join(w, [pairs.acct == w.w_acct, pairs.offset == w.w_offset, pairs.bucket == w.w_bucket])
-    return _pair_evidence(tx, hit.select("acct", "cp", "k"), focal, cp)
+    return _pair_evidence(inputs.tx, hit.select("acct", "cp", "k"), focal, cp)
 
 
-def gather_scatter(tx: Table, cfg: ScanConfig) -> Table:
+def gather_scatter(inputs: ScanInputs) -> Table:
     """An account that fans in and then fans out in the same or the next window."""
-    win_in, pairs_in = _fan_windows(tx, cfg, "dst", "src")
-    win_out, pairs_out = _fan_windows(tx, cfg, "src", "dst")
+    tx = inputs.tx
+    win_in, pairs_in = inputs.fan_windows("dst", "src")
+    win_out, pairs_out = inputs.fan_windows("src", "dst")
     wo = win_out.rename(o_acct="acct", o_offset="offset", o_bucket="bucket", o_k="k")
     both = win_in.join(
         wo,
@@ -261,22 +178,26 @@ def gather_scatter(tx: Table, cfg: ScanConfig) -> Table:
     return parts[0].union(parts[1])
 
 
+def _hop_conditions(j: Table, window_s: int, ratio: tuple[float, float]) -> Any:
+    """The second payment follows the first within ``window_s`` and carries ``ratio`` of its amount."""
+    return (j.b_t <= j.a_t + window_s) & (j.b_amt >= j.a_amt * ratio[0]) & (j.b_amt <= j.a_amt * ratio[1])
+
+
 def _two_hop(tx: Table, window_s: int, ratio: tuple[float, float]) -> Table:
-    """Payments a (x->m) followed by b (m->y) soon after, carrying a similar amount."""
-    a = tx.select(a_id="tx_id", a_src="src", a_dst="dst", a_t="t", a_amt="amount_base")
-    b = tx.select(b_id="tx_id", b_src="src", b_dst="dst", b_t="t", b_amt="amount_base")
-    j = a.join(
-        b,
-        [
-            a.a_dst == b.b_src,
-            b.b_t > a.a_t,
-            b.b_t <= a.a_t + window_s,
-            b.b_amt >= a.a_amt * ratio[0],
-            b.b_amt <= a.a_amt * ratio[1],
-            b.b_dst != a.a_src,
-        ],
-    )
-    return j
+    """Payments a (x->m) followed by b (m->y) soon after, carrying a similar amount.
+
+    The join is on the middle account *and* a time bucket one window wide: b
+    falls in a's bucket or the next, so two equi-joins replace one join whose
+    candidates are every payment in with every payment out of a busy account.
+    """
+    a = tx.select(a_id="tx_id", a_src="src", a_dst="dst", a_t="t", a_amt="amount_base", a_bucket=tx.t // window_s)
+    b = tx.select(b_id="tx_id", b_src="src", b_dst="dst", b_t="t", b_amt="amount_base", b_bucket=tx.t // window_s)
+    parts = []
+    for step in (0, 1):
+        j = a.join(b, [a.a_dst == b.b_src, b.b_bucket == a.a_bucket + step, b.b_t > a.a_t, b.b_dst != a.a_src])
+        j = j.filter(_hop_conditions(j, window_s, ratio))
+        parts.append(j.drop("a_bucket", "b_bucket"))
+    return parts[0].union(parts[1])
 
 
 def _hop_rows(j: Table, account: Any, metric: Any, a_cp: Any, b_cp: Any) -> Table:
@@ -286,9 +207,10 @@ def _hop_rows(j: Table, account: Any, metric: Any, a_cp: Any, b_cp: Any) -> Tabl
     return first.union(second)
 
 
-def scatter_gather(tx: Table, cfg: ScanConfig) -> Table:
+def scatter_gather(inputs: ScanInputs) -> Table:
     """Money split over several intermediaries and gathered again by one beneficiary."""
-    j = _two_hop(tx, cfg.sg_window_hours * HOUR, cfg.hop_ratio)
+    cfg = inputs.cfg
+    j = inputs.two_hop(cfg.sg_window_hours * HOUR, cfg.hop_ratio)
     groups = j.group_by(["a_src", "b_dst"]).aggregate(k=j.a_dst.nunique())
     groups = groups.filter(groups.k >= cfg.min_intermediates).rename(g_src="a_src", g_dst="b_dst")
     hit = j.join(groups, [j.a_src == groups.g_src, j.b_dst == groups.g_dst])
@@ -297,9 +219,10 @@ def scatter_gather(tx: Table, cfg: ScanConfig) -> Table:
     )
 
 
-def pass_through(tx: Table, cfg: ScanConfig) -> Table:
+def pass_through(inputs: ScanInputs) -> Table:
     """Mule accounts: money out soon after money in, at nearly the same amount, repeatedly."""
-    j = _two_hop(tx, cfg.pass_window_hours * HOUR, cfg.pass_ratio)
+    tx, cfg = inputs.tx, inputs.cfg
+    j = inputs.two_hop(cfg.pass_window_hours * HOUR, cfg.pass_ratio)
     groups = j.group_by("a_dst").aggregate(k=j.a_id.nunique())
     incoming = tx.group_by("dst").aggregate(n_in=_.count())
     groups = groups.join(incoming, groups.a_dst == incoming.dst)
@@ -309,7 +232,7 @@ def pass_through(tx: Table, cfg: ScanConfig) -> Table:
     return _hop_rows(hit, hit.a_dst, hit.k, hit.a_src, hit.b_dst)
 
 
-def cycles(tx: Table, cfg: ScanConfig) -> Table:
+def cycles(inputs: ScanInputs) -> Table:
     """Time-respecting cycles up to ``cycle_max_length`` hops within ``cycle_window_hours``.
 
     Like 2SCENT, the search grows only paths that respect time order and stay
@@ -317,8 +240,10 @@ def cycles(tx: Table, cfg: ScanConfig) -> Table:
     graph's simple cycles; we also require each hop to carry a similar amount
     (``hop_ratio``), which is what makes a cycle a flow of the same money. The
     first payment of a time-respecting cycle is its earliest, so each cycle is
-    found exactly once.
+    found exactly once. On DuckDB the scanner runs the same search in numpy
+    (:mod:`tipsom.money.cycles`), which is much faster on one machine.
     """
+    tx, cfg = inputs.tx, inputs.cfg
     w = cfg.cycle_window_hours * HOUR
     e = tx.select("tx_id", "src", "dst", "t", "amount_base")
     paths = e.filter((e.src != e.dst) & (e.amount_base >= cfg.cycle_min_amount)).select(
@@ -333,16 +258,10 @@ def cycles(tx: Table, cfg: ScanConfig) -> Table:
     found = []
     for _hop in range(2, cfg.cycle_max_length + 1):
         x = e.rename(x_id="tx_id", x_src="src", x_dst="dst", x_t="t", x_amt="amount_base")
-        ext = paths.join(
-            x,
-            [
-                paths.cur == x.x_src,
-                x.x_t > paths.tl,
-                x.x_t <= paths.t0 + w,
-                x.x_amt >= paths.al * cfg.hop_ratio[0],
-                x.x_amt <= paths.al * cfg.hop_ratio[1],
-            ],
-        )
+        step = [paths.cur == x.x_src, x.x_t > paths.tl, x.x_t <= paths.t0 + w]
+        if cfg.cycle_amounts is AmountRule.SIMILAR:
+            step += [x.x_amt >= paths.al * cfg.hop_ratio[0], x.x_amt <= paths.al * cfg.hop_ratio[1]]
+        ext = paths.join(x, step)
         found.append(
             ext.filter(ext.x_dst == ext.start).select(cycle=ext.ids.concat(ibis.array([ext.x_id])), nodes=ext.nodes)
         )
@@ -372,23 +291,26 @@ def cycles(tx: Table, cfg: ScanConfig) -> Table:
     return _evidence(rows.mutate(amount_base=rows.e_amt, t=rows.e_t), rows.account, cp, rows.k)
 
 
-def structuring(tx: Table, cfg: ScanConfig) -> Table:
+def structuring(inputs: ScanInputs) -> Table:
     """Repeated payments just under the reporting threshold from one account."""
+    tx, cfg = inputs.tx, inputs.cfg
     low = cfg.reporting_threshold * (1 - cfg.structuring_margin)
     rows = tx.filter((tx.amount_base >= low) & (tx.amount_base < cfg.reporting_threshold))
     hit = _bucketed(rows, "src", cfg.structuring_window_hours * HOUR, cfg.min_structured)
     return _evidence(hit, hit.src, hit.dst, hit.n)
 
 
-def round_amounts(tx: Table, cfg: ScanConfig) -> Table:
+def round_amounts(inputs: ScanInputs) -> Table:
     """Bursts of round sums (whole thousands in the payment's own currency)."""
+    tx, cfg = inputs.tx, inputs.cfg
     rows = tx.filter((tx.amount >= cfg.round_unit) & ((tx.amount % cfg.round_unit) == 0))
     hit = _bucketed(rows, "src", cfg.round_window_hours * HOUR, cfg.min_round)
     return _evidence(hit, hit.src, hit.dst, hit.n)
 
 
-def high_frequency(tx: Table, cfg: ScanConfig) -> Table:
+def high_frequency(inputs: ScanInputs) -> Table:
     """Many payments from one account within a short burst window."""
+    tx, cfg = inputs.tx, inputs.cfg
     hit = _bucketed(tx, "src", cfg.burst_window_hours * HOUR, cfg.min_burst)
     return _evidence(hit, hit.src, hit.dst, hit.n)
 
@@ -410,17 +332,18 @@ def corridor_flag(tx: Table, cfg: ScanConfig) -> Any:
     return flag
 
 
-def high_risk_corridor(tx: Table, cfg: ScanConfig) -> Table:
+def high_risk_corridor(inputs: ScanInputs) -> Table:
     """Accounts sending money through high-risk jurisdictions or corridors."""
+    tx, cfg = inputs.tx, inputs.cfg
     rows = tx.filter(corridor_flag(tx, cfg))
     counts = rows.group_by("src").aggregate(n=_.count()).rename(c_src="src")
     hit = rows.join(counts, rows.src == counts.c_src)
     return _evidence(hit, hit.src, hit.dst, hit.n)
 
 
-DETECTORS = {
-    Typology.FAN_IN: lambda tx, cfg: fan(tx, cfg, Typology.FAN_IN),
-    Typology.FAN_OUT: lambda tx, cfg: fan(tx, cfg, Typology.FAN_OUT),
+DETECTORS: dict[Typology, Callable[[ScanInputs], Table]] = {
+    Typology.FAN_IN: lambda inputs: fan(inputs, Typology.FAN_IN),
+    Typology.FAN_OUT: lambda inputs: fan(inputs, Typology.FAN_OUT),
     Typology.GATHER_SCATTER: gather_scatter,
     Typology.SCATTER_GATHER: scatter_gather,
     Typology.CYCLE: cycles,
@@ -440,7 +363,9 @@ def summarise(evidence: Table) -> Table:
         tx_ids=dist.tx_id.collect(distinct=True),
         cps=dist.cp.collect(distinct=True),
         n_tx=dist.tx_id.nunique(),
-        amount=dist.amount_base.sum(),
+        # exact decimal sum: a float sum depends on the engine's order of rows, and
+        # a total ending in half a cent would round differently from run to run
+        amount=dist.amount_base.cast("decimal(38, 6)").sum().cast("float64"),
         first_t=dist.t.min(),
         last_t=dist.t.max(),
     )
