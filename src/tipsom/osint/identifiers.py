@@ -16,12 +16,20 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
 
 from tipsom.osint.crypto import find_crypto_addresses
-from tipsom.osint.normalise import NUMBER_WORDS, DigitRun, digit_runs, is_disguised, to_ascii_digits
+from tipsom.osint.normalise import (
+    NUMBER_WORDS,
+    DigitRun,
+    digit_runs,
+    first_char_guard,
+    is_disguised,
+    to_ascii_digits,
+)
 
 
 class IdentifierKind(enum.StrEnum):
@@ -81,7 +89,8 @@ _DOT_SPLIT = re.compile(_DOT, re.IGNORECASE)
 
 
 def find_emails(text: str) -> list[Identifier]:
-    found = [Identifier(IdentifierKind.EMAIL, m.group().lower(), *m.span()) for m in _EMAIL.finditer(text)]
+    found = ([Identifier(IdentifierKind.EMAIL, m.group().lower(), *m.span()) for m in _EMAIL.finditer(text)]
+             if "@" in text else [])
     for m in _EMAIL_OBFUSCATED.finditer(text):
         domain = ".".join(_DOT_SPLIT.split(m.group("domain")))
         value = f"{m.group('user')}@{domain}.{m.group('tld')}".lower()
@@ -146,13 +155,23 @@ _MESSAGING_LINK = re.compile(
     + r")/?(?P<id>\+?[A-Za-z0-9_.~-]{2,40})",
     re.IGNORECASE,
 )
+# Every link host has a dot (or "[.]") followed by a known label; Python's ``re``
+# tries the whole host alternation at every position, so texts without such a
+# dot (most ads) skip that search.
+_LINK_HINT = re.compile(
+    r"(?:\.|\[\.\])(?:" + "|".join(sorted({re.escape(k.split(".")[1].split("/")[0]) for k in _LINK_SERVICES}))
+    + ")",
+    re.IGNORECASE,
+)
 _HANDLE = re.compile(
-    r"(?<![\w])(?P<svc>" + "|".join(re.escape(s) for s in sorted(SERVICES, key=len, reverse=True))
+    first_char_guard(s[0] for s in SERVICES)
+    + r"(?<![\w])(?P<svc>" + "|".join(re.escape(s) for s in sorted(SERVICES, key=len, reverse=True))
     + r")\s*(?:[:：=\-]\s*@?|@|\s+@)\s*(?P<id>[A-Za-z][A-Za-z0-9_.]{2,31})(?![\w])",
     re.IGNORECASE,
 )
 _SERVICE_BEFORE = re.compile(
-    r"(?<![\w])(?P<svc>" + "|".join(re.escape(s) for s in sorted(SERVICES, key=len, reverse=True))
+    first_char_guard(s[0] for s in SERVICES)
+    + r"(?<![\w])(?P<svc>" + "|".join(re.escape(s) for s in sorted(SERVICES, key=len, reverse=True))
     + r")\s*[:：=\-]?\s*$",
     re.IGNORECASE,
 )
@@ -163,6 +182,8 @@ def find_messaging_links(text: str) -> tuple[list[Identifier], list[Identifier]]
     """Handles in links such as ``t.me/<name>``, and phones in ``wa.me/<number>``."""
     handles: list[Identifier] = []
     phones: list[Identifier] = []
+    if _LINK_HINT.search(text) is None:
+        return handles, phones
     for m in _MESSAGING_LINK.finditer(text):
         host = m.group("host").lower().replace("[.]", ".")
         service = _LINK_SERVICES[host]
@@ -211,6 +232,12 @@ _MAX_DIGITS = 15
 _MIN_DIGITS = 7
 
 
+#: Numbers validated per process and remembered: an operation writes the same few
+#: phones in hundreds of ads, and phonenumbers' matcher was the costliest step of a scan.
+_VALIDATED_NUMBERS = 1 << 16
+
+
+@lru_cache(maxsize=_VALIDATED_NUMBERS)
 def _valid_e164(candidate: str, region: str | None) -> str | None:
     """E.164 form if ``candidate`` is a valid number (phonenumbers' VALID leniency)."""
     for match in PhoneNumberMatcher(candidate, region, leniency=Leniency.VALID):
@@ -321,13 +348,15 @@ def _amount_pattern(tag: str) -> str:
 
 _CUR_AFTER = "|".join(re.escape(w) for w in sorted(_CURRENCY_WORDS, key=len, reverse=True))
 _PRICE = re.compile(
-    rf"(?P<sym>[$€£₽₺₹฿¥])\s?{_amount_pattern('1')}(?![\w])"
-    rf"|(?<![\w.]){_amount_pattern('2')}\s?(?P<cur>\$|{_CUR_AFTER})(?![^\W\d_])",
+    r"(?=[$€£₽₺₹฿¥\d])"  # what both alternatives start with (see first_char_guard)
+    rf"(?:(?P<sym>[$€£₽₺₹฿¥])\s?{_amount_pattern('1')}(?![\w])"
+    rf"|(?<![\w.]){_amount_pattern('2')}\s?(?P<cur>\$|{_CUR_AFTER})(?![^\W\d_]))",
     re.IGNORECASE,
 )
 _AGE = re.compile(
-    r"(?<!\d)(?P<a>\d{2})\s?(?:yo|y/o|y\.o\.|yrs?(?:\s+old)?|years?\s+old|años|ans|лет|года|سنة|سنه|عاما|عام)(?![^\W\d_])"
-    r"|(?:\bage|\bedad|\bâge|возраст|عمري|\bi'?m|\bi\s+am|\btengo|\bj'ai|\bмне)\s*:?\s*(?P<b>\d{2})(?!\d)",
+    r"(?=[\daeâвعitjм])"  # what every alternative starts with (see first_char_guard)
+    r"(?:(?<!\d)(?P<a>\d{2})\s?(?:yo|y/o|y\.o\.|yrs?(?:\s+old)?|years?\s+old|años|ans|лет|года|سنة|سنه|عاما|عام)(?![^\W\d_])"
+    r"|(?:\bage|\bedad|\bâge|возраст|عمري|\bi'?m|\bi\s+am|\btengo|\bj'ai|\bмне)\s*:?\s*(?P<b>\d{2})(?!\d))",
     re.IGNORECASE,
 )
 _MIN_AGE, _MAX_AGE = 12, 79

@@ -22,6 +22,7 @@ from typing import Any
 
 from tipsom.osint.choices import CrossLingual
 from tipsom.osint.lexicon import Category, Indicator, Lexicon, shipped_lexicons
+from tipsom.osint.phrases import PhraseIndex
 
 
 class MatchMethod(enum.StrEnum):
@@ -72,19 +73,20 @@ class IndicatorMatcher:
         self.threshold = threshold
         self.languages = frozenset(lang for lex in self.lexicons for lang in lex.languages)
         self.indicators = {ind.key: ind for lex in self.lexicons for ind in lex.indicators}
+        self.index = PhraseIndex(entry for lex in self.lexicons for entry in lex.entries)
         self._anchors: tuple[Any, list[str]] | None = None
 
     @property
     def versions(self) -> dict[str, str]:
         return {lex.category.value: lex.version for lex in self.lexicons}
 
-    def match(self, text: str, language: str) -> list[IndicatorHit]:
-        """Lexicon hits, plus cross-lingual hits when the language calls for them."""
-        hits: list[IndicatorHit] = []
-        for lex in self.lexicons:
-            for m in lex.index.find(text):
-                hits.append(IndicatorHit(m.value.key, m.value.category, m.start, m.end, m.text,
-                                         MatchMethod.LEXICON))
+    def match(self, text: str, language: str, words: list[tuple[int, str]] | None = None) -> list[IndicatorHit]:
+        """Lexicon hits, plus cross-lingual hits when the language calls for them.
+
+        ``words``: :func:`~tipsom.osint.phrases.word_starts` of ``text``, if already cut.
+        """
+        hits = [IndicatorHit(m.value.key, m.value.category, m.start, m.end, m.text, MatchMethod.LEXICON)
+                for m in self.index.find(text, words)]
         wants = self.cross_lingual is CrossLingual.ALWAYS or (
             self.cross_lingual is CrossLingual.AUTO and language not in self.languages
         )

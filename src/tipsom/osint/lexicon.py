@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-from tipsom.osint.phrases import PhraseIndex
 
 
 class Category(enum.StrEnum):
@@ -45,9 +43,9 @@ class Indicator:
     phrases: dict[str, tuple[str, ...]]
     emoji: tuple[str, ...]
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """Globally unique name, ``category/id``."""
+        """Globally unique name, ``category/id`` (one string shared by every hit, not one per hit)."""
         return f"{self.category.value}/{self.id}"
 
 
@@ -59,8 +57,9 @@ class Lexicon:
     languages: tuple[str, ...]
     sources: dict[str, str]
     indicators: tuple[Indicator, ...]
-    #: Every phrase and emoji of the lexicon, mapped to its indicator.
-    index: PhraseIndex[Indicator]
+    #: Every phrase and emoji of the lexicon with its indicator; the matcher
+    #: indexes all lexicons' entries together, to read each ad only once.
+    entries: tuple[tuple[str, Indicator], ...]
 
 
 def _require(entry: dict[str, Any], key: str, where: str) -> Any:
@@ -106,7 +105,7 @@ def parse_lexicon(data: dict[str, Any], origin: str) -> Lexicon:
         entries.extend((p, indicator) for ps in phrases.values() for p in ps)
         entries.extend((e, indicator) for e in emoji)
     return Lexicon(category, version, str(data.get("title", category.value)), languages, sources,
-                   tuple(indicators), PhraseIndex(entries))
+                   tuple(indicators), tuple(entries))
 
 
 def load_lexicon(path: Path) -> Lexicon:

@@ -10,12 +10,12 @@ Two kinds of evidence link ads:
   bucket, which bounds the work on huge buckets), and every candidate pair is
   verified with the exact Jaccard similarity of the two shingle sets.
 
-Connected components of the union are computed by iterative joins: every node
-takes the smallest label among itself and its neighbours, then jumps to its
-label's label (pointer jumping), until no label changes. Each round is
-materialised, so the plan stays flat on both engines. The same ibis
-expressions run on DuckDB (the default, in process) and on a Spark session, and
-give identical clusters: each cluster is named after its first ad in input order.
+Candidate pairs and their verification, the heavy part, are ibis expressions
+that run on DuckDB (the default, in process) or on a Spark session. Connected
+components of the union are then found in this process (the verified edges are
+few next to the shingles), groups held together by text alone are split until
+each shares one template, and look-alikes are attached; both engines give
+identical clusters, each named after its first ad in input order.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import pyarrow as pa
 from tipsom.osint.choices import LinkEngine
 from tipsom.osint.identifiers import LINKING_KINDS
 from tipsom.osint.scan import AdScan
-from tipsom.osint.textsim import TextSignature
+from tipsom.osint.textsim import SignatureTable, jaccard
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,6 @@ class LinkageSettings:
     jaccard_threshold: float = 0.6
     #: Each ad in an LSH bucket is paired with this many following ads.
     window: int = 4
-    #: Safety bound on component rounds (pointer jumping needs O(log diameter)).
-    max_rounds: int = 60
 
 
 @dataclass
@@ -58,7 +56,7 @@ class LinkInput:
     shingles: pa.Table  # ad, shingle
 
     @classmethod
-    def build(cls, scans: Sequence[AdScan], signatures: Sequence[TextSignature]) -> LinkInput:
+    def build(cls, scans: Sequence[AdScan], signatures: SignatureTable) -> LinkInput:
         ad_ids = [s.ad.ad_id for s in scans]
         holders: dict[str, set[int]] = defaultdict(set)
         for i, scan in enumerate(scans):
@@ -70,17 +68,13 @@ class LinkInput:
         pairs = [(ad, n + j) for j, key in enumerate(shared) for ad in sorted(holders[key])]
         ident_ads = np.array([p[0] for p in pairs], dtype=np.int64)
         ident_nodes = np.array([p[1] for p in pairs], dtype=np.int64)
-        band_counts = np.array([s.bands.size for s in signatures], dtype=np.int64)
-        shingle_counts = np.array([s.shingles.size for s in signatures], dtype=np.int64)
-        index = np.arange(n, dtype=np.int64)
-        bands = np.concatenate([s.bands for s in signatures]) if n else np.empty(0, np.int64)
-        shingles = (np.concatenate([s.shingles for s in signatures]).astype(np.int64) if n
-                    else np.empty(0, np.int64))
+        if len(signatures) != n:
+            raise ValueError(f"{n} scans but {len(signatures)} signatures")
         return cls(
             ad_ids=ad_ids, identifiers=shared,
             identifier_edges=pa.table({"ad": ident_ads, "node": ident_nodes}),
-            bands=pa.table({"ad": np.repeat(index, band_counts), "band": bands}),
-            shingles=pa.table({"ad": np.repeat(index, shingle_counts), "shingle": shingles}),
+            bands=pa.table({"ad": signatures.band_owners(), "band": signatures.bands}),
+            shingles=pa.table({"ad": signatures.shingle_owners(), "shingle": signatures.shingles.astype(np.int64)}),
         )
 
 
@@ -205,35 +199,86 @@ def _text_edges(ws: _Workspace, data: LinkInput, settings: LinkageSettings) -> A
     return ws.materialise(scored.filter(scored.jaccard >= settings.jaccard_threshold), "text_edges")
 
 
-def _components(ws: _Workspace, edges: Any, settings: LinkageSettings) -> Any:
-    """Component labels (the smallest node id of each component) of an edge table (a, b).
+def _components(a: np.ndarray, b: np.ndarray, nodes: int) -> np.ndarray:
+    """The label of every node: the smallest node id of its connected component.
 
-    Each round hooks every node to the smallest label around it, then jumps to
-    the label of that label. Labels only decrease, so an unchanged sum
-    of labels means no label changed: one aggregate per round checks convergence.
+    The edges are already in this process (text edges are collected to attach
+    look-alikes), so components are found here in linear time rather than in
+    twenty or so materialised engine rounds; both engines give the same labels
+    by construction.
     """
-    import ibis
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    both = edges.select(src=edges.a, dst=edges.b).union(edges.select(src=edges.b, dst=edges.a))
-    both = ws.materialise(both, "edges")
-    labels = ws.materialise(both.select(node=both.src, label=both.src).distinct(), "labels")
-    total = labels.label.sum().execute()
-    for _ in range(settings.max_rounds):
-        nearest = (both.join(labels, both.dst == labels.node)
-                   .group_by(both.src).aggregate(smallest=labels.label.min()))
-        hooked = labels.left_join(nearest, labels.node == nearest.src).select(
-            node=labels.node, label=ibis.least(labels.label, nearest.smallest.fill_null(labels.label)))
-        hooked = ws.materialise(hooked, "hooked")
-        twin = hooked.view()  # a self-join needs a distinct relation
-        parent = twin.select(p_node=twin.node, p_label=twin.label)
-        jumped = hooked.join(parent, hooked.label == parent.p_node).select(
-            node=hooked.node, label=ibis.least(hooked.label, parent.p_label))
-        labels = ws.materialise(jumped, "labels")
-        new_total = labels.label.sum().execute()
-        if new_total == total:
-            return labels
-        total = new_total
-    raise RuntimeError(f"connected components did not converge in {settings.max_rounds} rounds")
+    graph = coo_matrix((np.ones(a.size, dtype=np.int8), (a, b)), shape=(nodes, nodes))
+    count, component = connected_components(graph, directed=False)
+    smallest = np.full(count, nodes, dtype=np.int64)
+    np.minimum.at(smallest, component, np.arange(nodes, dtype=np.int64))
+    labels: np.ndarray = smallest[component]
+    return labels
+
+
+class _ShingleSets:
+    """Each ad's sorted shingle hashes, sliced out of the (ad-ordered) shingles table."""
+
+    def __init__(self, shingles: pa.Table, n: int) -> None:
+        owners = shingles.column("ad").to_numpy()
+        self._values = shingles.column("shingle").to_numpy()
+        ads = np.arange(n + 1, dtype=np.int64)
+        self._bounds = np.searchsorted(owners, ads).tolist()
+
+    def jaccard(self, a: int, b: int) -> float:
+        return jaccard(self._values[self._bounds[a] : self._bounds[a + 1]],
+                       self._values[self._bounds[b] : self._bounds[b + 1]])
+
+
+def _cohesive_loose_groups(labels: np.ndarray, loose_edges: list[tuple[int, int, float]], sets: _ShingleSets,
+                           threshold: float) -> np.ndarray:
+    """Split groups held together by text alone until each one shares a single template.
+
+    Connected components chain: A looks like B, B like C, and so on, so posters
+    who merely draw on the same stock phrases (one city's job ads, one route's
+    crossing offers) end up in one long chain whose ends have nothing in
+    common. Without a shared identifier, text is the only evidence, so a group
+    must be a set of near-duplicates of one ad: its centre (the member with
+    the most verified near-duplicates in the group, first in input order on a
+    tie) keeps every member whose exact Jaccard similarity to it reaches the
+    threshold; the rest splits into its own components and is treated the
+    same way. Each resulting group is labelled by its first ad.
+    """
+    neighbours: dict[int, dict[int, float]] = defaultdict(dict)
+    for a, b, jac in loose_edges:
+        neighbours[a][b] = jac
+        neighbours[b][a] = jac
+    members: dict[int, list[int]] = defaultdict(list)
+    for node in sorted(neighbours):
+        members[int(labels[node])].append(node)
+    refined = labels.copy()
+    pending = list(members.values())
+    while pending:
+        group = pending.pop()
+        inside = set(group)
+        centre = min(group, key=lambda m: (-sum(1 for x in neighbours[m] if x in inside), m))
+        close = [m for m in group if m == centre or m in neighbours[centre]
+                 or sets.jaccard(m, centre) >= threshold]
+        refined[close] = min(close)
+        rest = inside.difference(close)
+        while rest:  # the remainder's own components, by breadth-first search over its edges
+            start = min(rest)
+            rest.discard(start)
+            component, frontier = [start], [start]
+            while frontier:
+                node = frontier.pop()
+                for other in neighbours[node]:
+                    if other in rest:
+                        rest.discard(other)
+                        component.append(other)
+                        frontier.append(other)
+            if len(component) == 1:
+                refined[start] = start
+            else:
+                pending.append(sorted(component))
+    return refined
 
 
 def _attach_loose_groups(labels: np.ndarray, anchored: np.ndarray,
@@ -274,17 +319,16 @@ def link(data: LinkInput, engine: LinkEngine = LinkEngine.DUCKDB, spark: Any = N
         ta = text_rows.column("a").to_numpy()
         tb = text_rows.column("b").to_numpy()
         tj = text_rows.column("jaccard").to_numpy()
-        same = anchored[ta] == anchored[tb]
-        component_edges = pa.table({
-            "a": np.concatenate([ident_ads, ta[same]]).astype(np.int64),
-            "b": np.concatenate([data.identifier_edges.column("node").to_numpy(), tb[same]]).astype(np.int64),
-        })
-        labels_table = _components(ws, ws.load(component_edges, "component_edges"), settings)
-        table = labels_table.filter(labels_table.node < n).to_pyarrow()
     finally:
         ws.close()
-    labels = np.arange(n, dtype=np.int64)
-    labels[table.column("node").to_numpy()] = table.column("label").to_numpy()
+    same = anchored[ta] == anchored[tb]
+    ident_nodes = data.identifier_edges.column("node").to_numpy()
+    labels = _components(np.concatenate([ident_ads, ta[same]]), np.concatenate([ident_nodes, tb[same]]),
+                         n + len(data.identifiers))[:n]
+    both_loose = same & ~anchored[ta]
+    loose_edges = [(int(a), int(b), float(j)) for a, b, j in
+                   zip(ta[both_loose], tb[both_loose], tj[both_loose], strict=True)]
+    labels = _cohesive_loose_groups(labels, loose_edges, _ShingleSets(data.shingles, n), settings.jaccard_threshold)
     cross = [(int(a), int(b), float(j)) for a, b, j in zip(ta[~same], tb[~same], tj[~same], strict=True)]
     root = _attach_loose_groups(labels, anchored, cross)
     text_edges = sorted((int(a), int(b), round(float(j), 4)) for a, b, j in zip(ta, tb, tj, strict=True))

@@ -31,20 +31,33 @@ def phrase_regex(phrase: str) -> str:
     return body + (r"(?![^\W_])" if re.search(r"\w$", phrase) else "")
 
 
+def word_starts(text: str) -> list[tuple[int, str]]:
+    """Where each word of ``text`` starts, and the word case-folded: what every index looks up.
+
+    A scan matches several indexes (lexicons, gazetteer) against one text, so it
+    cuts the text into words once and hands the list to each ``find``.
+    """
+    return [(m.start(), m.group().casefold()) for m in _WORDS.finditer(text)
+            if not (m.start() and text[m.start() - 1].isalnum())]  # not after a combining mark
+
+
 class PhraseIndex(Generic[T]):
     """Phrases (case-insensitive, word-bounded) mapped to values of type ``T``.
 
     Phrases that do not start with a word character (emoji, symbols) are
-    matched with one character-class scan instead.
+    matched with one character-class scan instead. A phrase listed for two
+    values matches for both, whether it is a word phrase or a symbol.
     """
 
     def __init__(self, entries: Iterable[tuple[str, T]]) -> None:
         self._by_first: dict[str, list[tuple[re.Pattern[str], T]]] = {}
-        symbols: dict[str, T] = {}
+        symbols: dict[str, list[T]] = {}
         for phrase, value in entries:
             first = _WORDS.match(phrase)
             if first is None:
-                symbols.setdefault(phrase, value)
+                values = symbols.setdefault(phrase, [])
+                if value not in values:
+                    values.append(value)
                 continue
             pattern = re.compile(phrase_regex(phrase), re.IGNORECASE)
             self._by_first.setdefault(first.group().casefold(), []).append((pattern, value))
@@ -53,16 +66,17 @@ class PhraseIndex(Generic[T]):
             re.compile("|".join(re.escape(s) for s in sorted(symbols, key=len, reverse=True))) if symbols else None
         )
 
-    def find(self, text: str) -> list[PhraseMatch[T]]:
-        """Every phrase occurrence; at one start, only the longest match per value."""
+    def find(self, text: str, words: list[tuple[int, str]] | None = None) -> list[PhraseMatch[T]]:
+        """Every phrase occurrence; at one start, only the longest match per value.
+
+        ``words`` is :func:`word_starts` of ``text``, when the caller already has it.
+        """
         found: dict[tuple[int, int], PhraseMatch[T]] = {}
-        for word in _WORDS.finditer(text):
-            candidates = self._by_first.get(word.group().casefold())
+        lookup = self._by_first.get
+        for start, word in word_starts(text) if words is None else words:
+            candidates = lookup(word)
             if not candidates:
                 continue
-            start = word.start()
-            if start and (text[start - 1].isalnum()):
-                continue  # not a word start (e.g. after a combining mark)
             for pattern, value in candidates:
                 m = pattern.match(text, start)
                 if m is None:
@@ -72,6 +86,6 @@ class PhraseIndex(Generic[T]):
                     found[key] = PhraseMatch(value, start, m.end(), m.group())
         if self._symbol_re is not None:
             for m in self._symbol_re.finditer(text):
-                found[(m.start(), id(self._symbols[m.group()]))] = PhraseMatch(
-                    self._symbols[m.group()], m.start(), m.end(), m.group())
+                for value in self._symbols[m.group()]:
+                    found[(m.start(), id(value))] = PhraseMatch(value, m.start(), m.end(), m.group())
         return sorted(found.values(), key=lambda p: (p.start, -p.end))

@@ -45,10 +45,13 @@ class Gazetteer:
         self._index = PhraseIndex(aliases.items())
         self._resolved: dict[str, City | None] = {}
 
-    def find(self, text: str) -> list[PlaceMention]:
-        """Every city named in ``text``, with its span (the longest name at each position)."""
+    def find(self, text: str, words: list[tuple[int, str]] | None = None) -> list[PlaceMention]:
+        """Every city named in ``text``, with its span (the longest name at each position).
+
+        ``words``: :func:`~tipsom.osint.phrases.word_starts` of ``text``, if already cut.
+        """
         found: list[PlaceMention] = []
-        for m in self._index.find(text):
+        for m in self._index.find(text, words):
             if found and m.start < found[-1].end:
                 continue  # "New York City" already covers "New York"
             found.append(PlaceMention(m.value, m.start, m.end))

@@ -11,6 +11,8 @@ cluster ranks high and disagree with any single part of it.
 from __future__ import annotations
 
 import enum
+import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from typing import Any
 from tipsom.osint.identifiers import IdentifierKind
 from tipsom.osint.linkage import Clustering
 from tipsom.osint.scan import AdScan
-from tipsom.osint.template import Template, build_template
+from tipsom.osint.template import MAX_ADS, Template, build_template
 
 
 class RiskLevel(enum.StrEnum):
@@ -145,11 +147,12 @@ def _risk(scans: Sequence[AdScan], movement: list[Stay], phones: int, languages:
     return reasons
 
 
-def profile_cluster(cluster_id: str, scans: Sequence[AdScan]) -> ClusterProfile:
-    """Profile one cluster from its ads' scans."""
+def profile_cluster(cluster_id: str, scans: Sequence[AdScan], template: Template | None = None) -> ClusterProfile:
+    """Profile one cluster from its ads' scans (``template``: already built from their texts)."""
+    # Sets are iterated sorted: ties in the counts below then keep one order in every process.
     idents: dict[str, Counter[str]] = {}
     for scan in scans:
-        for kind, value in {(i.kind, i.value) for i in scan.identifiers}:
+        for kind, value in sorted({(i.kind, i.value) for i in scan.identifiers}):
             idents.setdefault(kind.value, Counter())[value] += 1
     city_counts: Counter[tuple[str, str, float, float]] = Counter()
     for scan in scans:
@@ -161,7 +164,7 @@ def profile_cluster(cluster_id: str, scans: Sequence[AdScan]) -> ClusterProfile:
             if p.currency:
                 lo, hi = prices.get(p.currency, (p.amount, p.amount))
                 prices[p.currency] = (min(lo, p.amount), max(hi, p.amount))
-    indicators = Counter(k for s in scans for k in {h.indicator for h in s.hits})
+    indicators = Counter(k for s in scans for k in sorted({h.indicator for h in s.hits}))
     languages = Counter(s.language for s in scans)
     movement = _movement(scans)
     phones = len(idents.get(IdentifierKind.PHONE.value, {}))
@@ -179,16 +182,42 @@ def profile_cluster(cluster_id: str, scans: Sequence[AdScan]) -> ClusterProfile:
         movement=movement, first_seen=dates[0] if dates else None, last_seen=dates[-1] if dates else None,
         prices=dict(sorted(prices.items())), indicators=indicators.most_common(), languages=languages.most_common(),
         risk=risk, level=level, reasons=sorted(reasons, key=lambda r: -r.contribution),
-        template=build_template([s.text for s in scans]) if len(scans) > 1 else None,
+        template=template or (build_template([s.text for s in scans]) if len(scans) > 1 else None),
         evidence=[{"ad_id": s.ad.ad_id, "url": s.ad.url, "raw_sha256": s.ad.raw_sha256,
                    "captured_at": _iso(s.ad.captured_at), "origin": s.ad.origin} for s in scans],
     )
 
 
-def profile_clusters(clustering: Clustering, scans: Sequence[AdScan], min_ads: int = 2) -> list[ClusterProfile]:
+#: Clusters per task when templates are built in worker processes.
+_TEMPLATE_CHUNK = 64
+#: Below this many clusters, templates are built in this process.
+_PARALLEL_FROM = 500
+
+
+def _templates(texts: list[list[str]]) -> list[Template]:
+    return [build_template(t) for t in texts]
+
+
+def build_templates(texts: Sequence[list[str]], workers: int | None = None) -> list[Template]:
+    """Templates of many clusters (each given by its ads' texts), in order.
+
+    Word alignment is most of a profile's cost, so it runs on every core; only
+    the texts travel to the workers and only the templates come back.
+    """
+    chunks = [list(texts[i : i + _TEMPLATE_CHUNK]) for i in range(0, len(texts), _TEMPLATE_CHUNK)]
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(texts) < _PARALLEL_FROM:
+        return [t for chunk in chunks for t in _templates(chunk)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return [t for built in pool.imap(_templates, chunks) for t in built]
+
+
+def profile_clusters(clustering: Clustering, scans: Sequence[AdScan], min_ads: int = 2,
+                     workers: int | None = None) -> list[ClusterProfile]:
     """Profiles of every cluster with at least ``min_ads`` ads, highest risk first."""
-    profiles = [
-        profile_cluster(cid, [scans[i] for i in members])
-        for cid, members in clustering.members().items() if len(members) >= min_ads
-    ]
+    groups = [(cid, members) for cid, members in clustering.members().items() if len(members) >= min_ads]
+    shared = [members for _, members in groups if len(members) > 1]  # one ad has no template
+    built = iter(build_templates([[scans[i].text for i in members[:MAX_ADS]] for members in shared], workers))
+    profiles = [profile_cluster(cid, [scans[i] for i in members], next(built) if len(members) > 1 else None)
+                for cid, members in groups]
     return sorted(profiles, key=lambda p: (-p.risk, -len(p.ad_ids), p.cluster_id))

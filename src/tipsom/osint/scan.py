@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -21,9 +21,10 @@ from tipsom.osint.identifiers import Identifier, Price, StatedAge, find_ages, fi
 from tipsom.osint.indicators import AdScore, IndicatorHit, IndicatorMatcher
 from tipsom.osint.language import detect_language
 from tipsom.osint.normalise import normalise_text
+from tipsom.osint.phrases import word_starts
 from tipsom.osint.places import City, PlaceMention, gazetteer, region_hints
 from tipsom.osint.records import Ad
-from tipsom.osint.textsim import TextSignature, mask_spans, signature
+from tipsom.osint.textsim import SignatureTable, mask_spans, signatures
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,11 @@ class Scanner:
     def scan(self, ad: Ad) -> AdScan:
         text = normalise_text(ad.full_text)
         language = detect_language(text)
-        places = gazetteer().find(text)
+        words = word_starts(text)
+        places = gazetteer().find(text, words)
         regions = region_hints(ad.location, places, self.default_regions)
         identifiers = find_identifiers(text, regions)
-        hits = self.matcher.match(text, language.code)
+        hits = self.matcher.match(text, language.code, words)
         return AdScan(
             ad=ad, text=text, language=language.code, language_confidence=language.confidence,
             identifiers=identifiers, prices=find_prices(text, regions), ages=find_ages(text), places=places,
@@ -111,25 +113,38 @@ class Scanner:
             hits=hits, score=self.matcher.score(hits), lexicon_versions=self.matcher.versions,
         )
 
-    def scan_with_signature(self, ad: Ad) -> tuple[AdScan, TextSignature]:
-        """The scan and the near-duplicate signature of the ad's masked text."""
-        result = self.scan(ad)
-        masked = mask_spans(result.text, [(i.start, i.end) for i in result.identifiers]
-                            + [(p.start, p.end) for p in result.prices])
-        return result, signature(masked)
+    def scan_batch(self, ads: Sequence[Ad]) -> tuple[list[AdScan], SignatureTable]:
+        """Scans of ``ads`` and the near-duplicate signatures of their masked texts.
 
+        Signatures are computed for the whole batch at once (one vectorised
+        MinHash), so callers should pass ads in batches rather than one by one.
+        """
+        results = [self.scan(ad) for ad in ads]
+        masked = [mask_spans(r.text, [(i.start, i.end) for i in r.identifiers] + [(p.start, p.end) for p in r.prices])
+                  for r in results]
+        return results, signatures(masked)
+
+
+#: AdScan's fields other than the ad itself: what a worker sends back, since the
+#: parent already holds every ad (sending them back doubled the traffic).
+_FINDINGS = tuple(f.name for f in fields(AdScan) if f.name != "ad")
+_Findings = tuple[Any, ...]
 
 _worker: Scanner | None = None
+_worker_ads: Sequence[Ad] = ()
 
 
-def _init_worker(default_regions: tuple[str, ...], cross_lingual: CrossLingual) -> None:
-    global _worker  # noqa: PLW0603  (one scanner per worker process, built once)
+def _init_worker(default_regions: tuple[str, ...], cross_lingual: CrossLingual, ads: Sequence[Ad]) -> None:
+    # One scanner per worker process, built once; the ads come with the fork, not through a pipe.
+    global _worker, _worker_ads  # noqa: PLW0603  (per-process state of a pool worker)
     _worker = Scanner(default_regions, cross_lingual)
+    _worker_ads = ads
 
 
-def _scan_in_worker(ad: Ad) -> tuple[AdScan, TextSignature]:
+def _scan_in_worker(bounds: tuple[int, int]) -> tuple[list[_Findings], SignatureTable]:
     assert _worker is not None, "worker not initialised"
-    return _worker.scan_with_signature(ad)
+    scans, table = _worker.scan_batch(_worker_ads[bounds[0] : bounds[1]])
+    return [tuple(getattr(scan, name) for name in _FINDINGS) for scan in scans], table
 
 
 def default_workers() -> int:
@@ -138,18 +153,24 @@ def default_workers() -> int:
 
 #: Below this many ads, starting worker processes costs more than it saves.
 _PARALLEL_FROM = 2000
+#: Ads per batch: enough for the vectorised MinHash and cheap inter-process
+#: traffic, small enough to keep every worker busy until the end.
+BATCH = 256
 
 
 def scan_ads(ads: Sequence[Ad], default_regions: Sequence[str] = (), workers: int | None = None,
-             cross_lingual: CrossLingual = CrossLingual.AUTO) -> Iterator[tuple[AdScan, TextSignature]]:
-    """Scan ``ads`` in input order, in parallel when there are enough of them."""
+             cross_lingual: CrossLingual = CrossLingual.AUTO) -> Iterator[tuple[list[AdScan], SignatureTable]]:
+    """Scan ``ads`` in batches, in input order, in parallel when there are enough of them."""
     workers = workers or default_workers()
     regions = tuple(default_regions)
+    bounds = [(start, min(start + BATCH, len(ads))) for start in range(0, len(ads), BATCH)]
     if workers == 1 or len(ads) < _PARALLEL_FROM:
         scanner = Scanner(regions, cross_lingual)
-        for ad in ads:
-            yield scanner.scan_with_signature(ad)
+        for lo, hi in bounds:
+            yield scanner.scan_batch(ads[lo:hi])
         return
+    # Forked workers inherit ``ads`` (copy-on-write), so only batch bounds travel to them.
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_init_worker, initargs=(regions, cross_lingual)) as pool:
-        yield from pool.imap(_scan_in_worker, ads, chunksize=256)
+    with context.Pool(workers, initializer=_init_worker, initargs=(regions, cross_lingual, ads)) as pool:
+        for (lo, _), (findings, table) in zip(bounds, pool.imap(_scan_in_worker, bounds), strict=True):
+            yield [AdScan(ads[lo + k], *found) for k, found in enumerate(findings)], table

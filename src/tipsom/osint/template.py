@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+import numpy as np
+
 #: A skeleton word is constant when more than this share of the ads keep it.
 SUPPORT = 0.5
 #: At most this many ads are aligned (beyond it the template does not change).
@@ -53,12 +55,23 @@ class Template:
 
 
 def _medoid(token_lists: Sequence[list[str]]) -> int:
-    sets = [set(t) for t in token_lists]
+    """The ad with the highest summed word-set Jaccard similarity to the others (first on a tie).
+
+    Overlaps come from one matrix product instead of k² Python set operations;
+    each ad's similarities are still summed in order, so ties break as before.
+    """
+    vocabulary: dict[str, int] = {}
+    rows = [sorted({vocabulary.setdefault(w, len(vocabulary)) for w in words}) for words in token_lists]
+    incidence = np.zeros((len(rows), len(vocabulary)), dtype=np.float64)
+    for i, columns in enumerate(rows):
+        incidence[i, columns] = 1.0
+    shared: list[list[int]] = (incidence @ incidence.T).astype(np.int64).tolist()
+    sizes = [len(r) for r in rows]
 
     def centrality(i: int) -> float:
-        return sum(len(sets[i] & s) / (len(sets[i] | s) or 1) for j, s in enumerate(sets) if j != i)
+        return sum(shared[i][j] / ((sizes[i] + sizes[j] - shared[i][j]) or 1) for j in range(len(rows)) if j != i)
 
-    return max(range(len(sets)), key=lambda i: (centrality(i), -i))
+    return max(range(len(rows)), key=lambda i: (centrality(i), -i))
 
 
 Opcodes = Sequence[tuple[str, int, int, int, int]]
