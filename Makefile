@@ -11,7 +11,9 @@ PORT ?= 8000
 $(VENV)/.synced: pyproject.toml uv.lock
 	@bash scripts/system-deps.sh
 	@command -v uv >/dev/null || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-	uv sync --frozen
+	# compiled once here: where PYTHONDONTWRITEBYTECODE is set, every tipsom command would otherwise
+	# recompile its libraries at start-up (about 1 s more per command)
+	uv sync --frozen --compile-bytecode
 	@touch $@
 
 venv: $(VENV)/.synced
