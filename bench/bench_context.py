@@ -159,6 +159,8 @@ def main() -> None:
     done = base_samples(RUNS, groups) * (groups + 2) + 1
     naive_full = baseline.seconds * done / NAIVE_RUNS
     load = os.getloadavg()[0]
+    machine_note = (": other jobs shared the machine, so both wall times are longer than on an idle one"
+                    if load > (os.cpu_count() or 1) else "")
     core_label = "tipsom library: index plus uncertainty analysis (child process, imports included)"
     ours_label = "tipsom `tipsom context index` (CLI end to end: index, analysis, CSVs, map, HTML report)"
     naive_label = "naive pandas loop, same sample (ranks only, no report)"
@@ -183,8 +185,7 @@ base sample is rounded up to a power of two, plus the nominal run), over {groups
 - The whole command, which also draws the map and charts and writes the report, against the same
   {TARGET_SECONDS:.0f} s: **{cli_verdict}** ({tipsom.seconds:.1f} s).
 - Same nominal ranking as the naive loop: {'yes' if same else 'NO'}.
-- The machine was shared with other jobs during the run (1-minute load average {load:.1f} on
-  {os.cpu_count()} cores), so both wall times are longer than on an idle machine.
+- 1-minute load average {load:.1f} on {os.cpu_count()} cores{machine_note}.
 """)
     print(f"library {core.seconds:.1f}s, CLI {tipsom.seconds:.1f}s, naive {baseline.seconds:.1f}s, same ranks: {same}")
 
