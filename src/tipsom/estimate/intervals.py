@@ -116,9 +116,10 @@ def bca(
     row_counts = cell_counts[row_cells]
     n = int(row_counts.sum())
     stream = RStream(seed)
+    row_weights = row_counts.astype(np.float64)
     blocks = np.zeros((replicates, len(cell_counts)), dtype=np.int64)
     for block in blocks:
-        block[row_cells] = stream.rmultinom(n, row_counts.astype(np.float64))
+        block[row_cells] = stream.rmultinom(n, row_weights)
     observed_cells = np.flatnonzero(cell_counts > 0)
     counts = cell_counts[observed_cells]
     jack_blocks = np.repeat(cell_counts[None], len(observed_cells), axis=0)
