@@ -11,9 +11,25 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tipsom.core.errors import ConfigError
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
+
+
+def _int_env(name: str, default: int, *, minimum: int = 0) -> int:
+    """A whole-number setting; a malformed one names its variable instead of a bare ``ValueError``."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -33,7 +49,7 @@ class Settings:
     vault: str = field(default_factory=lambda: _env("TIPSOM_VAULT", ""))
     #: Published cells below this count are shown as "<threshold".
     suppression_threshold: int = field(
-        default_factory=lambda: int(_env("TIPSOM_SUPPRESSION_THRESHOLD", "5"))
+        default_factory=lambda: _int_env("TIPSOM_SUPPRESSION_THRESHOLD", 5, minimum=1)
     )
     #: Name recorded in the audit log for command-line work.
     actor: str = field(default_factory=lambda: _env("TIPSOM_ACTOR", os.environ.get("USER", "cli")))
@@ -44,9 +60,9 @@ class Settings:
         default_factory=lambda: _env("TIPSOM_WEB_COOKIE_SECURE", "true").lower() not in ("0", "false", "no")
     )
     #: Hours a web session lasts before the user must log in again.
-    web_session_hours: int = field(default_factory=lambda: int(_env("TIPSOM_WEB_SESSION_HOURS", "8")))
+    web_session_hours: int = field(default_factory=lambda: _int_env("TIPSOM_WEB_SESSION_HOURS", 8, minimum=1))
     #: Minutes an account stays locked after too many failed logins.
-    web_lockout_minutes: int = field(default_factory=lambda: int(_env("TIPSOM_WEB_LOCKOUT_MINUTES", "15")))
+    web_lockout_minutes: int = field(default_factory=lambda: _int_env("TIPSOM_WEB_LOCKOUT_MINUTES", 15, minimum=1))
     #: Database of the training workspace; empty means ``home/training.db``.
     training_db_url: str = field(default_factory=lambda: _env("TIPSOM_TRAINING_DB_URL", ""))
 

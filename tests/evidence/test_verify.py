@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tipsom.cli.common import ExitCode
 from tipsom.cli.evidence import evidence_app
+from tipsom.core.errors import ExitCode
 from tipsom.evidence.custody import CustodyAction
 from tipsom.evidence.locker import EvidenceLocker, Intake
 

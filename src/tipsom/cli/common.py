@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+from tipsom.core.errors import ExitCode
 
 if TYPE_CHECKING:
     from tipsom.store.db import Store
@@ -18,15 +19,6 @@ DbOption = Annotated[
     typer.Option("--db", help="Database URL (default: TIPSOM_DB_URL or the SQLite file under TIPSOM_HOME)."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-
-
-class ExitCode(enum.IntEnum):
-    """Exit codes are part of the CLI contract, so scripts can branch on them."""
-
-    OK = 0
-    INVALID_INPUT = 1
-    USAGE = 2
-    INTEGRITY_FAILURE = 3
 
 
 def fail(message: str, code: ExitCode = ExitCode.INVALID_INPUT) -> NoReturn:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail
+from tipsom.cli.common import DbOption, QuietOption, fail
+from tipsom.core.errors import ExitCode
 
 if TYPE_CHECKING:
     from tipsom.context.boundaries import Boundaries

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail, progress_bar
+from tipsom.cli.common import DbOption, QuietOption, fail, progress_bar
 from tipsom.cli.groups import synth_app
+from tipsom.core.errors import ExitCode
 
 if TYPE_CHECKING:
     from tipsom.estimate.lcmcr import Posterior, SamplerSettings

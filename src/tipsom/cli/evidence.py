@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail
+from tipsom.cli.common import DbOption, QuietOption, fail
+from tipsom.core.errors import ExitCode
 from tipsom.evidence.actions import CustodyAction
 
 if TYPE_CHECKING:

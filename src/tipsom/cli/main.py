@@ -8,12 +8,55 @@ Each module's commands live in their own file under ``tipsom.cli`` and expose
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from tipsom.cli.groups import export_app, import_app, synth_app
+from tipsom.core.errors import ExitCode, TipsomError
+
+
+class TipsomGroup(TyperGroup):
+    """The root command: the one place where errors become a line on stderr and an exit code.
+
+    Every command below it raises :class:`~tipsom.core.errors.TipsomError`
+    subclasses for bad input and configuration; they are printed as one line
+    and mapped to the code their branch declares. A file the operating system
+    refuses is bad input named by its path. Anything else is a defect in
+    tipsom: the user still gets one line (exit 70) unless ``TIPSOM_DEBUG`` asks
+    for the traceback.
+    """
+
+    def invoke(self, ctx: Any) -> Any:  # typer vendors click: its Context class is private
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except TipsomError as exc:
+            _refuse(str(exc), exc.exit_code)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            _refuse(f"{where}{exc.strerror or exc}", ExitCode.INVALID_INPUT)
+        except KeyboardInterrupt:
+            _refuse("interrupted", ExitCode.INVALID_INPUT)
+        except Exception as exc:
+            if os.environ.get("TIPSOM_DEBUG"):
+                raise
+            _refuse(f"internal error ({type(exc).__name__}: {exc}); set TIPSOM_DEBUG=1 for the traceback "
+                    "and please report it", ExitCode.INTERNAL)
+
+
+def _refuse(message: str, code: ExitCode) -> None:
+    first, _, rest = message.partition("\n")
+    print(f"tipsom: {first}" + (f"\n{rest}" if rest else ""), file=sys.stderr)
+    raise typer.Exit(int(code))
+
 
 app = typer.Typer(
+    cls=TipsomGroup,
     name="tipsom",
     help="tipsom: case registry and analysis for trafficking in persons and smuggling of migrants.",
     no_args_is_help=True,

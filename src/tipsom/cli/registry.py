@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail, open_store, progress_bar
+from tipsom.cli.common import DbOption, QuietOption, fail, open_store, progress_bar
 from tipsom.cli.groups import export_app, import_app, synth_app
+from tipsom.core.errors import ExitCode
 
 
 def init(db: DbOption = None) -> None:

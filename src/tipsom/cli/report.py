@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail
+from tipsom.cli.common import DbOption, QuietOption, fail
 from tipsom.cli.groups import export_app
+from tipsom.core.errors import ExitCode
 
 if TYPE_CHECKING:
     from tipsom.report.disclosure import DisclosurePolicy

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from tipsom.cli.common import DbOption, ExitCode, QuietOption, fail
+from tipsom.cli.common import DbOption, QuietOption, fail
+from tipsom.core.errors import ExitCode
 
 law_app = typer.Typer(help="Legislative review and monitoring of non-punishment in practice.",
                       no_args_is_help=True)

@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, ExitCode, fail
+from tipsom.cli.common import DbOption, fail
+from tipsom.core.errors import ExitCode
 
 user_app = typer.Typer(help="Local web accounts (create, list, unlock, set password).", no_args_is_help=True)
 ROLES = "admin, analyst, investigator, caseworker or viewer"

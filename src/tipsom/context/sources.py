@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from tipsom.core.errors import InputError
+
 
 class Source(enum.StrEnum):
     """The context data sets tipsom can import (the ``--source`` values)."""
@@ -64,7 +66,7 @@ class ImportIssue:
         return f"{where}{column} {self.severity.value}: {self.reason}"
 
 
-class ContextInputError(ValueError):
+class ContextInputError(InputError):
     """The file as a whole cannot be read as the requested source."""
 
 

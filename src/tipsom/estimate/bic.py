@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import gammaln
 
+from tipsom.core.errors import InputError
 from tipsom.estimate.checks import Check, Checker
 from tipsom.estimate.loglinear import (
     MAX_ETA,
@@ -47,7 +48,7 @@ BATCH = 2048
 DEFAULT_TOP = 10
 
 
-class TooManyModelsError(ValueError):
+class TooManyModelsError(InputError):
     """The requested enumeration is too large to run on a laptop."""
 
 

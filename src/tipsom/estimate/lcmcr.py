@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import norm, rankdata
 
+from tipsom.core.errors import InputError
 from tipsom.estimate.intervals import Interval
 from tipsom.estimate.loglinear import FloatArray, IntArray
 from tipsom.estimate.table import CaptureTable
@@ -63,7 +64,7 @@ FLOOR = 1e-12
 PROGRESS_EVERY = 1000
 
 
-class LcmcrError(ValueError):
+class LcmcrError(InputError):
     """Input or sampler settings that LCMCR cannot use, with the reason."""
 
 

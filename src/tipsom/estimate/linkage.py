@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tipsom.core.errors import InputError
+
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_REVIEW_FLOOR = 0.5
 REQUIRED = ("record_id", "list_name", "given_name", "family_name")
@@ -51,7 +53,7 @@ class LinkDecision(enum.Enum):
     REVIEW = "review"
 
 
-class LinkageInputError(ValueError):
+class LinkageInputError(InputError):
     """Records that cannot be linked, with the row and field at fault."""
 
 

@@ -26,6 +26,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import gammaln
 
+from tipsom.core.errors import InputError
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
@@ -41,7 +43,7 @@ MAX_ITERATIONS = 60
 MAX_ETA = 700.0
 
 
-class FitError(ArithmeticError):
+class FitError(InputError, ArithmeticError):
     """The Newton iterations failed (singular design or divergence)."""
 
 

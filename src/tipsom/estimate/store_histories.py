@@ -24,13 +24,14 @@ from typing import Any
 
 import pandas as pd
 
+from tipsom.core.errors import InputError
 from tipsom.estimate.histories import capture_histories
 from tipsom.estimate.linkage import DEFAULT_THRESHOLD, LinkageResult, link
 
 AUDIT_PURPOSE = "multiple systems estimation: linking victims across agency lists"
 
 
-class StoreHistoriesError(ValueError):
+class StoreHistoriesError(InputError):
     """The registry cannot give a capture-history table (no data, no key, bad mapping)."""
 
 

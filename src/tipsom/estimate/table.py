@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from tipsom.core.errors import InputError
+
 COUNT = "count"
 BINARY = {"0": 0, "1": 1, "0.0": 0, "1.0": 1}
 #: Strata columns that :func:`tipsom.estimate.histories` can produce.
@@ -26,7 +28,7 @@ KNOWN_STRATA = ("sex", "age_group", "region", "year")
 IntArray = npt.NDArray[np.int64]
 
 
-class CaptureTableError(ValueError):
+class CaptureTableError(InputError):
     """A capture table that cannot be used, with the place and reason."""
 
 

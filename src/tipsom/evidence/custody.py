@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text
 
+from tipsom.core.errors import InputError
 from tipsom.evidence.actions import CustodyAction
 from tipsom.evidence.signing import Keyring
 from tipsom.evidence.tables import custody_events
@@ -41,7 +42,7 @@ HASHED_COLUMNS = (
 )
 
 
-class CustodyError(ValueError):
+class CustodyError(InputError):
     """An event that the rules of custody do not allow (named field and reason)."""
 
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection, update
 
+from tipsom.core.errors import InputError
 from tipsom.exchange.flat import FlatPreparer, add_prepared
 from tipsom.exchange.native import CHUNK_ROWS, CsvChunk, FileFormat, Record, read_csv_chunks, read_records
 from tipsom.schema.document import DocumentValidator, FlatLayout, Problem
@@ -81,7 +82,7 @@ class ImportReport:
             self.problems.append(problem)
 
 
-class ImportFailed(ValueError):
+class ImportFailed(InputError):
     """The file had invalid records and was not imported (store unchanged)."""
 
     def __init__(self, report: ImportReport) -> None:

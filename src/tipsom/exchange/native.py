@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from tipsom.core.errors import InputError
 from tipsom.schema.document import document_to_flat, flat_columns
 
 
@@ -48,7 +49,7 @@ class Record:
     document: dict[str, Any] | None = None
 
 
-class ReadError(ValueError):
+class ReadError(InputError):
     """The file as a whole cannot be read (not one bad row)."""
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from tipsom.core.errors import InputError
+
 
 class InputFormat(enum.StrEnum):
     """The transaction sources the module reads."""
@@ -147,7 +149,7 @@ class RowError:
         return f"{self.file}: row {self.row}: {self.field}: {self.reason}"
 
 
-class MoneyInputError(ValueError):
+class MoneyInputError(InputError):
     """Raised when input cannot be analysed; carries every row error found."""
 
     def __init__(self, message: str, errors: list[RowError] | None = None) -> None:

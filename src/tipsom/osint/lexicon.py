@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from tipsom.core.errors import ConfigError
+
 
 class Category(enum.StrEnum):
     """The three kinds of ad the lexicons describe."""
@@ -27,7 +29,7 @@ class Category(enum.StrEnum):
     SMUGGLING_OFFER = "smuggling_offers"
 
 
-class LexiconError(ValueError):
+class LexiconError(ConfigError):
     """A lexicon file is malformed; the message names the file and the entry."""
 
 

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from tipsom.core.errors import InputError
 from tipsom.osint.normalise import strip_html
 
 
@@ -71,7 +72,7 @@ class BadRecord:
         return f"{self.path}: row {self.row}: field {self.field!r}: {self.reason}"
 
 
-class AdInputError(ValueError):
+class AdInputError(InputError):
     """Input that cannot be read at all (unknown format, unreadable file)."""
 
 

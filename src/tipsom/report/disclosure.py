@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tipsom.core.errors import TipsomError
 from tipsom.report.cube import TOTAL, Cube, Key, Line
 
 #: What an "x" tells the attacker: any non-negative count.
@@ -44,7 +45,7 @@ class CellStatus(enum.StrEnum):
 SECONDARY_MARK = "x"
 
 
-class SuppressionError(RuntimeError):
+class SuppressionError(TipsomError):
     """No set of complementary cells protects a cell (a cube with too few published cells)."""
 
 

@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tipsom.core.errors import InputError
 from tipsom.report.statistics import VICTIM_ROLES
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ CONTROL_FLAGS = {"meansOfControlDebtBondage": "DebtBondage", "meansOfControlTake
                  "meansOfControlRestrictsMovement": "RestrictsMovement"}
 
 
-class MicrodataError(ValueError):
+class MicrodataError(InputError):
     """The export cannot meet k (too few records, or a k below 2)."""
 
 

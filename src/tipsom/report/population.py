@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from tipsom.core.errors import InputError
+
 SHIPPED = "population/natural_earth_pop_est.csv"
 REQUIRED = ("country", "year", "sex", "age_group", "population")
 SEXES = frozenset({"_T", "F", "M"})
@@ -30,7 +32,7 @@ class DenominatorMatch(enum.StrEnum):
     NEAREST_YEAR = "nearest_year"
 
 
-class PopulationFileError(ValueError):
+class PopulationFileError(InputError):
     """A denominators file that cannot be trusted, with where and why."""
 
     def __init__(self, path: Path, row: int, column: str, value: str, reason: str) -> None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Table, select
 
+from tipsom.core.errors import TipsomError
 from tipsom.store.tables import REGISTRY
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class WarehouseMode(enum.StrEnum):
     LIVE = "live"
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(TipsomError):
     """The analytical engine could not be prepared (missing extension, bad store)."""
 
 

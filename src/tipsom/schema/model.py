@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from tipsom.core.errors import ConfigError
+
 SCHEMA_DIR = Path(__file__).resolve().parent
 
 
@@ -41,7 +43,7 @@ class FieldType(enum.StrEnum):
         return self in (FieldType.CODES, FieldType.COUNTRIES, FieldType.LANGUAGES)
 
 
-class SchemaError(ValueError):
+class SchemaError(ConfigError):
     """The YAML standard itself is malformed."""
 
 

@@ -25,12 +25,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tipsom.core.errors import ConfigError
 from tipsom.screening.batch import Mask
 from tipsom.screening.fields import BatchSchema, FieldSpec, Kind
 from tipsom.screening.rows import PersonRows
 
 
-class ConditionError(ValueError):
+class ConditionError(ConfigError):
     """A condition that cannot be compiled; the message names where it is."""
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
+from tipsom.core.errors import ConfigError
 from tipsom.screening.conditions import Compiler, EvalContext, Node
 from tipsom.screening.enums import ExploitationKind, IndicatorLevel, IndicatorStrength
 from tipsom.screening.fields import batch_schema
@@ -30,7 +31,7 @@ HERE = Path(__file__).resolve().parent / "indicators"
 ACT = "act"  # the child list's yes/no question on recruitment or movement
 
 
-class IndicatorError(ValueError):
+class IndicatorError(ConfigError):
     """Bad answers to a questionnaire (unknown indicator, wrong value)."""
 
 

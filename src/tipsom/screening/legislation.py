@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from tipsom.core.errors import InputError
 from tipsom.screening.enums import ChecklistStatus
 from tipsom.screening.rules import Source
 
@@ -27,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 CHECKLIST = HERE / "legislative_checklist.yaml"
 
 
-class ReviewError(ValueError):
+class ReviewError(InputError):
     """A review file that cannot be used; the message names the file, item and field."""
 
 

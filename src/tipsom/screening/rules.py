@@ -25,13 +25,14 @@ from typing import Any
 
 import yaml
 
+from tipsom.core.errors import ConfigError
 from tipsom.screening.enums import AlertCode, NonPunishmentTest, Severity
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 BASE_FILE = RULES_DIR / "international.yaml"
 
 
-class RuleError(ValueError):
+class RuleError(ConfigError):
     """A rule file that cannot be used; the message names the file and the rule."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from tipsom.core.errors import InputError
 from tipsom.screening.batch import Batch, batch_from_documents, batches_from_store
 from tipsom.screening.conditions import EvalContext
 from tipsom.screening.engine import CODES, Alert, CompiledRuleSet, Screener, alert_counts, default_screener
@@ -22,7 +23,7 @@ from tipsom.screening.indicators import derived_indicators, indicator_columns
 from tipsom.screening.rows import DocumentRows, document_rows
 
 
-class InvalidDocument(ValueError):
+class InvalidDocument(InputError):
     """The case document does not meet the data standard; ``problems`` says where and why."""
 
     def __init__(self, problems: list[Any]) -> None:

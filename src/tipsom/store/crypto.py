@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from tipsom.core.errors import ConfigError
 from tipsom.settings import Settings
 
 NONCE = 12
@@ -31,7 +32,7 @@ NONCE_POOL = 4096
 PSEUDONYM_MEMO = 100_000
 
 
-class DataKeyError(RuntimeError):
+class DataKeyError(ConfigError):
     """The data key is missing or malformed."""
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, Table, delete, insert, select, update
 
+from tipsom.core.errors import InputError
 from tipsom.schema.document import PERSONS
 from tipsom.schema.model import Entity, Field, Model
 from tipsom.store import audit
@@ -261,7 +262,7 @@ class RowPreparer:
         return batch
 
 
-class CaseConflict(ValueError):
+class CaseConflict(InputError):
     """Two records of the same case in one import disagree on case fields."""
 
 

@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, func, insert, select, update
 
+from tipsom.core.errors import InputError
 from tipsom.store import audit
 from tipsom.store.db import Store
 from tipsom.store.tables import REGISTRY
@@ -71,7 +72,7 @@ class LoginOutcome(enum.Enum):
     LOCKED = "locked"
 
 
-class AccountError(ValueError):
+class AccountError(InputError):
     """A request to create or change an account was refused (message says why)."""
 
 

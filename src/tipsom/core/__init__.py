@@ -1,0 +1,14 @@
+"""The shared core beneath every module: errors and the vocabulary they all use.
+
+Nothing here imports another tipsom package, so every layer may depend on it.
+"""
+
+from tipsom.core.errors import (
+    ConfigError,
+    ExitCode,
+    InputError,
+    IntegrityError,
+    TipsomError,
+)
+
+__all__ = ["ConfigError", "ExitCode", "InputError", "IntegrityError", "TipsomError"]
