@@ -225,14 +225,24 @@ def _reseal_table(conn: Connection, table: Table, pk: Column[Any], sealed: list[
             progress(table.name, done)
 
 
-def _hashed_form(record: dict[str, Any]) -> dict[str, Any]:
-    """A stored record as the importer hashed it: absent values left out rather than None."""
+def _hashed_form(record: dict[str, Any], order_by: dict[str, str | None]) -> dict[str, Any]:
+    """A stored record as the CSV importer hashed it, so an unchanged re-import stays "unchanged".
+
+    Absent values are left out rather than None; repeated entities are kept
+    even when empty, their items in field order with the ordering field
+    (``seq``) last, where the CSV reader adds it. Documents imported from JSONL
+    in another key order hash differently and are rewritten, unchanged, on
+    their next re-import (the row hash depending on the input format is issue
+    14, section 3).
+    """
     out: dict[str, Any] = {}
     for name, value in record.items():
-        if value is None or value == []:
-            continue
-        is_items = isinstance(value, list) and isinstance(value[0], dict)
-        out[name] = [{k: v for k, v in item.items() if v is not None} for item in value] if is_items else value
+        if name in order_by:
+            last = order_by[name]
+            out[name] = [{**{k: v for k, v in item.items() if v is not None and k != last},
+                          **({last: item[last]} if last and item.get(last) is not None else {})} for item in value]
+        elif value is not None:
+            out[name] = value
     return out
 
 
@@ -244,15 +254,16 @@ def _rehash(conn: Connection, model: Model, new: FieldCipher, progress: Progress
     case_update = cases.update().where(cases.c.id == bindparam("old_pk")).values({ROW_HASH: bindparam("new_hash")})
     person_update = (persons.update().where(persons.c[PERSON_KEY] == bindparam("old_pk"))
                      .values({ROW_HASH: bindparam("new_hash")}))
+    order_by = {child.table: child.order_by for child in model.children("person")}
     done = 0
     case_rows: list[dict[str, Any]] = []
     person_rows: list[dict[str, Any]] = []
     for doc in iter_documents(conn, model, cipher=new, chunk=ROTATE_CHUNK):
-        case_fields = _hashed_form({k: v for k, v in doc.items() if k != PERSONS})
+        case_fields = _hashed_form({k: v for k, v in doc.items() if k != PERSONS}, {})
         case_rows.append({"old_pk": doc["case_id"], "new_hash": new.row_hash(canonical(case_fields))})
         for person in doc[PERSONS]:
             person_rows.append({"old_pk": person_key(doc["case_id"], person["person_id"]),
-                                "new_hash": new.row_hash(canonical(_hashed_form(person)))})
+                                "new_hash": new.row_hash(canonical(_hashed_form(person, order_by)))})
         if len(case_rows) >= ROTATE_CHUNK:
             done += _write_hashes(conn, case_update, case_rows, person_update, person_rows)
             case_rows, person_rows = [], []
