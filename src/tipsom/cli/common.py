@@ -43,13 +43,13 @@ def progress_bar(quiet: bool, label: str) -> Iterator[Callable[[int], None]]:
 
 
 def open_store(db: str | None) -> Store:
-    """Open the store for a command; a missing data key is a usage error with advice."""
-    from tipsom.store.crypto import DataKeyError
+    """Open the store for a command, its data key verified before the command reads or writes anything.
+
+    A missing, malformed or wrong key is a ``DataKeyError`` (a configuration
+    error): the root command prints it as one line and exits 2.
+    """
     from tipsom.store.db import Store
 
-    try:
-        store = Store.open(db)
-        store.cipher  # noqa: B018  (fail early, with a clear message, when the key is missing)
-    except DataKeyError as exc:
-        fail(str(exc), ExitCode.USAGE)
+    store = Store.open(db)
+    store.cipher  # noqa: B018  (fail early, before any work, when the key is missing or not this store's)
     return store

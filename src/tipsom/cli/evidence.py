@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from tipsom.cli.common import DbOption, QuietOption, fail
-from tipsom.core.errors import ExitCode
+from tipsom.core.errors import ExitCode, TipsomError
 from tipsom.evidence.actions import CustodyAction
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ def _locker(db: str | None) -> Iterator[EvidenceLocker]:
 
     try:
         locker = EvidenceLocker.open(db)
+    except TipsomError:
+        raise  # a missing signing key or a bad data key: the root handler gives its exit code
     except (OSError, ValueError) as exc:
         fail(f"evidence store: {exc}")
     try:
@@ -180,6 +182,20 @@ def export(
 
     graph = _run(db, lambda locker: export_case(locker, case, out, get_settings().actor, exhibit))
     print(f"wrote {out} ({len(graph['@graph'])} nodes)")
+
+
+@evidence_app.command("new-signing-key")
+def new_signing_key(actor: ActorOption, db: DbOption = None) -> None:
+    """Start a new custody signing key after the old one was lost (its public key must be trusted first)."""
+    from tipsom.evidence.locker import EvidenceLocker
+    from tipsom.store.db import Store
+
+    store = Store.open(db)
+    try:
+        signer = EvidenceLocker.replace_lost_signing_key(store, actor)
+    finally:
+        store.dispose()
+    print(f"new custody signing key {signer}; back up custody-signing.pem now")
 
 
 @evidence_app.command("capture")

@@ -15,15 +15,17 @@ from tipsom.core.errors import ExitCode
 
 
 def init(db: DbOption = None) -> None:
-    """Create the data key (mode 0600) and the database tables."""
+    """Create the database tables and the data key (mode 0600), never a second key for a store that has one."""
     from tipsom.settings import get_settings
-    from tipsom.store.crypto import create_key_file
     from tipsom.store.db import Store
+    from tipsom.store.keys import provide_data_key
 
     settings = get_settings()
-    if not settings.key and create_key_file(settings.key_path):
-        print(f"created data key {settings.key_path} (back it up: without it personal data cannot be read)")
     store = Store.open(db)
+    key, created = provide_data_key(store.engine, settings)
+    if created:
+        print(f"created data key {settings.key_path} (back it up: without it personal data cannot be read)")
+    print(f"data key {key.id} from {key.origin}")
     print(f"database ready: {store.engine.url.render_as_string(hide_password=True)}")
 
 

@@ -9,10 +9,13 @@ handed over, not necessarily the original device.
 from __future__ import annotations
 
 import mimetypes
+import os
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tipsom.core.errors import InputError
 from tipsom.evidence.custody import iso_utc
 
 #: Leading bytes of formats common in trafficking evidence (images, documents, archives, captures).
@@ -55,11 +58,32 @@ def sniff_mime(path: Path) -> str:
     return guessed or "application/octet-stream"
 
 
+def regular_file_stat(path: Path) -> os.stat_result:
+    """The status of ``path`` if it is a regular file; anything else is refused without being opened.
+
+    A FIFO blocks the reader until someone writes, and a device such as
+    ``/dev/zero`` never ends: taking either in would hang the intake with a
+    partial object in the vault. Evidence is a file handed over, so only
+    regular files (symbolic links to them included) are accepted.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputError("no such file", file=path) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"is {_kind(info.st_mode)}, not a regular file; only files can be taken in", file=path)
+    return info
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
 def file_facts(path: Path) -> FileFacts:
     """Read name, absolute path, MIME type and times of a file about to be taken in."""
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: not a readable file")
-    info = path.stat()
+    info = regular_file_stat(path)
     return FileFacts(
         original_name=path.name,
         original_path=str(path.resolve()),

@@ -29,7 +29,7 @@ from tipsom.evidence.custody import (
 )
 from tipsom.evidence.intake import FileFacts, file_facts
 from tipsom.evidence.seals import Seal, SealJournal
-from tipsom.evidence.signing import Keyring, load_keyring
+from tipsom.evidence.signing import Keyring, load_keyring, replace_lost_key
 from tipsom.evidence.tables import (
     custody_events,
     custody_seals,
@@ -40,6 +40,13 @@ from tipsom.evidence.vault import StoredObject, Vault
 from tipsom.store import audit
 from tipsom.store.db import Store
 from tipsom.store.tables import REGISTRY
+
+
+def signers_of(engine: Engine) -> frozenset[str]:
+    """Public keys that signed the custody events already in this store."""
+    with engine.connect() as conn:
+        return frozenset(conn.scalars(select(custody_events.c.signer).distinct()))
+
 
 #: Shortest id prefix accepted where an item id is expected.
 MIN_PREFIX = 6
@@ -64,6 +71,11 @@ class Intake:
     purpose: str | None = None
     note: str | None = None
     collected_at: str | None = None
+
+    def check(self) -> None:
+        """Refuse an intake its custody event would refuse, before anything is stored for it."""
+        if not self.actor.strip():
+            raise CustodyError("actor: every custody event names the person who acted")
 
 
 @dataclass(frozen=True)
@@ -133,11 +145,24 @@ class EvidenceLocker:
 
     @classmethod
     def for_store(cls, store: Store) -> EvidenceLocker:
-        """The locker of an open store: its vault, signing keys and seal journal."""
+        """The locker of an open store: its vault, signing keys and seal journal.
+
+        A missing signing key is created only while no event is signed: over
+        a signed chain it is refused (see :mod:`tipsom.evidence.signing`).
+        """
         settings = store.settings
         database = store.engine.url.render_as_string(hide_password=True)
-        return cls(store, Vault(settings.vault_path), load_keyring(settings.home),
+        return cls(store, Vault(settings.vault_path), load_keyring(settings.home, signers_of(store.engine)),
                    SealJournal(settings.home, database))
+
+    @classmethod
+    def replace_lost_signing_key(cls, store: Store, actor: str) -> str:
+        """Start a new signing key after the old one was lost for good; returns the new public key."""
+        keyring = replace_lost_key(store.settings.home, signers_of(store.engine))
+        with store.begin() as conn:
+            audit.record(conn, actor=actor, action=audit.AuditAction.CREATE, entity="custody_signing_key",
+                         entity_id=keyring.signer, purpose="replace a lost custody signing key")
+        return keyring.signer
 
     @property
     def engine(self) -> Engine:
@@ -182,14 +207,19 @@ class EvidenceLocker:
 
         Returns each item with whether its content was new to the vault.
         """
+        intake.check()
         self._check_case(intake.case_id)
-        entries = [IntakeEntry(self.vault.store(p), file_facts(p)) for p in paths]
+        # Every refusal that can be known in advance (actor, case, a path that is not a regular file) comes
+        # before the first byte is copied, so a refused intake leaves no unregistered object in the vault.
+        facts = [file_facts(p) for p in paths]
+        entries = [IntakeEntry(self.vault.store(p), f) for p, f in zip(paths, facts, strict=True)]
         items = self.take_in(entries, intake)
         return [(item, e.stored.newly_written) for item, e in zip(items, entries, strict=True)]
 
     def take_in(self, entries: Sequence[IntakeEntry], intake: Intake,
                 after: AfterIntake | None = None) -> list[EvidenceItem]:
         """Register stored objects as exhibits of ``intake.case_id`` and chain their intake events."""
+        intake.check()
         self._check_case(intake.case_id)
         collected_at = intake.collected_at or utc_now()
         created: list[EvidenceItem] = []

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from tipsom.core.errors import InputError
 from tipsom.evidence.hashing import ALL_ALGORITHMS, Digests, digest_stream, sha256_file
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP  # 0o440: the owner and its group may read
@@ -55,9 +56,20 @@ class Vault:
         return self.root / "sha256" / sha256[:2] / sha256[2:4] / sha256
 
     def store(self, source: Path) -> StoredObject:
-        """Copy ``source`` into the vault, hashing it in the same pass."""
-        with source.open("rb", buffering=0) as src:
-            return self._ingest(src, os.fstat(src.fileno()).st_size)
+        """Copy ``source`` into the vault, hashing it in the same pass; only a regular file is read.
+
+        The file is opened without blocking and checked on the open handle, so
+        a path swapped for a FIFO or a device after the intake's checks is
+        still refused instead of hanging the copy.
+        """
+        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise InputError("not a regular file; only files can be taken in", file=source)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", buffering=0) as src:
+            return self._ingest(src, info.st_size)
 
     def store_bytes(self, data: bytes) -> StoredObject:
         """Store in-memory content (a capture's WARC) the same way."""

@@ -39,7 +39,7 @@ from tipsom.exchange.native import CHUNK_ROWS, CsvChunk, FileFormat, Record, rea
 from tipsom.schema.document import DocumentValidator, FlatLayout, Problem
 from tipsom.schema.model import get_model
 from tipsom.store import audit
-from tipsom.store.crypto import FieldCipher, load_master_key
+from tipsom.store.crypto import FieldCipher
 from tipsom.store.db import Store
 from tipsom.store.tables import audit_log
 from tipsom.store.writer import BatchWriter, CaseConflict, PreparedBatch, RowPreparer, WriteCounts
@@ -257,7 +257,7 @@ def _import(
 ) -> ImportReport:
     report = ImportReport(source=source, sha256=sha256)
     rejects: _Rejects | None = None
-    master_key = load_master_key(store.settings)
+    master_key = store.data_key.material
     with store.engine.connect() as conn, _page_cache(conn):
         trans = conn.begin()
         try:

@@ -21,7 +21,7 @@ from tipsom.schema.model import Model, get_model
 from tipsom.settings import Settings, get_settings
 from tipsom.store import audit
 from tipsom.store.base import engine_for
-from tipsom.store.crypto import FieldCipher, load_master_key
+from tipsom.store.crypto import DataKey, FieldCipher, load_data_key
 from tipsom.store.tables import PERSON_KEY, REGISTRY
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -73,8 +73,20 @@ class Store:
             command.upgrade(cfg, "heads")
 
     @cached_property
+    def data_key(self) -> DataKey:
+        """The configured data key, checked against the key this store records before any use.
+
+        Every path to personal data (this property, :attr:`cipher`, the
+        importer's workers) goes through here, so a wrong key is refused
+        before a single value is read or sealed under it.
+        """
+        from tipsom.store.keys import verify_data_key
+
+        return verify_data_key(self.engine, load_data_key(self.settings), self.settings)
+
+    @cached_property
     def cipher(self) -> FieldCipher:
-        return FieldCipher(load_master_key(self.settings))
+        return FieldCipher(self.data_key.material)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

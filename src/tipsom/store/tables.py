@@ -128,3 +128,11 @@ audit_log = Table(
     Column("purpose", String(500), nullable=False),
     Column("detail", Text, nullable=True),
 )
+
+#: Facts about the store itself, one value per name (e.g. which data key it is encrypted under).
+store_meta = Table(
+    "store_meta", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
