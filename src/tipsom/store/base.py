@@ -100,6 +100,10 @@ def _watch_lock_waits(engine: Engine, store: str, lock_timeout: int) -> None:
     def released(conn: Connection) -> None:
         conn.info["holds_write_lock"] = False
 
+    def checked_in(_dbapi_conn: Any, record: Any) -> None:
+        # The pool may end a transaction itself (reset on return) without a rollback event.
+        record.info["holds_write_lock"] = False
+
     def failed(context: ExceptionContext) -> None:
         if context.connection is not None:
             timer = context.connection.info.pop("lock_timer", None)
@@ -116,6 +120,7 @@ def _watch_lock_waits(engine: Engine, store: str, lock_timeout: int) -> None:
     event.listen(engine, "after_cursor_execute", after)
     event.listen(engine, "commit", released)
     event.listen(engine, "rollback", released)
+    event.listen(engine, "checkin", checked_in)
     event.listen(engine, "handle_error", failed)
 
 
