@@ -16,8 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
+from tipsom.core.errors import IntegrityError
 from tipsom.report.compute import REPORT_COLUMNS
 from tipsom.report.warehouse import open_warehouse
 from tipsom.store.db import Store
@@ -81,3 +83,19 @@ def test_the_warehouse_leaves_the_store_locks_of_its_process_in_place(tmp_path: 
     store.dispose()
     assert stored == (1,), "a commit made after the warehouse read is not in the store"
     assert loaded == (0,), "DuckDB loaded a SQLite extension"
+
+
+def test_a_stored_value_of_the_wrong_type_is_an_integrity_error(tmp_path: Path, data_key: str) -> None:
+    """SQLite keeps whatever it is given; a text year must be named, not crash the report."""
+    path = tmp_path / "typed.db"
+    store = Store.open(f"sqlite:///{path}")
+    load_demo(store, n=3, seed=4)
+    raw = sqlite3.connect(path)
+    try:
+        raw.execute("UPDATE cases SET year = 'two thousand' WHERE id = (SELECT min(id) FROM cases)")
+        raw.commit()
+    finally:
+        raw.close()
+    with pytest.raises(IntegrityError, match="table cases: column year holds a value that is not BIGINT"):
+        open_warehouse(store, {"cases": ("id", "year")})
+    store.dispose()
