@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from tests.report.conftest import Built
 from tipsom.cli.main import app
 from tipsom.report.population import PopulationFileError, load_population
-from tipsom.report.warehouse import WAREHOUSE_TABLES, WarehouseMode, open_warehouse
+from tipsom.report.warehouse import WAREHOUSE_TABLES, open_warehouse
 
 runner = CliRunner()
 
@@ -65,9 +65,8 @@ def test_population_file_checks_and_nearest_year(tmp_path: Path) -> None:
     assert len(load_population()) > 170  # the shipped Natural Earth totals
 
 
-@pytest.mark.parametrize("mode", list(WarehouseMode))
-def test_warehouse_has_no_personal_columns(built: Built, mode: WarehouseMode) -> None:
-    con = open_warehouse(built.store, mode)
+def test_warehouse_has_no_personal_columns(built: Built) -> None:
+    con = open_warehouse(built.store)
     try:
         for table in WAREHOUSE_TABLES:
             columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]

@@ -19,7 +19,7 @@ from tipsom.report.disclosure import DisclosurePolicy, Protected
 from tipsom.report.figures import Bar, Flow, flow_svg, published_bars_svg
 from tipsom.report.publish import cell, series
 from tipsom.report.statistics import UNKNOWN, ReportFilter
-from tipsom.report.warehouse import WarehouseMode, open_warehouse
+from tipsom.report.warehouse import open_warehouse
 
 if TYPE_CHECKING:
     from tipsom.store.db import Store
@@ -127,12 +127,11 @@ def dashboard_data(store: Store, year: int | None = None, country: str | None = 
                    policy: DisclosurePolicy | None = None) -> DashboardData:
     """Aggregate and protect the three tables the dashboard charts need.
 
-    They are read live from the store (no snapshot copy), so the call stays
-    quick on large stores.
+    Only the columns the three tables read are copied out of the store.
     """
     flt = ReportFilter(year=year, country=country)
     policy = policy or DisclosurePolicy(threshold=store.settings.suppression_threshold)
-    con = open_warehouse(store, WarehouseMode.LIVE, REPORT_COLUMNS)
+    con = open_warehouse(store, REPORT_COLUMNS)
     try:
         cubes = compute_cubes(con, flt, policy, ("victims", "flows", "context"))
     finally:

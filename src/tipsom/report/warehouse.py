@@ -9,27 +9,33 @@ Only non-personal columns cross over: the ciphertext (``*_enc``) and the keyed
 pseudonyms (``pseudo_*``) stay in the registry, so nothing computed on the
 warehouse can leak a name even by mistake.
 
-A SQLite store is attached read-only through the ``sqlite_scanner`` extension
-shipped in the ``duckdb-extension-sqlite-scanner`` package, loaded by file path
-(DuckDB would otherwise try to download it). A PostgreSQL store is read through
-SQLAlchemy into Arrow and registered. Multi-valued fields stay ``|``-joined
-text; split them with ``string_split``/``unnest`` in SQL.
+The store is read through the application's own database driver (Python's
+``sqlite3`` or psycopg, via the engine's pool), in one read transaction, and
+handed to DuckDB as Arrow record batches. The live SQLite file is never opened
+by DuckDB's ``sqlite_scanner``: that extension links a second copy of the
+SQLite library, and when that copy closes its file handle the operating system
+drops the POSIX locks the process's own ``sqlite3`` connections hold on the
+same file. The next outside client (``tipsom user list``, a backup script)
+then believes it is the last user, checkpoints and deletes the WAL, and every
+later commit of this process goes into an unlinked file: saved cases vanish
+(issue 14). SQLite's documentation lists two copies of the library in one
+process among the ways to corrupt a database. Multi-valued fields stay
+``|``-joined text; split them with ``string_split``/``unnest`` in SQL.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Table
 
-from tipsom.core.errors import TipsomError
+from tipsom.core.errors import IntegrityError, TipsomError
 from tipsom.store.tables import REGISTRY
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
     from tipsom.store.db import Store
 
@@ -41,22 +47,15 @@ WAREHOUSE_TABLES = {
     "identifications": "identification",
     "charges": "charge",
 }
-_ALIAS = "registry"
 
-
-class WarehouseMode(enum.StrEnum):
-    """How the registry tables reach DuckDB."""
-
-    #: Copy the non-personal columns into DuckDB memory: one consistent snapshot,
-    #: fast when many queries run (a report build).
-    SNAPSHOT = "snapshot"
-    #: Views straight over the attached SQLite file: nothing copied, always current.
-    #: PostgreSQL stores are always snapshotted.
-    LIVE = "live"
+#: Rows fetched from the driver per Arrow record batch: large enough that the
+#: per-batch overhead vanishes, small enough that the Python tuples of one
+#: batch stay a few tens of megabytes.
+BATCH_ROWS = 65_536
 
 
 class WarehouseError(TipsomError):
-    """The analytical engine could not be prepared (missing extension, bad store)."""
+    """The analytical engine could not be prepared (bad projection, bad store)."""
 
 
 def public_columns(table: Table) -> list[str]:
@@ -64,64 +63,69 @@ def public_columns(table: Table) -> list[str]:
     return [c.name for c in table.columns if not c.name.endswith("_enc") and not c.name.startswith("pseudo_")]
 
 
-def sqlite_extension_path() -> Path:
-    """The ``sqlite_scanner`` extension file bundled in its PyPI package."""
-    try:
-        import duckdb_extension_sqlite_scanner as bundle
-    except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise WarehouseError("the package duckdb-extension-sqlite-scanner is not installed") from exc
-    found = sorted(Path(bundle.__file__).parent.glob("extensions/*/sqlite_scanner.duckdb_extension"))
-    if not found:
-        raise WarehouseError(f"no sqlite_scanner extension file under {Path(bundle.__file__).parent}")
-    return found[-1]
-
-
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _select_expr(table: Table, column: str) -> str:
-    """SQLite keeps booleans as 0/1 integers; cast them so SQL is the same on every backend."""
-    from sqlalchemy import Boolean
-
-    if isinstance(table.c[column].type, Boolean):
-        return f"CAST({_quote(column)} AS BOOLEAN) AS {_quote(column)}"
-    return _quote(column)
+#: Column type -> the DuckDB type every backend's values are cast to, so SQL is
+#: the same on SQLite (dates as text, booleans as 0/1) and PostgreSQL.
+_DUCK_TYPES: tuple[tuple[type, str], ...] = (
+    (Boolean, "BOOLEAN"), (Integer, "BIGINT"), (Float, "DOUBLE"), (DateTime, "TIMESTAMP"), (Date, "DATE"),
+)
 
 
-def _sqlite_path(store: Store) -> Path:
-    database = store.engine.url.database
-    if not database or database == ":memory:":
-        raise WarehouseError("an in-memory SQLite store cannot be attached; use a file")
-    return Path(database)
+def _duck_type(table: Table, column: str) -> str:
+    column_type = table.c[column].type
+    return next((duck for sa_type, duck in _DUCK_TYPES if isinstance(column_type, sa_type)), "VARCHAR")
+
+
+def _wire_type(table: Table, column: str, sqlite: bool) -> pa.DataType:
+    """The Arrow type of the values the driver returns for ``column``.
+
+    Python's ``sqlite3`` hands back what SQLite stores: booleans as integers,
+    dates and timestamps as ISO text; DuckDB casts them afterwards. psycopg
+    returns Python ``bool``/``date``/``datetime`` objects.
+    """
+    import pyarrow as pa
+
+    duck = _duck_type(table, column)
+    if duck == "BIGINT" or (duck == "BOOLEAN" and sqlite):
+        return pa.int64()
+    if duck == "DOUBLE":
+        return pa.float64()
+    if sqlite or duck == "VARCHAR":
+        return pa.string()
+    return {"BOOLEAN": pa.bool_(), "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us")}[duck]
 
 
 #: Warehouse table -> columns to copy; ``None`` for every public column.
 Projection = Mapping[str, Sequence[str] | None]
 
 
-def open_warehouse(store: Store, mode: WarehouseMode = WarehouseMode.SNAPSHOT,
-                   projection: Projection | None = None) -> duckdb.DuckDBPyConnection:
+def open_warehouse(store: Store, projection: Projection | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the registry tables (minus personal columns).
 
-    ``projection`` limits the tables and columns copied (a snapshot of only
-    what a computation reads is several times faster on large stores); a
-    personal column asked for is refused. The caller owns the connection and
-    should close it. Nothing is written to the store: SQLite is attached
-    ``READ_ONLY``.
+    ``projection`` limits the tables and columns copied (copying only what a
+    computation reads is several times faster on large stores); a personal
+    column asked for is refused. All tables come from one read transaction, so
+    they are consistent with each other even while an import writes. The
+    caller owns the connection and should close it. Nothing is written to the
+    store.
     """
     wanted = _resolve(projection)
     import duckdb
 
     con = duckdb.connect()
-    # Never reach for the network: extensions come from the installed package only.
+    # Never reach for the network or load an extension: no extension is needed,
+    # and the SQLite one must never touch the live store (see the module docstring).
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET autoload_known_extensions = false")
     con.execute("SET enable_progress_bar = false")
-    if store.is_sqlite:
-        _from_sqlite(con, store, mode, wanted)
-    else:
-        _from_sqlalchemy(con, store, wanted)
+    try:
+        _copy_tables(con, store, wanted)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -149,46 +153,44 @@ def _resolve(projection: Projection | None) -> dict[str, list[str]]:
     return out
 
 
-def _from_sqlite(con: duckdb.DuckDBPyConnection, store: Store, mode: WarehouseMode,
-                 wanted: dict[str, list[str]]) -> None:
-    path = _sqlite_path(store)
-    if not path.exists():
-        raise WarehouseError(f"{path}: no such database file")
-    con.execute(f"LOAD '{sqlite_extension_path().as_posix()}'")
-    con.execute(f"ATTACH '{path.as_posix()}' AS {_ALIAS} (TYPE sqlite, READ_ONLY)")
-    kind = "TABLE" if mode is WarehouseMode.SNAPSHOT else "VIEW"
-    for name, columns in wanted.items():
-        cols = ", ".join(_select_expr(REGISTRY[WAREHOUSE_TABLES[name]], c) for c in columns)
-        con.execute(f"CREATE {kind} {name} AS SELECT {cols} FROM {_ALIAS}.{name}")
-    if mode is WarehouseMode.SNAPSHOT:
-        con.execute(f"DETACH {_ALIAS}")
-
-
-def _from_sqlalchemy(con: duckdb.DuckDBPyConnection, store: Store, wanted: dict[str, list[str]]) -> None:
-    import pyarrow as pa
-
-    with store.engine.connect() as conn:
+def _copy_tables(con: duckdb.DuckDBPyConnection, store: Store, wanted: dict[str, list[str]]) -> None:
+    """Copy the projected columns in one read transaction of the application's own connection."""
+    raw = store.engine.raw_connection()
+    try:
+        raw.rollback()  # a pool's liveness ping may have opened a transaction: start a fresh one
+        cursor = raw.cursor()
+        # SQLite: an explicit BEGIN pins one WAL snapshot until the rollback below.
+        # PostgreSQL: REPEATABLE READ gives every SELECT the same snapshot.
+        cursor.execute("BEGIN" if store.is_sqlite else "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         for name, cols in wanted.items():
             table = REGISTRY[WAREHOUSE_TABLES[name]]
-            result = conn.execute(select(*(table.c[c] for c in cols)))
-            rows = result.fetchall()
-            arrow = pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)})
-            if not rows:  # keep the declared types so queries on an empty store still bind
-                arrow = _empty_arrow(table, cols)
-            con.register(f"_{name}_arrow", arrow)
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM _{name}_arrow")
-            con.unregister(f"_{name}_arrow")
+            columns = ", ".join(_quote(c) for c in cols)
+            cursor.execute(f"SELECT {columns} FROM {_quote(table.name)}")
+            arrow = _arrow_table(cursor, table, cols, store.is_sqlite)
+            staged = f"_{name}_arrow"
+            con.register(staged, arrow)
+            casts = ", ".join(f"CAST({_quote(c)} AS {_duck_type(table, c)}) AS {_quote(c)}" for c in cols)
+            con.execute(f"CREATE TABLE {name} AS SELECT {casts} FROM {staged}")
+            con.unregister(staged)
+        cursor.close()
+    finally:
+        raw.rollback()
+        raw.close()
 
 
-def _empty_arrow(table: Table, cols: list[str]) -> object:
+def _arrow_table(cursor: Any, table: Table, cols: list[str], sqlite: bool) -> pa.Table:
+    """The rows of ``cursor`` as an Arrow table, one record batch per :data:`BATCH_ROWS` rows."""
     import pyarrow as pa
-    from sqlalchemy import Boolean, Date, DateTime, Float, Integer
 
-    def arrow_type(column_type: object) -> object:
-        for sa_type, pa_type in ((Boolean, pa.bool_()), (Integer, pa.int64()), (Float, pa.float64()),
-                                 (DateTime, pa.timestamp("us")), (Date, pa.date32())):
-            if isinstance(column_type, sa_type):
-                return pa_type
-        return pa.string()
-
-    return pa.table({c: pa.array([], type=arrow_type(table.c[c].type)) for c in cols})
+    schema = pa.schema([(c, _wire_type(table, c, sqlite)) for c in cols])
+    batches = []
+    while rows := cursor.fetchmany(BATCH_ROWS):
+        arrays = []
+        for field, values in zip(schema, zip(*rows, strict=True), strict=True):
+            try:
+                arrays.append(pa.array(values, type=field.type))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+                raise IntegrityError(f"table {table.name}: column {field.name} holds a value that is not "
+                                     f"{_duck_type(table, field.name)} ({exc})") from exc
+        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)

@@ -50,7 +50,7 @@ class Store:
         url = url or settings.database_url
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        store = cls(engine_for(url), settings)
+        store = cls(engine_for(url, lock_timeout=settings.db_lock_timeout), settings)
         if migrate:
             store.migrate()
         return store
