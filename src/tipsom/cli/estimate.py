@@ -8,6 +8,7 @@ fast.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -71,9 +72,9 @@ def _populations(population: str, strata: list[str]) -> dict[tuple[tuple[str, st
         value = None
     if value is not None:
         if strata:
-            fail("--population with --strata needs a CSV with the strata columns and 'population'")
-        if value <= 0:
-            fail(f"--population must be positive, got {population}")
+            fail("--population with --strata needs a CSV with the strata columns and 'population'", ExitCode.USAGE)
+        if not math.isfinite(value) or value <= 0:
+            fail(f"--population must be a positive finite number, got {population!r}", ExitCode.USAGE)
         return {(): value}
     path = Path(population)
     if not path.exists():
@@ -91,8 +92,9 @@ def _run(file: Path, strata: list[str], population: str, options: dict[str, Any]
         results = estimate_strata(tables, pops, **options)
     except CaptureTableError as exc:
         fail(str(exc))
-    if not strata and results[0].error:
-        fail(f"{file}: {results[0].error}")
+    error = results[0].error
+    if not strata and error:
+        fail(error if error.startswith(f"{file}:") else f"{file}: {error}")
     return results
 
 

@@ -44,12 +44,15 @@ from scipy.stats import norm, rankdata
 from tipsom.core.errors import InputError
 from tipsom.estimate.intervals import Interval
 from tipsom.estimate.loglinear import FloatArray, IntArray
-from tipsom.estimate.table import CaptureTable
+from tipsom.estimate.table import CaptureTable, refuse_disjoint, require_lists
 
 #: With two lists there are three observable cells and nothing to tell classes apart; with three, a latent
 #: class model is identified only by its prior (Allman, Matias and Rhodes 2009 need t >= 2 log2(K) + 1
 #: lists for K generic classes), so three lists run with a warning and fewer are refused.
 MIN_LISTS = 3
+#: Most lists: the sampler works on observed histories only, but the table of all ``2**t - 1`` cell counts
+#: is built once (15 lists: 32,767 cells), and beyond that lists are better merged than sampled.
+MAX_LISTS = 15
 #: Below this many lists the estimate leans heavily on the prior (see :data:`MIN_LISTS`).
 WELL_IDENTIFIED_LISTS = 5
 #: Vehtari et al. (2021): use the draws only when the rank-normalised split R-hat is below 1.01 ...
@@ -369,6 +372,8 @@ def lcmcr(table: CaptureTable, settings: SamplerSettings | None = None, *, level
                          "lists no model can tell heterogeneity from the size of the population")
     if not 0 < level < 1:
         raise LcmcrError(f"level must be between 0 and 1, got {level}")
+    require_lists(table, "LCMCR", MAX_LISTS)
+    refuse_disjoint(table, "LCMCR")
     counts = table.cell_counts()
     cells = np.flatnonzero(counts)
     bits = ((cells[:, None] + 1) >> np.arange(table.n_lists)) & 1

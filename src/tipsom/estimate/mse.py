@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from tipsom.core.errors import ConfigError
 from tipsom.estimate.bic import BicResult, select_bic
 from tipsom.estimate.checks import Checker
 from tipsom.estimate.diagnostics import MethodRow, overlap_warnings
@@ -20,7 +21,7 @@ from tipsom.estimate.intervals import Bootstrap, Interval, Profile, bca, profile
 from tipsom.estimate.lcmcr import SamplerSettings, lcmcr
 from tipsom.estimate.loglinear import Design, Fit, IntArray, design, fit_model, term_name
 from tipsom.estimate.stepwise import DEFAULT_THRESHOLD, Step, stepwise
-from tipsom.estimate.table import CaptureTable, stratum_label
+from tipsom.estimate.table import CaptureTable, refuse_disjoint, require_lists, stratum_label
 
 
 class Selection(enum.Enum):
@@ -40,8 +41,12 @@ class IntervalMethod(enum.Enum):
 #: Method name of the LCMCR row of :func:`compare_methods` (the report explains that row when present).
 LCMCR_METHOD = "latent classes (LCMCR, Bayesian)"
 
-#: Enumerating all pairwise models beyond this many lists takes minutes; stepwise is used instead.
+#: Enumerating all pairwise models beyond this many lists takes minutes (7 lists: 2**21 models); the
+#: comparison then leaves BIC out and ``--method bic`` refuses the table.
 MAX_LISTS_FOR_BIC = 6
+#: Most lists for a log-linear fit: the existence check solves a linear programme over all ``2**t - 1``
+#: histories with a dense ``(2**t)**2`` constraint matrix (10 lists: 8 MB; 12: 134 MB; 20: 8 TiB).
+MAX_LISTS_LOGLINEAR = 10
 
 
 @lru_cache(maxsize=16)
@@ -179,11 +184,15 @@ def estimate(
 ) -> Estimate:
     """Select a model, estimate the total population and its interval."""
     if not 0 <= threshold <= 1:
-        raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+        raise ConfigError(f"threshold must be between 0 and 1, got {threshold}")
     if not 2 <= max_order < max(3, table.n_lists):
-        raise ValueError(f"max_order must be between 2 and {max(2, table.n_lists - 1)}, got {max_order}")
+        raise ConfigError(f"max_order must be between 2 and {max(2, table.n_lists - 1)}, got {max_order}")
     if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level}")
+        raise ConfigError(f"level must be between 0 and 1, got {level}")
+    require_lists(table, "log-linear estimation", MAX_LISTS_LOGLINEAR)
+    refuse_disjoint(table, "a log-linear model")
+    if selection is Selection.BIC:
+        require_lists(table, "BIC over every hierarchical model", MAX_LISTS_FOR_BIC)
     selector = Selector(selection, table.n_lists, threshold, max_order)
     counts = table.cell_counts()
     fit, steps, bic = selector.select(counts)
@@ -191,7 +200,7 @@ def estimate(
     prof: Profile | None = None
     if interval is IntervalMethod.BCA:
         if replicates < 100:
-            raise ValueError(f"a BCa interval needs at least 100 bootstrap replicates, got {replicates}")
+            raise ConfigError(f"a BCa interval needs at least 100 bootstrap replicates, got {replicates}")
         boot = bca(selector, counts, table.observed + fit.dark, row_cells=table.codes() - 1, replicates=replicates,
                    seed=seed, level=level, workers=workers)
         ci = boot.interval
