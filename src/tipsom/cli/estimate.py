@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from tipsom.estimate.lcmcr import Posterior, SamplerSettings
     from tipsom.estimate.mse import StratumEstimate
 
-estimate_app = typer.Typer(help="Estimate the hidden number of victims (multiple systems estimation).",
-                           no_args_is_help=True)
+estimate_app = typer.Typer(help="Estimate the hidden number of victims (multiple systems estimation). "
+                           "With no command: estimate from the registry (same as 'tipsom estimate registry').",
+                           invoke_without_command=True)
 
 MethodOption = Annotated[str, typer.Option("--method", help="Model selection: stepwise, bic or main.")]
 ThresholdOption = Annotated[float, typer.Option("--threshold", help="p-value threshold of stepwise.")]
@@ -96,6 +97,85 @@ def _run(file: Path, strata: list[str], population: str, options: dict[str, Any]
     if not strata and error:
         fail(error if error.startswith(f"{file}:") else f"{file}: {error}")
     return results
+
+
+@estimate_app.callback()
+def estimate_default(ctx: typer.Context) -> None:
+    """With no command, estimate from the registry with the defaults of ``tipsom estimate registry``."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(registry_command)
+
+
+ByOption = Annotated[str, typer.Option("--by", help="One list per agency-type (default) or per agency.")]
+GroupsOption = Annotated[Path | None, typer.Option("--groups", help="CSV organisation,list mapping "
+                                                                    "organisations to lists.")]
+LinkageOption = Annotated[str, typer.Option("--linkage", help="exact (keyed pseudonyms, nothing decrypted) or "
+                                                              "probabilistic (Splink; decrypts names, audited).")]
+
+
+def _list_by(by: str) -> Any:
+    from tipsom.estimate.store_histories import ListBy
+
+    try:
+        return ListBy(by)
+    except ValueError:
+        fail(f"--by must be one of {[b.value for b in ListBy]}, got {by!r}", ExitCode.USAGE)
+
+
+def _linkage(linkage: str) -> Any:
+    from tipsom.estimate.store_histories import Linkage
+
+    try:
+        return Linkage(linkage)
+    except ValueError:
+        fail(f"--linkage must be exact or probabilistic, got {linkage!r}", ExitCode.USAGE)
+
+
+@estimate_app.command("registry")
+def registry_command(
+    *,
+    method: MethodOption = "stepwise",
+    threshold: ThresholdOption = 0.02,
+    interval: IntervalOption = "wald",
+    bootstrap: BootstrapOption = 1000,
+    seed: SeedOption = 1234,
+    strata: Annotated[str, typer.Option("--strata", help="Strata: any of sex,age_group,region.")] = "",
+    by: ByOption = "agency-type",
+    groups: GroupsOption = None,
+    linkage: LinkageOption = "exact",
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Estimate the registry's victims, seen and unseen: lists by agency type, stratified on request."""
+    from tipsom.estimate.registry import estimate_registry
+    from tipsom.settings import get_settings
+
+    options = _options(method, interval, threshold=threshold, max_order=2, bootstrap=bootstrap, seed=seed,
+                       level=0.95)
+    names = _split(strata)
+    result = estimate_registry(db, strata=names, by=_list_by(by), groups=groups, linkage=_linkage(linkage),
+                               actor=get_settings().actor, **options)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return
+    e = result.pooled
+    print(f"lists ({result.by.value}): {', '.join(e.table.lists)}")
+    print(f"observed {e.observed:,}; estimate {e.total:,.0f}; {e.interval_method.value} {e.interval.level:.0%} "
+          f"interval {e.interval.low:,.0f} to {e.interval.high:,.0f}")
+    print(f"model: {', '.join(e.model_names()) or 'main effects only'}")
+    for w in e.warnings:
+        print(f"warning: {w}")
+    for s in result.strata:
+        head = ", ".join(f"{k}={v}" for k, v in s.stratum)
+        if s.result is None:
+            print(f"[{head}] no estimate: {s.error}")
+        else:
+            print(f"[{head}] observed {s.result.observed:,}; estimate {s.result.total:,.0f} "
+                  f"({s.result.interval.low:,.0f} to {s.result.interval.high:,.0f})")
+    if result.strata:
+        missing = f" (without {'; '.join(result.strata_missing)}: no estimate there)" if result.strata_missing \
+            else ""
+        print(f"sum of the strata estimates: {result.strata_sum:,.0f}{missing}; pooled estimate {e.total:,.0f}")
 
 
 @estimate_app.command("mse")
@@ -291,28 +371,19 @@ def histories_command(
     *,
     out: Annotated[Path, typer.Option("-o", "--out", help="Capture-history CSV to write.")],
     strata: StrataOption = "",
-    groups: Annotated[Path | None, typer.Option("--groups", help="CSV organisation,list mapping "
-                                                                 "organisations to lists.")] = None,
-    linkage: Annotated[str, typer.Option("--linkage", help="exact (keyed pseudonyms, nothing decrypted) or "
-                                                           "probabilistic (Splink; decrypts names, audited).")
-                       ] = "exact",
+    by: ByOption = "agency-type",
+    groups: GroupsOption = None,
+    linkage: LinkageOption = "exact",
     threshold: LinkThresholdOption = 0.8,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Build the capture-history table from the registry's identification records."""
-    from tipsom.estimate.store_histories import Linkage, StoreHistoriesError, histories_from_store
+    from tipsom.estimate.store_histories import histories_from_store
     from tipsom.settings import get_settings
 
-    try:
-        mode = Linkage(linkage)
-    except ValueError:
-        fail(f"--linkage must be exact or probabilistic, got {linkage!r}", ExitCode.USAGE)
-    try:
-        table = histories_from_store(db, _split(strata), groups, linkage=mode, threshold=threshold,
-                                     actor=get_settings().actor)
-    except (StoreHistoriesError, ValueError) as exc:
-        fail(str(exc))
+    table = histories_from_store(db, _split(strata), groups, by=_list_by(by), linkage=_linkage(linkage),
+                                 threshold=threshold, actor=get_settings().actor)
     table.to_csv(out, index=False)
     if not quiet:
         print(f"{int(table['count'].sum()):,} people in {len(table):,} capture histories; wrote {out}")
