@@ -131,7 +131,7 @@ class CaptureTable:
         source: str = "<memory>",
         stratum: tuple[tuple[str, str], ...] = (),
     ) -> CaptureTable:
-        """Build a table from ``(history, count)`` pairs, merging repeated histories."""
+        """Build a table from ``(history, count)`` pairs, merging repeated histories (kept at their first row)."""
         merged: dict[tuple[int, ...], int] = {}
         for k, (hist, cnt) in enumerate(rows, start=1):
             key = tuple(int(v) for v in hist)
@@ -147,7 +147,9 @@ class CaptureTable:
                                 "its size is what the estimate is for")
                 continue
             merged[key] = merged.get(key, 0) + int(cnt)
-        keys = sorted(merged, key=lambda h: (sum(h), [-v for v in h]))
+        # Rows stay in the order first given: R's bootstrap draws its multinomial over the rows in input
+        # order, so sorting here would give another interval than R for the same file and seed.
+        keys = list(merged)
         matrix = np.array(keys, dtype=np.int8).reshape(len(keys), len(lists))
         counts = np.array([merged[k] for k in keys], dtype=np.int64)
         return cls(tuple(lists), matrix, counts, source, stratum)
