@@ -11,17 +11,19 @@ import enum
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tipsom.core.errors import ConfigError
-from tipsom.estimate.bic import BicResult, select_bic
 from tipsom.estimate.checks import Checker
 from tipsom.estimate.diagnostics import MethodRow, overlap_warnings
 from tipsom.estimate.intervals import Bootstrap, Interval, Profile, bca, profile, wald
-from tipsom.estimate.lcmcr import SamplerSettings, lcmcr
 from tipsom.estimate.loglinear import Design, Fit, IntArray, design, fit_model, term_name
 from tipsom.estimate.stepwise import DEFAULT_THRESHOLD, Step, stepwise
 from tipsom.estimate.table import CaptureTable, refuse_disjoint, require_lists, stratum_label
+
+if TYPE_CHECKING:  # BIC and LCMCR are imported where they run, so a stepwise estimate starts faster
+    from tipsom.estimate.bic import BicResult
+    from tipsom.estimate.lcmcr import SamplerSettings
 
 
 class Selection(enum.Enum):
@@ -75,6 +77,8 @@ class Selector:
             res = stepwise(d, counts, self.threshold, checker)
             return res.fit, res.steps, None
         if self.selection is Selection.BIC:
+            from tipsom.estimate.bic import select_bic
+
             bic = select_bic(d, counts, self.max_order, checker=checker)
             return bic.best, (), bic
         return fit_model(d, counts, ()), (), None
@@ -86,6 +90,8 @@ class Selector:
         if self.selection is Selection.STEPWISE:
             return total + stepwise(d, counts, self.threshold, checker, record=False).fit.dark
         if self.selection is Selection.BIC:
+            from tipsom.estimate.bic import select_bic
+
             return total + select_bic(d, counts, self.max_order, top=1, checker=checker).best.dark
         return total + fit_model(d, counts, ()).dark
 
@@ -264,6 +270,8 @@ def compare_methods(
     rows.append(MethodRow("main effects only (lists independent)", (), main.total, main.interval.low,
                           main.interval.high, "Wald", "assumes no list affects another"))
     if lcmcr_settings is not None:
+        from tipsom.estimate.lcmcr import lcmcr
+
         post = lcmcr(table, lcmcr_settings, level=level)
         rows.append(MethodRow(
             LCMCR_METHOD, (), post.total, post.interval.low, post.interval.high,
