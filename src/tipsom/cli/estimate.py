@@ -289,6 +289,39 @@ def lcmcr_command(
             _print_posterior(head, post)
 
 
+@estimate_app.command("dga")
+def dga_command(
+    file: Annotated[Path, typer.Argument(help="Capture-history CSV with 3 to 5 lists.")],
+    *,
+    prior_delta: Annotated[float | None, typer.Option("--prior-delta", help="Hyper-Dirichlet weight of each "
+                                                                             "cell (default 2^-lists).")] = None,
+    prior_n: Annotated[str, typer.Option("--prior-n", help="Prior on N: lambda (1/N) or uniform.")] = "lambda",
+    level: Annotated[float, typer.Option("--level", help="Credible level.")] = 0.95,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Bayesian model averaging over decomposable graphical models (Madigan and York; R package dga)."""
+    from tipsom.estimate.dga import PriorN, dga
+    from tipsom.estimate.table import read_table
+
+    try:
+        prior = PriorN(prior_n)
+    except ValueError:
+        fail(f"--prior-n must be one of {[p.value for p in PriorN]}, got {prior_n!r}", ExitCode.USAGE)
+    if prior_delta is not None and not (math.isfinite(prior_delta) and prior_delta > 0):
+        fail(f"--prior-delta must be a positive finite number, got {prior_delta}", ExitCode.USAGE)
+    if not 0 < level < 1:
+        fail(f"--level must be between 0 and 1, got {level}", ExitCode.USAGE)
+    post = dga(read_table(file), delta=prior_delta, prior_n=prior, level=level)
+    if as_json:
+        print(json.dumps(post.to_dict(), indent=2))
+        return
+    ci = post.interval
+    print(f"observed {post.observed:,}; estimate {post.total:,.0f} (posterior median, averaged over "
+          f"{post.n_models} decomposable graphs); {ci.level:.0%} credible interval {ci.low:,.0f} to {ci.high:,.0f}")
+    for m in post.models:
+        print(f"  {m.probability:6.1%}  median {m.median:,.0f}  {', '.join(m.edges) or 'independent lists'}")
+
+
 @estimate_app.command("report")
 def report_command(
     file: Annotated[Path, typer.Argument(help="Capture-history CSV.")],
@@ -304,15 +337,23 @@ def report_command(
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf.")] = False,
     with_lcmcr: Annotated[bool, typer.Option("--lcmcr", help="Add the Bayesian latent-class estimate "
                                                              "(LCMCR, default sampler settings).")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Languages of the four-method comparison page: any of "
+                                                     "en,fr,ar,ru.")] = "en,fr,ar,ru",
 ) -> None:
-    """Write a plain-language HTML report (index.html, estimate.json) comparing methods."""
+    """Write a plain-language HTML report (index.html, estimate.json) comparing methods, and one page per
+    language (comparison.<lang>.html) with stepwise, BIC, LCMCR and dga side by side."""
+    from tipsom.estimate.comparison import Language, comparison_rows, write_comparison
     from tipsom.estimate.lcmcr import SamplerSettings
-    from tipsom.estimate.mse import compare_methods, estimate
+    from tipsom.estimate.mse import Selection, compare_methods, estimate
     from tipsom.estimate.report import write_report
     from tipsom.estimate.table import CaptureTableError, read_table
 
     options = _options(method, interval, threshold=threshold, max_order=2, bootstrap=bootstrap, seed=seed,
                        level=0.95)
+    try:
+        languages = [Language(code) for code in _split(lang)]
+    except ValueError:
+        fail(f"--lang must be a comma-separated list of {[x.value for x in Language]}, got {lang!r}", ExitCode.USAGE)
     try:
         table = read_table(file)
         overall = estimate(table, **options)
@@ -324,7 +365,10 @@ def report_command(
         fail(str(exc))
     names = _split(strata)
     by_stratum = _run(file, names, population, options) if names else []
-    for path in write_report(out, overall, methods, by_stratum, pdf):
+    reuse = overall.interval if overall.selection is Selection.STEPWISE else None
+    rows = comparison_rows(table, threshold=threshold, seed=seed, stepwise_interval=reuse)
+    for path in [*write_report(out, overall, methods, by_stratum, pdf), *write_comparison(out, table, rows,
+                                                                                         languages, pdf)]:
         print(path)
 
 
