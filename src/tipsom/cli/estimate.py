@@ -8,6 +8,7 @@ fast.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,8 +22,9 @@ if TYPE_CHECKING:
     from tipsom.estimate.lcmcr import Posterior, SamplerSettings
     from tipsom.estimate.mse import StratumEstimate
 
-estimate_app = typer.Typer(help="Estimate the hidden number of victims (multiple systems estimation).",
-                           no_args_is_help=True)
+estimate_app = typer.Typer(help="Estimate the hidden number of victims (multiple systems estimation). "
+                           "With no command: estimate from the registry (same as 'tipsom estimate registry').",
+                           invoke_without_command=True)
 
 MethodOption = Annotated[str, typer.Option("--method", help="Model selection: stepwise, bic or main.")]
 ThresholdOption = Annotated[float, typer.Option("--threshold", help="p-value threshold of stepwise.")]
@@ -71,9 +73,9 @@ def _populations(population: str, strata: list[str]) -> dict[tuple[tuple[str, st
         value = None
     if value is not None:
         if strata:
-            fail("--population with --strata needs a CSV with the strata columns and 'population'")
-        if value <= 0:
-            fail(f"--population must be positive, got {population}")
+            fail("--population with --strata needs a CSV with the strata columns and 'population'", ExitCode.USAGE)
+        if not math.isfinite(value) or value <= 0:
+            fail(f"--population must be a positive finite number, got {population!r}", ExitCode.USAGE)
         return {(): value}
     path = Path(population)
     if not path.exists():
@@ -91,9 +93,89 @@ def _run(file: Path, strata: list[str], population: str, options: dict[str, Any]
         results = estimate_strata(tables, pops, **options)
     except CaptureTableError as exc:
         fail(str(exc))
-    if not strata and results[0].error:
-        fail(f"{file}: {results[0].error}")
+    error = results[0].error
+    if not strata and error:
+        fail(error if error.startswith(f"{file}:") else f"{file}: {error}")
     return results
+
+
+@estimate_app.callback()
+def estimate_default(ctx: typer.Context) -> None:
+    """With no command, estimate from the registry with the defaults of ``tipsom estimate registry``."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(registry_command)
+
+
+ByOption = Annotated[str, typer.Option("--by", help="One list per agency-type (default) or per agency.")]
+GroupsOption = Annotated[Path | None, typer.Option("--groups", help="CSV organisation,list mapping "
+                                                                    "organisations to lists.")]
+LinkageOption = Annotated[str, typer.Option("--linkage", help="exact (keyed pseudonyms, nothing decrypted) or "
+                                                              "probabilistic (Splink; decrypts names, audited).")]
+
+
+def _list_by(by: str) -> Any:
+    from tipsom.estimate.store_histories import ListBy
+
+    try:
+        return ListBy(by)
+    except ValueError:
+        fail(f"--by must be one of {[b.value for b in ListBy]}, got {by!r}", ExitCode.USAGE)
+
+
+def _linkage(linkage: str) -> Any:
+    from tipsom.estimate.store_histories import Linkage
+
+    try:
+        return Linkage(linkage)
+    except ValueError:
+        fail(f"--linkage must be exact or probabilistic, got {linkage!r}", ExitCode.USAGE)
+
+
+@estimate_app.command("registry")
+def registry_command(
+    *,
+    method: MethodOption = "stepwise",
+    threshold: ThresholdOption = 0.02,
+    interval: IntervalOption = "wald",
+    bootstrap: BootstrapOption = 1000,
+    seed: SeedOption = 1234,
+    strata: Annotated[str, typer.Option("--strata", help="Strata: any of sex,age_group,region.")] = "",
+    by: ByOption = "agency-type",
+    groups: GroupsOption = None,
+    linkage: LinkageOption = "exact",
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Estimate the registry's victims, seen and unseen: lists by agency type, stratified on request."""
+    from tipsom.estimate.registry import estimate_registry
+    from tipsom.settings import get_settings
+
+    options = _options(method, interval, threshold=threshold, max_order=2, bootstrap=bootstrap, seed=seed,
+                       level=0.95)
+    names = _split(strata)
+    result = estimate_registry(db, strata=names, by=_list_by(by), groups=groups, linkage=_linkage(linkage),
+                               actor=get_settings().actor, **options)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return
+    e = result.pooled
+    print(f"lists ({result.by.value}): {', '.join(e.table.lists)}")
+    print(f"observed {e.observed:,}; estimate {e.total:,.0f}; {e.interval_method.value} {e.interval.level:.0%} "
+          f"interval {e.interval.low:,.0f} to {e.interval.high:,.0f}")
+    print(f"model: {', '.join(e.model_names()) or 'main effects only'}")
+    for w in e.warnings:
+        print(f"warning: {w}")
+    for s in result.strata:
+        head = ", ".join(f"{k}={v}" for k, v in s.stratum)
+        if s.result is None:
+            print(f"[{head}] no estimate: {s.error}")
+        else:
+            print(f"[{head}] observed {s.result.observed:,}; estimate {s.result.total:,.0f} "
+                  f"({s.result.interval.low:,.0f} to {s.result.interval.high:,.0f})")
+    if result.strata:
+        missing = f" (without {'; '.join(result.strata_missing)}: no estimate there)" if result.strata_missing \
+            else ""
+        print(f"sum of the strata estimates: {result.strata_sum:,.0f}{missing}; pooled estimate {e.total:,.0f}")
 
 
 @estimate_app.command("mse")
@@ -207,6 +289,39 @@ def lcmcr_command(
             _print_posterior(head, post)
 
 
+@estimate_app.command("dga")
+def dga_command(
+    file: Annotated[Path, typer.Argument(help="Capture-history CSV with 3 to 5 lists.")],
+    *,
+    prior_delta: Annotated[float | None, typer.Option("--prior-delta", help="Hyper-Dirichlet weight of each "
+                                                                             "cell (default 2^-lists).")] = None,
+    prior_n: Annotated[str, typer.Option("--prior-n", help="Prior on N: lambda (1/N) or uniform.")] = "lambda",
+    level: Annotated[float, typer.Option("--level", help="Credible level.")] = 0.95,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Bayesian model averaging over decomposable graphical models (Madigan and York; R package dga)."""
+    from tipsom.estimate.dga import PriorN, dga
+    from tipsom.estimate.table import read_table
+
+    try:
+        prior = PriorN(prior_n)
+    except ValueError:
+        fail(f"--prior-n must be one of {[p.value for p in PriorN]}, got {prior_n!r}", ExitCode.USAGE)
+    if prior_delta is not None and not (math.isfinite(prior_delta) and prior_delta > 0):
+        fail(f"--prior-delta must be a positive finite number, got {prior_delta}", ExitCode.USAGE)
+    if not 0 < level < 1:
+        fail(f"--level must be between 0 and 1, got {level}", ExitCode.USAGE)
+    post = dga(read_table(file), delta=prior_delta, prior_n=prior, level=level)
+    if as_json:
+        print(json.dumps(post.to_dict(), indent=2))
+        return
+    ci = post.interval
+    print(f"observed {post.observed:,}; estimate {post.total:,.0f} (posterior median, averaged over "
+          f"{post.n_models} decomposable graphs); {ci.level:.0%} credible interval {ci.low:,.0f} to {ci.high:,.0f}")
+    for m in post.models:
+        print(f"  {m.probability:6.1%}  median {m.median:,.0f}  {', '.join(m.edges) or 'independent lists'}")
+
+
 @estimate_app.command("report")
 def report_command(
     file: Annotated[Path, typer.Argument(help="Capture-history CSV.")],
@@ -222,15 +337,23 @@ def report_command(
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf.")] = False,
     with_lcmcr: Annotated[bool, typer.Option("--lcmcr", help="Add the Bayesian latent-class estimate "
                                                              "(LCMCR, default sampler settings).")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Languages of the four-method comparison page: any of "
+                                                     "en,fr,ar,ru.")] = "en,fr,ar,ru",
 ) -> None:
-    """Write a plain-language HTML report (index.html, estimate.json) comparing methods."""
+    """Write a plain-language HTML report (index.html, estimate.json) comparing methods, and one page per
+    language (comparison.<lang>.html) with stepwise, BIC, LCMCR and dga side by side."""
+    from tipsom.estimate.comparison import Language, comparison_rows, write_comparison
     from tipsom.estimate.lcmcr import SamplerSettings
-    from tipsom.estimate.mse import compare_methods, estimate
+    from tipsom.estimate.mse import Selection, compare_methods, estimate
     from tipsom.estimate.report import write_report
     from tipsom.estimate.table import CaptureTableError, read_table
 
     options = _options(method, interval, threshold=threshold, max_order=2, bootstrap=bootstrap, seed=seed,
                        level=0.95)
+    try:
+        languages = [Language(code) for code in _split(lang)]
+    except ValueError:
+        fail(f"--lang must be a comma-separated list of {[x.value for x in Language]}, got {lang!r}", ExitCode.USAGE)
     try:
         table = read_table(file)
         overall = estimate(table, **options)
@@ -242,7 +365,10 @@ def report_command(
         fail(str(exc))
     names = _split(strata)
     by_stratum = _run(file, names, population, options) if names else []
-    for path in write_report(out, overall, methods, by_stratum, pdf):
+    reuse = overall.interval if overall.selection is Selection.STEPWISE else None
+    rows = comparison_rows(table, threshold=threshold, seed=seed, stepwise_interval=reuse)
+    for path in [*write_report(out, overall, methods, by_stratum, pdf), *write_comparison(out, table, rows,
+                                                                                         languages, pdf)]:
         print(path)
 
 
@@ -289,28 +415,19 @@ def histories_command(
     *,
     out: Annotated[Path, typer.Option("-o", "--out", help="Capture-history CSV to write.")],
     strata: StrataOption = "",
-    groups: Annotated[Path | None, typer.Option("--groups", help="CSV organisation,list mapping "
-                                                                 "organisations to lists.")] = None,
-    linkage: Annotated[str, typer.Option("--linkage", help="exact (keyed pseudonyms, nothing decrypted) or "
-                                                           "probabilistic (Splink; decrypts names, audited).")
-                       ] = "exact",
+    by: ByOption = "agency-type",
+    groups: GroupsOption = None,
+    linkage: LinkageOption = "exact",
     threshold: LinkThresholdOption = 0.8,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Build the capture-history table from the registry's identification records."""
-    from tipsom.estimate.store_histories import Linkage, StoreHistoriesError, histories_from_store
+    from tipsom.estimate.store_histories import histories_from_store
     from tipsom.settings import get_settings
 
-    try:
-        mode = Linkage(linkage)
-    except ValueError:
-        fail(f"--linkage must be exact or probabilistic, got {linkage!r}", ExitCode.USAGE)
-    try:
-        table = histories_from_store(db, _split(strata), groups, linkage=mode, threshold=threshold,
-                                     actor=get_settings().actor)
-    except (StoreHistoriesError, ValueError) as exc:
-        fail(str(exc))
+    table = histories_from_store(db, _split(strata), groups, by=_list_by(by), linkage=_linkage(linkage),
+                                 threshold=threshold, actor=get_settings().actor)
     table.to_csv(out, index=False)
     if not quiet:
         print(f"{int(table['count'].sum()):,} people in {len(table):,} capture histories; wrote {out}")

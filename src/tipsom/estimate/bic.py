@@ -260,7 +260,7 @@ def select_bic(
                 estimate[ids[b]] = observed + f.dark
                 deviance[ids[b]] = f.deviance
     if not np.isfinite(bic).any():
-        raise ValueError("no hierarchical model passes the existence and identifiability checks")
+        return _main_effects_fallback(d, counts, len(models_full), failed)
     finite = np.isfinite(bic)
     rel = np.where(finite, np.exp(-(bic - bic[finite].min()) / 2.0), 0.0)
     weights = rel / rel.sum()
@@ -280,6 +280,20 @@ def select_bic(
     )
     best = fit_model(d, counts, ranked[0].terms)
     return BicResult(best=best, top=ranked, n_models=len(models_full), failed=failed)
+
+
+def _main_effects_fallback(d: Design, counts: IntArray, n_models: int, failed: dict[Check, int]) -> BicResult:
+    """The main-effects model, when no model passes the checks (typically a list with no one on it).
+
+    R's MultipleSystemsEstimation returns the main-effects model here, and so
+    does tipsom's own stepwise selection (it starts from main effects and adds
+    nothing), so the three agree instead of BIC alone refusing the table.
+    """
+    fit = fit_model(d, counts, ())
+    observed = int(counts.sum())
+    main = RankedModel(terms=(), infinite=(), estimate=observed + fit.dark, bic=fit.bic(observed),
+                       deviance=fit.deviance, n_parameters=1 + d.n_lists, weight=1.0)
+    return BicResult(best=fit, top=(main,), n_models=n_models, failed=failed)
 
 
 def _terms(d: Design, row: BoolArray) -> tuple[Term, ...]:

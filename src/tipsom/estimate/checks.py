@@ -20,7 +20,6 @@ from __future__ import annotations
 import enum
 
 import numpy as np
-from scipy.optimize import linprog
 
 from tipsom.estimate.loglinear import BoolArray, Design, Fit, IntArray, Term, kept_cells, zero_margin_terms
 
@@ -57,6 +56,8 @@ def positive_solution_exists(a: np.ndarray, t: np.ndarray) -> bool:
     Maximise ``s`` subject to ``a x = t`` and ``x_i >= s >= 0``; positive
     optimum means yes.
     """
+    from scipy.optimize import linprog  # only when a model needs the check: scipy.optimize is slow to import
+
     npar, ncell = a.shape
     c = np.zeros(ncell + 1)
     c[-1] = -1.0

@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import enum
 import math
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,14 +44,17 @@ import numpy.typing as npt
 from scipy.stats import norm, rankdata
 
 from tipsom.core.errors import InputError
-from tipsom.estimate.intervals import Interval
+from tipsom.estimate.intervals import Interval, default_workers
 from tipsom.estimate.loglinear import FloatArray, IntArray
-from tipsom.estimate.table import CaptureTable
+from tipsom.estimate.table import CaptureTable, refuse_disjoint, require_lists
 
 #: With two lists there are three observable cells and nothing to tell classes apart; with three, a latent
 #: class model is identified only by its prior (Allman, Matias and Rhodes 2009 need t >= 2 log2(K) + 1
 #: lists for K generic classes), so three lists run with a warning and fewer are refused.
 MIN_LISTS = 3
+#: Most lists: the sampler works on observed histories only, but the table of all ``2**t - 1`` cell counts
+#: is built once (15 lists: 32,767 cells), and beyond that lists are better merged than sampled.
+MAX_LISTS = 15
 #: Below this many lists the estimate leans heavily on the prior (see :data:`MIN_LISTS`).
 WELL_IDENTIFIED_LISTS = 5
 #: Vehtari et al. (2021): use the draws only when the rank-normalised split R-hat is below 1.01 ...
@@ -58,8 +63,6 @@ RHAT_LIMIT = 1.01
 ESS_PER_CHAIN = 100.0
 #: Share of draws in which observed people fill every class, above which the truncation ``K`` may be too small.
 TRUNCATION_SHARE = 0.05
-#: Capture probabilities and stick-breaking fractions are kept this far from 0 and 1 so logs stay finite.
-FLOOR = 1e-12
 #: Sweeps between calls of the progress callback.
 PROGRESS_EVERY = 1000
 
@@ -115,76 +118,6 @@ class SamplerSettings:
     def iterations(self) -> int:
         """Sweeps per chain: burn-in plus one every ``thinning`` sweeps for each kept sample."""
         return self.burn_in + self.samples * self.thinning
-
-
-class _Chain:
-    """The state of one Gibbs chain over cell counts and classes."""
-
-    def __init__(self, bits: FloatArray, counts: IntArray, settings: SamplerSettings,
-                 rng: np.random.Generator) -> None:
-        self.bits = bits
-        self.counts = counts
-        self.observed = int(counts.sum())
-        self.k = settings.classes
-        self.a = settings.a_alpha
-        self.b = settings.b_alpha
-        self.rng = rng
-        # Random starts from the priors, so separate chains start apart and R-hat can detect non-mixing.
-        self.alpha = self.a / self.b
-        self.capture = rng.uniform(FLOOR, 1.0 - FLOOR, size=(bits.shape[1], self.k))
-        fractions = _bounded(rng.beta(1.0, self.alpha, size=self.k - 1))
-        self.log_weights = _log_weights(fractions, np.log1p(-fractions))
-        self.occupied = 0
-
-    def sweep(self) -> int:
-        """One Gibbs sweep; returns the total population ``N = n + n0`` it drew."""
-        rng = self.rng
-        log_caught = np.log(self.capture)
-        log_missed = np.log1p(-self.capture)
-        # log pi_k + sum_j log(1 - lambda_jk): the log probability of being in class k and on no list.
-        log_unseen = log_missed.sum(axis=0) + self.log_weights
-        # 1. Observed people of each history to classes: p(k | x) ∝ pi_k prod_j lambda_jk^x_j (1-lambda_jk)^(1-x_j).
-        log_post = self.bits @ (log_caught - log_missed) + log_unseen
-        post = np.exp(log_post - log_post.max(axis=1, keepdims=True))
-        post /= post.sum(axis=1, keepdims=True)
-        in_class = rng.multinomial(self.counts, post)
-        # 2. People on no list: n0 | pi0 ~ NegBin(n, 1 - pi0) under p(N) ∝ 1/N.
-        top = log_unseen.max()
-        unseen_share = np.exp(log_unseen - top)
-        pi0 = math.exp(top) * float(unseen_share.sum())
-        unseen = int(rng.negative_binomial(self.observed, min(max(1.0 - pi0, FLOOR), 1.0)))
-        # 3. The unseen to classes, in proportion to pi_k prod_j (1 - lambda_jk).
-        unseen_class = rng.multinomial(unseen, unseen_share / unseen_share.sum())
-        size = in_class.sum(axis=0) + unseen_class
-        caught = self.bits.T @ in_class
-        # 4. Capture probabilities, with the unseen counted as missed by every list.
-        self.capture = _bounded(rng.beta(1.0 + caught, 1.0 + size - caught))
-        # 5. Stick-breaking fractions: people in class k against those in later classes.
-        later = np.cumsum(size[::-1])[::-1][1:]
-        fractions = _bounded(rng.beta(1.0 + size[:-1], self.alpha + later))
-        log_rest = np.log1p(-fractions)
-        self.log_weights = _log_weights(fractions, log_rest)
-        # 6. Concentration: Gamma(a + K - 1, rate b - sum log(1 - V_k)); numpy takes the scale.
-        self.alpha = float(rng.gamma(self.a + self.k - 1, 1.0 / (self.b - log_rest.sum())))
-        # Classes holding only unseen people (all lambda near 0) are common and harmless; a class with
-        # observed members is one the data actually use.
-        self.occupied = int(np.count_nonzero(in_class.sum(axis=0)))
-        return self.observed + unseen
-
-
-def _bounded(p: FloatArray) -> FloatArray:
-    """``p`` kept within ``[FLOOR, 1 - FLOOR]`` (in place; cheaper than ``np.clip`` in the hot loop)."""
-    np.maximum(p, FLOOR, out=p)
-    np.minimum(p, 1.0 - FLOOR, out=p)
-    return p
-
-
-def _log_weights(fractions: FloatArray, log_rest: FloatArray) -> FloatArray:
-    """Log class weights ``log pi_k = log V_k + sum_{l<k} log(1 - V_l)``, with ``V_K = 1``."""
-    weights = np.zeros(len(fractions) + 1)
-    weights[:-1] = np.log(fractions)
-    weights[1:] += np.cumsum(log_rest)
-    return weights
 
 
 def _rank_normalise(draws: FloatArray) -> FloatArray:
@@ -355,13 +288,15 @@ def _notes(table: CaptureTable, settings: SamplerSettings, rhat: float, ess: flo
 
 
 def lcmcr(table: CaptureTable, settings: SamplerSettings | None = None, *, level: float = 0.95,
-          progress: Callable[[int], None] | None = None) -> Posterior:
+          progress: Callable[[int], None] | None = None, workers: int | None = None) -> Posterior:
     """Run the LCMCR Gibbs sampler on ``table`` and summarise the posterior of the total population.
 
-    Chains get independent random streams spawned from ``settings.seed``, so
-    the same seed and settings always give the same draws. ``progress`` is
-    called with the number of sweeps done so far (all chains), every
-    :data:`PROGRESS_EVERY` sweeps.
+    Chains get independent seeds spawned from ``settings.seed``, so the same
+    seed and settings always give the same draws, whether the chains run one
+    after the other or in parallel processes (``workers``, by default up to
+    two: the cores of the machines tipsom is sized for). ``progress`` is
+    called with the number of sweeps done so far (all chains): every
+    :data:`PROGRESS_EVERY` sweeps in one process, as each chain ends otherwise.
     """
     settings = settings or SamplerSettings()
     if table.n_lists < MIN_LISTS:
@@ -369,33 +304,76 @@ def lcmcr(table: CaptureTable, settings: SamplerSettings | None = None, *, level
                          "lists no model can tell heterogeneity from the size of the population")
     if not 0 < level < 1:
         raise LcmcrError(f"level must be between 0 and 1, got {level}")
+    require_lists(table, "LCMCR", MAX_LISTS)
+    refuse_disjoint(table, "LCMCR")
     counts = table.cell_counts()
     cells = np.flatnonzero(counts)
-    bits = ((cells[:, None] + 1) >> np.arange(table.n_lists)) & 1
-    draws = np.empty((settings.chains, settings.samples), dtype=np.int64)
-    alpha = np.empty_like(draws, dtype=np.float64)
-    occupied = np.empty_like(draws)
-    streams = np.random.SeedSequence(settings.seed).spawn(settings.chains)
+    bits = (((cells[:, None] + 1) >> np.arange(table.n_lists)) & 1).astype(np.int64)
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(settings.seed).spawn(settings.chains)]
+    task = _ChainTask(bits, counts[cells], settings)
     report = progress or (lambda _done: None)
-    for c, stream in enumerate(streams):
-        chain = _Chain(bits.astype(np.float64), counts[cells], settings, np.random.default_rng(stream))
-        done = c * settings.iterations
-        for sweep in range(settings.burn_in):
-            chain.sweep()
-            if sweep % PROGRESS_EVERY == 0:
-                report(done + sweep)
-        done += settings.burn_in
-        for s in range(settings.samples):
-            for _ in range(settings.thinning - 1):
-                chain.sweep()
-            draws[c, s] = chain.sweep()
-            alpha[c, s] = chain.alpha
-            occupied[c, s] = chain.occupied
-            if s % max(1, PROGRESS_EVERY // settings.thinning) == 0:
-                report(done + (s + 1) * settings.thinning)
+    n_workers = min(settings.chains, default_workers() if workers is None else workers)
+    if n_workers <= 1:
+        results = [task.run(s, report, c * settings.iterations) for c, s in enumerate(seeds)]
+    else:
+        results = _parallel(task, seeds, n_workers, report)
     report(settings.chains * settings.iterations)
+    draws = np.stack([r[0] for r in results])
+    alpha = np.stack([r[1] for r in results])
+    occupied = np.stack([r[2] for r in results])
     rhat = split_rhat(draws)  # with one chain this still compares its two halves (drift, not multimodality)
     ess = bulk_ess(draws)
     return Posterior(table, settings, level, draws, alpha, occupied, rhat, ess,
                      _notes(table, settings, rhat, ess, occupied))
 
+
+ChainDraws = tuple[IntArray, FloatArray, IntArray]
+
+
+@dataclass(frozen=True)
+class _ChainTask:
+    """One chain's inputs, picklable so that chains can run in separate processes."""
+
+    bits: IntArray
+    counts: IntArray
+    settings: SamplerSettings
+
+    def run(self, chain_seed: int, progress: Callable[[int], None] | None = None, done: int = 0) -> ChainDraws:
+        """Burn in, then keep ``samples`` draws ``thinning`` sweeps apart; progress every block of sweeps."""
+        from tipsom.estimate import gibbs
+
+        s = self.settings
+        report = progress or (lambda _done: None)
+        gibbs.seed(chain_seed)
+        alpha = s.a_alpha / s.b_alpha
+        capture, log_weights = gibbs.start(self.bits.shape[1], s.classes, alpha)
+        state = np.array([alpha])
+        scratch = (np.empty(PROGRESS_EVERY, dtype=np.int64), np.empty(PROGRESS_EVERY),
+                   np.empty(PROGRESS_EVERY, dtype=np.int64))
+        for first in range(0, s.burn_in, PROGRESS_EVERY):
+            block = min(PROGRESS_EVERY, s.burn_in - first)
+            gibbs.advance(self.bits, self.counts, capture, log_weights, state, s.a_alpha, s.b_alpha, block, 1,
+                          *scratch)
+            report(done + first + block)
+        draws = np.empty(s.samples, dtype=np.int64)
+        alphas = np.empty(s.samples)
+        occupied = np.empty(s.samples, dtype=np.int64)
+        per_block = max(1, PROGRESS_EVERY // s.thinning)
+        for first in range(0, s.samples, per_block):
+            last = min(s.samples, first + per_block)
+            gibbs.advance(self.bits, self.counts, capture, log_weights, state, s.a_alpha, s.b_alpha, last - first,
+                          s.thinning, draws[first:last], alphas[first:last], occupied[first:last])
+            report(done + s.burn_in + last * s.thinning)
+        return draws, alphas, occupied
+
+
+def _parallel(task: _ChainTask, seeds: list[int], workers: int, report: Callable[[int], None]) -> list[ChainDraws]:
+    """Chains in separate processes; progress moves as each chain finishes (workers cannot call back)."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    results: dict[int, ChainDraws] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+        futures = {pool.submit(task.run, s): c for c, s in enumerate(seeds)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            report(len(results) * task.settings.iterations)
+    return [results[c] for c in range(len(seeds))]

@@ -11,16 +11,19 @@ import enum
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tipsom.estimate.bic import BicResult, select_bic
+from tipsom.core.errors import ConfigError
 from tipsom.estimate.checks import Checker
 from tipsom.estimate.diagnostics import MethodRow, overlap_warnings
 from tipsom.estimate.intervals import Bootstrap, Interval, Profile, bca, profile, wald
-from tipsom.estimate.lcmcr import SamplerSettings, lcmcr
 from tipsom.estimate.loglinear import Design, Fit, IntArray, design, fit_model, term_name
 from tipsom.estimate.stepwise import DEFAULT_THRESHOLD, Step, stepwise
-from tipsom.estimate.table import CaptureTable, stratum_label
+from tipsom.estimate.table import CaptureTable, refuse_disjoint, require_lists, stratum_label
+
+if TYPE_CHECKING:  # BIC and LCMCR are imported where they run, so a stepwise estimate starts faster
+    from tipsom.estimate.bic import BicResult
+    from tipsom.estimate.lcmcr import SamplerSettings
 
 
 class Selection(enum.Enum):
@@ -40,8 +43,12 @@ class IntervalMethod(enum.Enum):
 #: Method name of the LCMCR row of :func:`compare_methods` (the report explains that row when present).
 LCMCR_METHOD = "latent classes (LCMCR, Bayesian)"
 
-#: Enumerating all pairwise models beyond this many lists takes minutes; stepwise is used instead.
+#: Enumerating all pairwise models beyond this many lists takes minutes (7 lists: 2**21 models); the
+#: comparison then leaves BIC out and ``--method bic`` refuses the table.
 MAX_LISTS_FOR_BIC = 6
+#: Most lists for a log-linear fit: the existence check solves a linear programme over all ``2**t - 1``
+#: histories with a dense ``(2**t)**2`` constraint matrix (10 lists: 8 MB; 12: 134 MB; 20: 8 TiB).
+MAX_LISTS_LOGLINEAR = 10
 
 
 @lru_cache(maxsize=16)
@@ -70,6 +77,8 @@ class Selector:
             res = stepwise(d, counts, self.threshold, checker)
             return res.fit, res.steps, None
         if self.selection is Selection.BIC:
+            from tipsom.estimate.bic import select_bic
+
             bic = select_bic(d, counts, self.max_order, checker=checker)
             return bic.best, (), bic
         return fit_model(d, counts, ()), (), None
@@ -81,6 +90,8 @@ class Selector:
         if self.selection is Selection.STEPWISE:
             return total + stepwise(d, counts, self.threshold, checker, record=False).fit.dark
         if self.selection is Selection.BIC:
+            from tipsom.estimate.bic import select_bic
+
             return total + select_bic(d, counts, self.max_order, top=1, checker=checker).best.dark
         return total + fit_model(d, counts, ()).dark
 
@@ -179,11 +190,15 @@ def estimate(
 ) -> Estimate:
     """Select a model, estimate the total population and its interval."""
     if not 0 <= threshold <= 1:
-        raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+        raise ConfigError(f"threshold must be between 0 and 1, got {threshold}")
     if not 2 <= max_order < max(3, table.n_lists):
-        raise ValueError(f"max_order must be between 2 and {max(2, table.n_lists - 1)}, got {max_order}")
+        raise ConfigError(f"max_order must be between 2 and {max(2, table.n_lists - 1)}, got {max_order}")
     if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level}")
+        raise ConfigError(f"level must be between 0 and 1, got {level}")
+    require_lists(table, "log-linear estimation", MAX_LISTS_LOGLINEAR)
+    refuse_disjoint(table, "a log-linear model")
+    if selection is Selection.BIC:
+        require_lists(table, "BIC over every hierarchical model", MAX_LISTS_FOR_BIC)
     selector = Selector(selection, table.n_lists, threshold, max_order)
     counts = table.cell_counts()
     fit, steps, bic = selector.select(counts)
@@ -191,7 +206,7 @@ def estimate(
     prof: Profile | None = None
     if interval is IntervalMethod.BCA:
         if replicates < 100:
-            raise ValueError(f"a BCa interval needs at least 100 bootstrap replicates, got {replicates}")
+            raise ConfigError(f"a BCa interval needs at least 100 bootstrap replicates, got {replicates}")
         boot = bca(selector, counts, table.observed + fit.dark, row_cells=table.codes() - 1, replicates=replicates,
                    seed=seed, level=level, workers=workers)
         ci = boot.interval
@@ -255,6 +270,8 @@ def compare_methods(
     rows.append(MethodRow("main effects only (lists independent)", (), main.total, main.interval.low,
                           main.interval.high, "Wald", "assumes no list affects another"))
     if lcmcr_settings is not None:
+        from tipsom.estimate.lcmcr import lcmcr
+
         post = lcmcr(table, lcmcr_settings, level=level)
         rows.append(MethodRow(
             LCMCR_METHOD, (), post.total, post.interval.low, post.interval.high,

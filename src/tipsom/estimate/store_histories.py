@@ -40,6 +40,20 @@ class Linkage(enum.Enum):
     PROBABILISTIC = "probabilistic"
 
 
+class ListBy(enum.Enum):
+    """What one list is: every agency type (the default) or every single organisation.
+
+    A national registry names hundreds of organisations (the demo store: 270),
+    most with a handful of victims; one list per organisation makes a table no
+    method can fit and overlaps too sparse to mean anything. Agency types
+    (police, NGOs, labour inspection...) are how published national estimates
+    group their lists, and there are few of them.
+    """
+
+    AGENCY_TYPE = "agency-type"
+    AGENCY = "agency"
+
+
 def read_groups(path: Path) -> dict[str, str]:
     """``organisation,list`` CSV mapping agencies to the list they are counted in."""
     with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -74,7 +88,8 @@ def _victim_rows(store: Any, probabilistic: bool, actor: str) -> tuple[pd.DataFr
     with store.begin() as conn:
         people = pd.DataFrame(conn.execute(q).mappings().all())
         ident = pd.DataFrame(conn.execute(
-            select(idents.c.person_key, idents.c.agency, idents.c.identified_on)).mappings().all())
+            select(idents.c.person_key, idents.c.agency, idents.c.agency_type, idents.c.identified_on)
+        ).mappings().all())
         if probabilistic and len(people):
             audit.record(conn, actor=actor, action=audit.AuditAction.READ, entity="person",
                          purpose=AUDIT_PURPOSE,
@@ -135,6 +150,9 @@ def link_registry(
     rows = pd.DataFrame({
         "record_id": ident["person_key"].astype(str).to_numpy(),
         "list_name": ident["agency"].astype(str).to_numpy(),
+        # an identification with no recorded type counts under its organisation rather than in one list
+        # of unrelated "unknown" agencies, whose overlaps would mean nothing
+        "agency_type": ident["agency_type"].fillna(ident["agency"]).astype(str).to_numpy(),
     })
     when = pd.to_datetime(ident["identified_on"], errors="coerce")
     case_year = rows["record_id"].map(info["case_year"])
@@ -146,16 +164,40 @@ def link_registry(
     return rows, result
 
 
+def list_names(rows: pd.DataFrame, by: ListBy, groups: Mapping[str, str]) -> pd.Series:
+    """The list each identification row counts in: its agency type, or its organisation (``groups`` applied)."""
+    if groups:
+        return rows["list_name"].map(lambda v: groups.get(str(v), str(v)))
+    return rows["agency_type"] if by is ListBy.AGENCY_TYPE else rows["list_name"]
+
+
 def histories_from_store(
     url: str | None,
     strata: Sequence[str] = (),
     groups: Path | Mapping[str, str] | None = None,
     *,
+    by: ListBy = ListBy.AGENCY_TYPE,
+    most_lists: int | None = None,
     linkage: Linkage = Linkage.EXACT,
     threshold: float = DEFAULT_THRESHOLD,
     actor: str = "cli",
 ) -> pd.DataFrame:
-    """The capture-history table (lists, strata, ``count``) of the registry's victims."""
+    """The capture-history table (lists, strata, ``count``) of the registry's victims.
+
+    Lists are agency types unless ``by`` says organisations; a ``groups``
+    mapping (organisation to list) overrides both. With ``most_lists`` a
+    registry giving more lists is refused before the table is built, naming
+    the lists so the user can group them.
+    """
     mapping = read_groups(groups) if isinstance(groups, Path) else dict(groups or {})
     rows, result = link_registry(url, linkage, threshold, actor)
-    return capture_histories(rows, result.persons, strata, mapping)
+    rows["list_name"] = list_names(rows, by, mapping).to_numpy()
+    lists = sorted(rows["list_name"].unique())
+    if most_lists is not None and len(lists) > most_lists:
+        shown = ", ".join(lists[:5]) + (", ..." if len(lists) > 5 else "")
+        raise StoreHistoriesError(f"the registry gives {len(lists)} lists ({shown}) by {by.value}; at most "
+                                  f"{most_lists} are supported: group them with --by agency-type or --groups")
+    try:
+        return capture_histories(rows, result.persons, strata)
+    except ValueError as exc:
+        raise StoreHistoriesError(str(exc)) from exc
