@@ -146,3 +146,34 @@ def test_drawing_only_the_shown_charts_draws_them_exactly_as_before(store: Store
         assert undated(shown[name]) == undated(report_dashboard.scoped(name, every[name]))
     assert set(every) - set(shown) == {"age", "children_forms"}
 
+
+
+def test_a_request_right_after_a_save_is_answered_from_the_last_snapshot(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The drawing is made slow (it waits for the test's signal): the request must not wait for it."""
+    import threading
+
+    release, started = threading.Event(), threading.Event()
+    slow = {"on": False}
+
+    def drawing(version: str) -> dict[str, str]:
+        if slow["on"]:
+            started.set()
+            release.wait(60)
+        return {"forms": f"<svg>{version}</svg>"}
+
+    monkeypatch.setattr(dashboard, "dashboard_data", lambda s, year=None, country=None: data_version_of(s))
+    monkeypatch.setattr(dashboard, "draw_dashboard", drawing)
+    cache = ChartCache(Redraw.BACKGROUND)
+    before = cache.charts(store, 2098, None)
+    _save_a_case(store, "DASH-SLOW-1")
+    slow["on"] = True
+    answered = cache.charts(store, 2098, None)  # would block until release if it drew in the request
+    assert answered == before
+    assert started.wait(30), "a background redraw was started"
+    release.set()
+    for _ in range(600):
+        if cache.charts(store, 2098, None) != before:
+            break
+        threading.Event().wait(0.05)
+    assert cache.charts(store, 2098, None) == {"forms": f"<svg>{data_version_of(store)}</svg>"}

@@ -47,12 +47,30 @@ def bar_svg(labels: Sequence[str], values: Sequence[float], title: str, xlabel: 
     return figure_svg(fig)
 
 
+def period_axis(series: Mapping[str, Mapping[int | str, float]]) -> list[int | str]:
+    """Every period of every series, in time order, on one axis.
+
+    Plotting each series on its own would let matplotlib order the shared
+    categorical axis by first appearance, so a year only one series has (the
+    others hidden there) would land at the end.
+    """
+    # Years are four digits, so their text sorts in time order; "Unknown" goes last.
+    return sorted({x for points in series.values() for x in points}, key=lambda x: (not str(x).isdigit(), str(x)))
+
+
 def line_svg(series: Mapping[str, Mapping[int | str, float]], title: str, ylabel: str = "") -> str:
-    """Trend lines, one per named series keyed by period."""
+    """Trend lines, one per named series keyed by period, on one time-ordered axis."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
+    periods = period_axis(series)
+    position = {x: i for i, x in enumerate(periods)}
     for name, points in series.items():
-        xs = sorted(points)
-        ax.plot([str(x) for x in xs], [points[x] for x in xs], marker="o", label=name)
+        xs = sorted(points, key=position.__getitem__)
+        ax.plot([position[x] for x in xs], [points[x] for x in xs], marker="o", label=name)
+    if periods:
+        ax.set_xticks(range(len(periods)), [str(x) for x in periods])
+    else:
+        ax.text(0.5, 0.5, "No figure can be shown (none recorded, or all suppressed)", ha="center",
+                transform=ax.transAxes)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     if len(series) > 1:

@@ -14,8 +14,9 @@ their own save.
 Kept charts live in memory and in the ``web_chart_snapshots`` table: a
 restarted server, and every worker, shows an unchanged dashboard at once. At
 start-up and a little after saves, a background thread redraws the
-unfiltered dashboard if its snapshot is stale, so the next visitor rarely
-waits. The report module draws the charts in English, so one set serves every
+unfiltered dashboard if its snapshot is stale. On a server a request never
+waits for a redraw: it is shown the filter's last charts while a background
+thread draws the current ones; only a filter never drawn is drawn in the request. The report module draws the charts in English, so one set serves every
 language. Cells under ``TIPSOM_SUPPRESSION_THRESHOLD`` are left out, never drawn.
 """
 
@@ -204,11 +205,48 @@ class ChartCache:
             self._items[(store.url, key)] = stored
         return stored.charts
 
+    def _last_drawn(self, store: Store, key: str) -> dict[str, str] | None:
+        """The latest charts of ``key`` at the current threshold, whatever data version they show."""
+        threshold = store.settings.suppression_threshold
+        with self._lock:
+            held = self._items.get((store.url, key))
+        if held is not None and held.threshold == threshold:
+            return held.charts
+        with store.engine.connect() as conn:
+            stored = load_snapshot(conn, key)
+        return stored.charts if stored is not None and stored.threshold == threshold else None
+
     def charts(self, store: Store, year: int | None, country: str | None) -> dict[str, str]:
+        """Charts for a filter: current ones if drawn, else (on a server) the last ones drawn while a
+        background thread redraws them, so a request waits for a drawing only when none exists yet."""
         key = filter_key(year, country)
         hit = self._valid(store, key, self._version(store))
         if hit is not None:
             return hit
+        if self.redraw is Redraw.BACKGROUND:
+            last = self._last_drawn(store, key)
+            if last is not None:
+                self._redraw_filter(store, year, country)
+                return last
+        return self._draw(store, year, country)
+
+    def _redraw_filter(self, store: Store, year: int | None, country: str | None) -> None:
+        """Redraw one filter's charts in a background thread, unless that filter is being drawn."""
+        with self._lock:
+            drawing = self._drawing.setdefault((store.url, filter_key(year, country)), threading.Lock())
+        if drawing.locked():
+            return
+
+        def redraw() -> None:
+            try:
+                self._draw(store, year, country)
+            except Exception:  # the last charts stay on show; the next request tries again
+                LOG.exception("background redraw of the dashboard failed")
+
+        threading.Thread(target=redraw, name="tipsom-chart-redraw-filter", daemon=True).start()
+
+    def _draw(self, store: Store, year: int | None, country: str | None) -> dict[str, str]:
+        key = filter_key(year, country)
         with self._lock:
             drawing = self._drawing.setdefault((store.url, key), threading.Lock())
         with drawing, _across_workers(store, key):
@@ -249,10 +287,10 @@ class ChartCache:
     def _redraw_after(self, store: Store, delay: float) -> None:
         time.sleep(delay)
         try:
-            self.charts(store, None, None)
+            self._draw(store, None, None)
             _yield_cpu()
             for year in self.filters(store).years:
-                self.charts(store, year, None)
+                self._draw(store, year, None)
         except Exception:  # a failed redraw leaves the next visitor to draw; the server carries on
             LOG.exception("background redraw of the dashboard failed")
 
