@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from tipsom.core.errors import ExitCode
+from tipsom.core.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
     from tipsom.store.db import Store
@@ -40,6 +41,20 @@ def progress_bar(quiet: bool, label: str) -> Iterator[Callable[[int], None]]:
                   console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=None)
         yield lambda n: bar.update(task, completed=n)
+
+
+def check_output_path(path: Path) -> None:
+    """Refuse, before any work, an output file that could not be written at the end.
+
+    A scan of millions of rows that fails on its last step because the output
+    folder does not exist wastes the user's time; a folder given where a file
+    is expected is caught here too.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ConfigError(f"{path}: the folder {folder} does not exist; create it or choose another output path")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give a file name for the output")
 
 
 def open_store(db: str | None) -> Store:

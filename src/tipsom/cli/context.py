@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, QuietOption, fail
+from tipsom.cli.common import DbOption, QuietOption, check_output_path, fail
 from tipsom.core.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -54,16 +54,15 @@ def import_command(
     """Import a context file into the store; every rejected or doubtful row is reported."""
     from tipsom.context.db import ContextStore
     from tipsom.context.importing import import_file
-    from tipsom.context.sources import ContextInputError, Severity, Source
+    from tipsom.context.sources import Severity, Source
 
     try:
         kind = Source(source)
     except ValueError:
         fail(f"--source must be one of {SOURCES}, not {source!r}", ExitCode.USAGE)
-    try:
-        result = import_file(file, kind, _boundaries(boundaries, id_field), encoding)
-    except ContextInputError as exc:
-        fail(str(exc))
+    if issues is not None:
+        check_output_path(issues)
+    result = import_file(file, kind, _boundaries(boundaries, id_field), encoding)
     rejected = sum(1 for i in result.issues if i.severity is Severity.REJECTED)
     if issues is not None:
         import csv

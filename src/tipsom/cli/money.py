@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, QuietOption, fail
+from tipsom.cli.common import DbOption, QuietOption, check_output_path
 from tipsom.cli.groups import synth_app
 from tipsom.money.model import Attribution, Direction, Engine, ErrorPolicy, InputFormat, Period
 
@@ -36,13 +36,9 @@ FindingsOption = Annotated[Path | None, typer.Option("--findings", help="Finding
 
 
 def _load(file: Path, fmt: InputFormat, rates: Path | None, on_error: ErrorPolicy) -> pd.DataFrame:
-    from tipsom.money.model import MoneyInputError
     from tipsom.money.readers import Rates, load_transactions
 
-    try:
-        result = load_transactions(file, fmt, Rates.load(rates) if rates else None, on_error)
-    except MoneyInputError as exc:
-        fail(str(exc))
+    result = load_transactions(file, fmt, Rates.load(rates) if rates else None, on_error)
     for error in result.errors:
         print(f"skipped {error}", file=sys.stderr)
     return result.transactions
@@ -93,15 +89,12 @@ def scan_cmd(
 ) -> None:
     """Detect laundering typologies; one row per (account, typology) with score and transaction ids."""
     from tipsom.money.config import ScanConfig, read_config, read_corridors
-    from tipsom.money.model import MoneyInputError
     from tipsom.money.scan import scan, write_findings_csv, write_findings_json
 
+    check_output_path(out)
     tx = _load(file, fmt, rates, on_error)
-    try:
-        cfg = read_config(config) if config else ScanConfig()
-        cfg = read_corridors(high_risk, cfg) if high_risk else cfg
-    except MoneyInputError as exc:
-        fail(str(exc))
+    cfg = read_config(config) if config else ScanConfig()
+    cfg = read_corridors(high_risk, cfg) if high_risk else cfg
     findings = scan(tx, cfg, engine)
     (write_findings_json if out.suffix.lower() == ".json" else write_findings_csv)(findings, out)
     if not quiet:
@@ -123,14 +116,12 @@ def trace_cmd(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write hops as CSV.")] = None,
 ) -> None:
     """Follow money forward (where did it go?) or backward (where did it come from?)."""
-    from tipsom.money.model import MoneyInputError
     from tipsom.money.trace import paths_frame, trace
 
+    if out:
+        check_output_path(out)
     tx = _load(file, fmt, rates, on_error)
-    try:
-        result = trace(tx, account, direction=direction, hops=hops, window_hours=window, attribution=attribution)
-    except MoneyInputError as exc:
-        fail(str(exc))
+    result = trace(tx, account, direction=direction, hops=hops, window_hours=window, attribution=attribution)
     for number, path in enumerate(result.paths, start=1):
         print(f"path {number}: {' -> '.join(path.accounts)}  traced {path.amount:,.2f}")
     if out:
@@ -153,6 +144,7 @@ def corridors_cmd(
     """Flows by country pair, channel and period, with shares tied to flagged and case-linked accounts."""
     from tipsom.money.corridors import corridors
 
+    check_output_path(out)
     tx = _load(file, fmt, rates, on_error)
     flagged = {f.account for f in _findings(findings)}
     case = set(_case_links(links, tx, []))
@@ -175,6 +167,7 @@ def risk_cmd(
     """Account risk scores from findings and links to persons on cases."""
     from tipsom.money.risk import risk_frame, risk_scores
 
+    check_output_path(out)
     tx = _load(file, fmt, rates, on_error)
     resolved = _holders(file, fmt, holders)
     risk_frame(risk_scores(_findings(findings), tx, _case_links(links, tx, resolved))).to_csv(out, index=False)
@@ -195,6 +188,7 @@ def export_ftm_cmd(
     """FollowTheMoney JSON lines (accounts, holders, ownership, payments) for Aleph."""
     from tipsom.money.export import write_ftm
 
+    check_output_path(out)
     tx = _load(file, fmt, rates, on_error)
     count = write_ftm(tx, out, _holders(file, fmt, holders), _findings(findings))
     print(f"{count} entities written to {out}")
@@ -215,6 +209,7 @@ def export_gexf_cmd(
     from tipsom.money.export import write_gexf
     from tipsom.money.risk import risk_scores
 
+    check_output_path(out)
     tx = _load(file, fmt, rates, on_error)
     write_gexf(tx, out, risk_scores(_findings(findings), tx, _case_links(links, tx, [])))
     print(f"network written to {out}")
@@ -243,13 +238,9 @@ def links_cmd(
 def evaluate_cmd(findings: Path, truth: Path) -> None:
     """Precision and recall per typology at transaction and account level."""
     from tipsom.money.evaluate import evaluate, format_scores, read_truth
-    from tipsom.money.model import MoneyInputError
     from tipsom.money.scan import read_findings
 
-    try:
-        print(format_scores(evaluate(read_findings(findings), read_truth(truth))))
-    except MoneyInputError as exc:
-        fail(str(exc))
+    print(format_scores(evaluate(read_findings(findings), read_truth(truth))))
 
 
 @synth_app.command("transactions")

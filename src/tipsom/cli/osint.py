@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tipsom.cli.common import QuietOption, fail
+from tipsom.cli.common import QuietOption, check_output_path
 from tipsom.cli.groups import synth_app
+from tipsom.core.errors import InputError
 from tipsom.osint.choices import BadRecordPolicy, CrossLingual, LinkEngine
 
 if TYPE_CHECKING:
@@ -35,20 +36,19 @@ CrossOption = Annotated[
 
 def _ads(file: Path, on_error: BadRecordPolicy) -> list[Ad]:
     from tipsom.osint.pipeline import BadRecordsError, load_ads
-    from tipsom.osint.records import AdInputError
 
     try:
         ads, bad = load_ads(file, on_error)
     except BadRecordsError as exc:
-        for record in exc.bad:
+        # The first bad record ends the command's one-line message; the others come before it.
+        for record in exc.bad[1:]:
             print(f"bad record: {record}", file=sys.stderr)
-        fail(f"{exc}; nothing written (use --on-error skip to continue without them)")
-    except AdInputError as exc:
-        fail(str(exc))
+        raise InputError(f"{exc.bad[0]} ({len(exc.bad)} bad record(s); nothing written, use --on-error skip "
+                         "to continue without them)") from None
     for record in bad:
         print(f"skipped bad record: {record}", file=sys.stderr)
     if not ads:
-        fail(f"{file}: no ads to read")
+        raise InputError("no ads to read", file=file)
     return ads
 
 
@@ -71,6 +71,7 @@ def scan_command(
     """Write each ad's identifiers, indicators (with spans) and score."""
     from tipsom.osint.pipeline import scan_all, write_scans
 
+    check_output_path(out)
     scans, _ = scan_all(_ads(file, on_error), _options(region, workers, cross_lingual))
     write_scans(out, scans)
     if not quiet:
@@ -98,6 +99,9 @@ def cluster_command(
     from tipsom.osint.linkage import LinkageSettings
     from tipsom.osint.pipeline import cluster_ads, write_clusters_csv, write_profiles_json, write_scans
 
+    for path in (out, json_out, scan_out):
+        if path is not None:
+            check_output_path(path)
     ads = _ads(file, on_error)
     run = cluster_ads(ads, engine, None, _options(region, workers, cross_lingual),
                       LinkageSettings(jaccard_threshold=threshold))
@@ -122,14 +126,10 @@ def report_command(
     quiet: QuietOption = False,
 ) -> None:
     """Write the HTML cluster report (timeline, map, highlighted ads) and its JSON and FtM files."""
-    from tipsom.osint.records import AdInputError
     from tipsom.osint.report import ReportOptions, build_report
 
-    try:
-        page = build_report(clusters, _ads(ads, on_error), out, ReportOptions(max_clusters=max_clusters),
-                            _options(region, None, CrossLingual.AUTO))
-    except AdInputError as exc:
-        fail(str(exc))
+    page = build_report(clusters, _ads(ads, on_error), out, ReportOptions(max_clusters=max_clusters),
+                        _options(region, None, CrossLingual.AUTO))
     if not quiet:
         print(f"report -> {page}")
 
@@ -141,12 +141,8 @@ def evaluate_command(
 ) -> None:
     """Print pairwise precision, recall and F1 of clusters against a truth file."""
     from tipsom.osint.evaluate import evaluate_files
-    from tipsom.osint.records import AdInputError
 
-    try:
-        scores = evaluate_files(clusters, truth)
-    except (AdInputError, FileNotFoundError) as exc:
-        fail(str(exc))
+    scores = evaluate_files(clusters, truth)
     print(scores.summary())
 
 
@@ -159,13 +155,9 @@ def ftm_command(
 ) -> None:
     """Export the ads, identifiers and accounts of clusters as FollowTheMoney entities."""
     from tipsom.osint.ftm import write_ftm
-    from tipsom.osint.records import AdInputError
     from tipsom.osint.report import load_clusters
 
-    try:
-        loaded = load_clusters(clusters, _ads(ads, on_error))
-    except AdInputError as exc:
-        fail(str(exc))
+    loaded = load_clusters(clusters, _ads(ads, on_error))
     count = write_ftm(out, loaded.profiles, loaded.scans)
     print(f"{count} entities -> {out}")
 

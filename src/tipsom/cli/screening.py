@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from tipsom.cli.common import DbOption, QuietOption, fail
-from tipsom.core.errors import ExitCode
+from tipsom.core.errors import ExitCode, InputError
 
 law_app = typer.Typer(help="Legislative review and monitoring of non-punishment in practice.",
                       no_args_is_help=True)
@@ -36,25 +36,13 @@ def _print_result(result: Any) -> None:
             print(f"  source: {s}")
 
 
-def _read_case(path: Path) -> dict[str, Any]:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        fail(f"{path}: cannot read: {exc.strerror}")
-    except json.JSONDecodeError as exc:
-        fail(f"{path}: line {exc.lineno}: not valid JSON: {exc.msg}")
-    if not isinstance(raw, dict):
-        fail(f"{path}: must hold one case as a JSON object (the native document format)")
-    return raw
+def _read_object(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object from ``path``; undecodable, malformed or too deep input is an :class:`InputError`."""
+    from tipsom.core.textinput import parse_json
 
-
-def _answers(path: Path) -> dict[str, Any]:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        fail(f"{path}: cannot read answers: {exc}")
+    raw = parse_json(path.read_bytes(), file=path)
     if not isinstance(raw, dict):
-        fail(f"{path}: answers must be a JSON object mapping question ids to true/false")
+        raise InputError(f"must hold {what} as a JSON object", file=path)
     return raw
 
 
@@ -86,17 +74,20 @@ def screen(
         return
     if answers is not None:
         try:
-            _print_json(assess_questionnaire(_answers(answers), child=child))
+            filled = _read_object(answers, "answers mapping question ids to true/false")
+            _print_json(assess_questionnaire(filled, child=child))
         except IndicatorError as exc:
             fail(f"{answers}: {exc}")
         return
     if file is not None:
         try:
-            result = screen_document(_read_case(file), jurisdiction)
+            result = screen_document(_read_object(file, "one case (the native document format)"), jurisdiction)
         except InvalidDocument as exc:
             for p in exc.problems:
                 print(p.render(str(file)), file=sys.stderr)
             fail(f"{file}: not a valid case document ({len(exc.problems)} problem(s))")
+        except InputError as exc:
+            raise InputError(exc.reason, file=file, row=exc.row, field=exc.field) from None
     else:
         from tipsom.cli.common import open_store as _store
         from tipsom.screening import screen_store, screen_stored_case

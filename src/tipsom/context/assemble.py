@@ -100,8 +100,8 @@ def read_values_csv(path: Path, spec: IndexSpec) -> pd.DataFrame:
             cell = row.get(ind.code) or ""
             try:
                 number = parse_number(cell)
-            except ValueError:
-                errors.append(f"{path}:{line} [{ind.code}] not a number: {cell!r}")
+            except ValueError as exc:
+                errors.append(f"{path}:{line} [{ind.code}] {exc}")
                 continue
             values[ind.code] = np.nan if number is None else number
         records[unit] = values

@@ -200,23 +200,40 @@ def read_table(
             f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(h for h in header if h)}"
         )
     rows: list[Row] = []
-    for record in reader:
-        if not any(cell.strip() for cell in record):
-            continue
-        raw = dict(zip(header, record, strict=False))
-        values = {lookup[h]: v for h, v in raw.items() if h in lookup}
-        rows.append(Row(reader.line_num + skip, values, raw))
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            raw = dict(zip(header, record, strict=False))
+            values = {lookup[h]: v for h, v in raw.items() if h in lookup}
+            rows.append(Row(reader.line_num + skip, values, raw))
+    except csv.Error as exc:  # an oversized field: the reader cannot go on
+        line = reader.line_num + skip + 1
+        raise ContextInputError(f"{path}: line {line}: not a readable CSV record ({exc})") from None
     return Table(path, used, rows, present, header)
 
 
+#: How publishers write "no value": read as unknown without a word.
+_UNKNOWN = frozenset({"", "..", "-", "NA", "N/A", "None"})
+
+
 def parse_number(text: str) -> float | None:
-    """A count or value as published: blanks, '..' and '-' mean unknown, commas group digits."""
+    """A count or value as published: blanks, '..' and '-' mean unknown, commas group digits.
+
+    ``ValueError`` for anything else that is not a finite number: ``NaN`` (a
+    computation gone wrong upstream, not a publisher's blank) and values such as
+    ``1e400`` or ``inf`` would otherwise be stored as NaN or infinity and
+    silently poison every index and total computed from them.
+    """
     cleaned = text.strip().replace(",", "").replace("\u202f", "").replace(" ", "")
-    if cleaned in {"", "..", "-", "NA", "N/A", "nan", "NaN", "None"}:
+    if cleaned in _UNKNOWN:
         return None
-    value = float(cleaned)
-    if math.isnan(value):
-        return None
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise ValueError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {text!r}")
     return value
 
 
@@ -225,8 +242,8 @@ def number_field(row: Row, key: str, log: IssueLog, *, allow_negative: bool = Fa
     text = row.get(key)
     try:
         value = parse_number(text)
-    except ValueError:
-        log.warn(row.line, key, f"not a number: {text!r}; treated as unknown")
+    except ValueError as exc:
+        log.warn(row.line, key, f"{exc}; treated as unknown")
         return None
     if value is not None and value < 0 and not allow_negative:
         log.warn(row.line, key, f"negative count {value:g}; treated as unknown")

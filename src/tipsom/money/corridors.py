@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from tipsom.money.model import Engine, Period
+from tipsom.money.model import Engine, MoneyInputError, Period, RowError
+from tipsom.money.readers import MAX_AMOUNT
 from tipsom.money.scan import cached_table, connect
 
 CORRIDOR_COLUMNS = (
@@ -53,7 +55,19 @@ def corridors(
     engine: Engine = Engine.DUCKDB,
     spark: Any = None,
 ) -> pd.DataFrame:
-    """Totals per (period, from country, to country, channel), in that order."""
+    """Totals per (period, from country, to country, channel), in that order.
+
+    Amounts are summed as whole cents in 64-bit integers; a table not read by
+    :func:`~tipsom.money.readers.load_transactions` (which refuses them) may
+    still hold amounts beyond :data:`~tipsom.money.readers.MAX_AMOUNT`, and
+    those are refused here rather than overflowing inside the engine.
+    """
+    amounts = transactions["amount_base"].to_numpy(dtype="float64")
+    beyond = np.flatnonzero(~(np.abs(amounts) <= MAX_AMOUNT))
+    if len(beyond):
+        first = transactions.iloc[int(beyond[0])]
+        raise MoneyInputError(str(RowError("transactions", int(first.get("row", beyond[0])), "amount_base",
+                                           f"{first['amount_base']} is beyond {MAX_AMOUNT:,.0f}")))
     con = connect(engine, spark)
     columns = ["src", "dst", "amount_base", "src_country", "dst_country", "channel", "month"]
     with cached_table(con, transactions[columns]) as tx:

@@ -16,6 +16,8 @@ repeat the transaction's fields.
 from __future__ import annotations
 
 import csv
+import io
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tipsom.core.textinput import decode_utf8, read_utf8
 from tipsom.money.model import TX_COLUMNS, Channel, ErrorPolicy, InputFormat, MoneyInputError, RowError
 
 #: AMLworld writes currency names, not codes.
@@ -82,6 +85,12 @@ CHANNEL_ALIASES = {
 AMLSIM_ORIGIN = pd.Timestamp("2020-01-01T00:00:00Z")
 AMLSIM_STEP_SECONDS = 86_400
 
+#: Largest amount accepted in one transaction, in its own currency and in the
+#: base currency: a trillion. Real payments stay far below it, and corridor totals
+#: are summed as whole cents in 64-bit integers, which a few values near 1e308 (a
+#: typo or an attack) would overflow far from the row that caused it.
+MAX_AMOUNT = 1e12
+
 NATIVE_COLUMNS = ("timestamp", "from_account", "to_account", "amount", "currency")
 CRYPTO_COLUMNS = ("timestamp", "chain", "tx_hash", "from_address", "to_address", "amount", "asset")
 AMLSIM_COLUMNS = ("sourceNodeId", "targetNodeId", "value", "time")
@@ -99,27 +108,33 @@ class Rates:
         """Read ``currency,rate`` rows; the base currency is the one whose rate is 1."""
         per_unit: dict[str, float] = {}
         errors: list[RowError] = []
-        with path.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            if not reader.fieldnames or not {"currency", "rate"} <= set(reader.fieldnames):
-                raise MoneyInputError(f"{path}: rates table needs the columns currency,rate")
-            for number, rec in enumerate(reader, start=2):
-                code = normalise_currency(rec["currency"] or "")
-                try:
-                    rate = float(rec["rate"])
-                except ValueError:
-                    errors.append(RowError(str(path), number, "rate", f"not a number: {rec['rate']!r}"))
-                    continue
-                if not code or rate <= 0:
-                    errors.append(RowError(str(path), number, "rate", "needs a currency and a rate > 0"))
-                    continue
-                per_unit[code] = rate
+        reader = csv.DictReader(io.StringIO(read_utf8(path), newline=""))
+        if not reader.fieldnames or not {"currency", "rate"} <= set(reader.fieldnames):
+            raise MoneyInputError(f"{path}: rates table needs the columns currency,rate")
+        for number, rec in enumerate(reader, start=2):
+            code = normalise_currency(rec["currency"] or "")
+            try:
+                rate = float(rec["rate"] or "")
+            except ValueError:
+                errors.append(RowError(str(path), number, "rate", f"not a number: {rec['rate']!r}"))
+                continue
+            if not code or not 0 < rate < math.inf:
+                errors.append(RowError(str(path), number, "rate", "needs a currency and a finite rate > 0"))
+                continue
+            per_unit[code] = rate
         if errors:
-            raise MoneyInputError(f"{path}: malformed rates", errors)
+            raise _row_errors(path, errors, "the rates were not read")
         base = next((c for c, r in per_unit.items() if r == 1.0), "")
         if not base:
             raise MoneyInputError(f"{path}: no currency has rate 1, so there is no base currency")
         return cls(base, per_unit)
+
+
+def _row_errors(path: Path, errors: list[RowError], consequence: str) -> MoneyInputError:
+    """One line when one row is wrong (the common case: a typo); a count and the list otherwise."""
+    if len(errors) == 1:
+        return MoneyInputError(f"{errors[0]}; {consequence}")
+    return MoneyInputError(f"{path}: {len(errors)} malformed row(s); {consequence}", errors)
 
 
 @dataclass(frozen=True)
@@ -210,8 +225,9 @@ def _native(path: Path) -> pd.DataFrame:
 
 def _amlworld(path: Path) -> pd.DataFrame:
     """AMLworld's header repeats ``Account``; columns are taken by position."""
-    with path.open(newline="", encoding="utf-8") as fh:
-        header = next(csv.reader(fh), [])
+    with path.open("rb") as fh:
+        first = decode_utf8(fh.readline(), file=path, row=1)
+    header = next(csv.reader([first]), [])
     expected = [
         "Timestamp",
         "From Bank",
@@ -361,6 +377,8 @@ def canonicalise(raw: pd.DataFrame, file: str, rates: Rates | None) -> tuple[pd.
     not_number = amount.isna() | ~np.isfinite(amount.fillna(0))
     check(not_number, "amount", "not a number: {!r}", "amount_raw")
     check(~not_number & (amount < 0), "amount", "negative amount {}", "amount_raw")
+    check(~not_number & (amount > MAX_AMOUNT), "amount", f"implausible amount {{}} (above {MAX_AMOUNT:,.0f})",
+          "amount_raw")
     currency = map_distinct(raw["currency"], normalise_currency)
     known = set(rates.per_unit) if rates else _iso_currencies() | CRYPTO_ASSETS
     where = "not in the rates table" if rates else "not an ISO 4217 code or known crypto asset"
@@ -381,6 +399,11 @@ def canonicalise(raw: pd.DataFrame, file: str, rates: Rates | None) -> tuple[pd.
         base, factor = (present[0] if present else "USD"), pd.Series(1.0, index=raw.index)
     else:
         base, factor = rates.base, currency.map(rates.per_unit).fillna(0.0)
+        with np.errstate(over="ignore"):  # an overflow is infinite, hence refused just below
+            converted = amount * factor
+        check(~bad & (converted > MAX_AMOUNT), "amount",
+              f"implausible amount {{}} (above {MAX_AMOUNT:,.0f} in {base} at the rates given)", "amount_raw")
+        good = ~bad
     frame = pd.DataFrame(
         {
             "row": raw["row"].astype("int64"),
@@ -389,7 +412,7 @@ def canonicalise(raw: pd.DataFrame, file: str, rates: Rates | None) -> tuple[pd.
             "dst": raw["dst"],
             "amount": amount,
             "currency": currency,
-            "amount_base": (amount * factor).round(6),
+            "amount_base": (amount.where(good, 0.0) * factor).round(6),  # bad rows (dropped) may overflow
             "channel": channel,
             "src_country": countries["src_country"],
             "dst_country": countries["dst_country"],
@@ -464,9 +487,11 @@ def load_transactions(
             InputFormat.AMLSIM: _amlsim,
             InputFormat.CRYPTO: _crypto,
         }[fmt](path)
+    if raw.empty:
+        raise MoneyInputError(f"{path}: no transactions (the file holds a header only)")
     frame, errors = canonicalise(raw, str(path), rates)
     if errors and policy is ErrorPolicy.FAIL:
-        raise MoneyInputError(f"{path}: {len(errors)} malformed row(s); nothing was analysed", errors)
+        raise _row_errors(path, errors, "nothing was analysed")
     return LoadResult(frame, errors, str(frame.attrs["base_currency"]))
 
 

@@ -260,9 +260,16 @@ def _parse_run(run: DigitRun, regions: list[str]) -> list[tuple[str, int, int, i
         return []
     found: list[tuple[str, int, int, int]] = []
     parts, i = run.parts, 0
+    joined = "".join(p[0] for p in parts)
+    offsets = [0]
+    for p in parts:
+        offsets.append(offsets[-1] + len(p[0]))
     while i < len(parts):
-        for j in range(len(parts), i, -1):
-            digits = "".join(p[0] for p in parts[i:j])
+        # Every part holds at least one digit, so no number starting at part i
+        # ends beyond part i + _MAX_DIGITS: the window keeps a long run (one ad of
+        # "1 " x 4,000) linear instead of cubic, and yields the same numbers.
+        for j in range(min(len(parts), i + _MAX_DIGITS), i, -1):
+            digits = joined[offsets[i]:offsets[j]]
             if not _MIN_DIGITS <= len(digits) <= _MAX_DIGITS:
                 continue
             start = run.start if (plus and i == 0) else parts[i][1]

@@ -60,6 +60,10 @@ CATEGORY_THRESHOLD = 0.2
 _CLAUSES = re.compile(r"[^.!?\n;|•]+")
 _MIN_CLAUSE_CHARS = 8
 _MAX_CLAUSES = 24
+#: Characters of one clause given to the encoder. Its cost grows faster than
+#: the clause (16,000 characters took 26 s), so one long unpunctuated ad could
+#: stall a scan; a clause that long is no longer one sentence anyway.
+_MAX_CLAUSE_CHARS = 400
 
 
 class IndicatorMatcher:
@@ -116,7 +120,7 @@ class IndicatorMatcher:
         if not clauses:
             return []
         anchors, owners = self._anchor_matrix()
-        sims = _encoder().encode([m.group().strip() for m in clauses]) @ anchors.T
+        sims = _encoder().encode([m.group().strip()[:_MAX_CLAUSE_CHARS] for m in clauses]) @ anchors.T
         best: dict[str, tuple[float, int]] = {}
         for row in range(sims.shape[0]):
             for col in np.flatnonzero(sims[row] >= self.threshold):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import enum
 import hashlib
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tipsom.core.errors import InputError
+from tipsom.core.textinput import parse_json
 from tipsom.osint.normalise import strip_html
 
 
@@ -103,6 +103,9 @@ def ad_from_mapping(record: dict[str, Any], raw: bytes, path: str, row: int) -> 
         if value is not None and not isinstance(value, str | int | float):
             return BadRecord(path, row, name, f"expected text, got {type(value).__name__}")
         values[name] = "" if value is None else str(value)
+    for name, value in (("id", ad_id), ("text", text), *values.items()):
+        if not _is_unicode_text(value):
+            return BadRecord(path, row, name, "not valid Unicode text (a lone surrogate or undecodable bytes)")
     stamps: dict[str, datetime | None] = {}
     for name in ("posted_at", "captured_at"):
         value = record.get(name)
@@ -118,6 +121,20 @@ def ad_from_mapping(record: dict[str, Any], raw: bytes, path: str, row: int) -> 
               **values)
 
 
+def _is_unicode_text(value: str) -> bool:
+    """Whether ``value`` is text every later step can encode: no lone surrogates.
+
+    JSON may spell a lone surrogate (``"\\ud800"``) and a CSV read with
+    ``surrogateescape`` carries undecodable bytes as surrogates; the language
+    model and every writer would fail on them far from the record.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _read_jsonl(path: Path) -> Iterator[Ad | BadRecord]:
     with path.open("rb") as fh:
         for row, line in enumerate(fh, start=1):
@@ -125,9 +142,9 @@ def _read_jsonl(path: Path) -> Iterator[Ad | BadRecord]:
             if not raw.strip():
                 continue
             try:
-                record = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                yield BadRecord(str(path), row, "*", f"invalid JSON: {exc}")
+                record = parse_json(raw, file=path, row=row)
+            except InputError as exc:
+                yield BadRecord(str(path), row, "*", exc.reason)
                 continue
             if not isinstance(record, dict):
                 yield BadRecord(str(path), row, "*", "a line must hold one JSON object")
@@ -154,25 +171,40 @@ class _RecordingLines:
 
 
 def _read_csv(path: Path) -> Iterator[Ad | BadRecord]:
-    with path.open("r", encoding="utf-8", newline="") as fh:
+    # Undecodable bytes become surrogates, so that one record in Latin-1 is one
+    # bad record (found by ``_is_unicode_text``) rather than the end of the file.
+    with path.open("r", encoding="utf-8", errors="surrogateescape", newline="") as fh:
         lines = _RecordingLines(fh)
         reader = csv.reader(lines)
-        header = next(reader, None)
-        if header is None:
-            return
-        if "id" not in header and "ad_id" not in header:
-            yield BadRecord(str(path), 1, "id", "the header has no 'id' column")
-            return
-        lines.consumed.clear()
-        for row, values in enumerate(reader, start=2):
-            raw = "".join(lines.consumed).rstrip("\r\n").encode("utf-8")
+        row = 1
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            if not all(_is_unicode_text(name) and "\x00" not in name for name in header):
+                yield BadRecord(str(path), 1, "*", "the header is not UTF-8 text (a binary file?); "
+                                "save the file as UTF-8 CSV")
+                return
+            if "id" not in header and "ad_id" not in header:
+                yield BadRecord(str(path), 1, "id", "the header has no 'id' column")
+                return
             lines.consumed.clear()
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) != len(header):
-                yield BadRecord(str(path), row, "*", f"{len(values)} values for {len(header)} columns")
-                continue
-            yield ad_from_mapping(dict(zip(header, values, strict=True)), raw, str(path), row)
+            for row, values in enumerate(reader, start=2):
+                yield from _csv_record(path, row, header, values, "".join(lines.consumed))
+                lines.consumed.clear()
+        except csv.Error as exc:  # NUL bytes, an oversized field: the reader cannot go on
+            yield BadRecord(str(path), row + 1, "*", f"not a readable CSV record ({exc})")
+
+
+def _csv_record(path: Path, row: int, header: list[str], values: list[str], text: str) -> Iterator[Ad | BadRecord]:
+    """The ad of one CSV record; ``text`` is the record as read, hashed as its raw bytes."""
+    raw = text.rstrip("\r\n").encode("utf-8", errors="surrogateescape")
+    if not any(v.strip() for v in values):
+        return
+    if len(values) != len(header):
+        yield BadRecord(str(path), row, "*", f"{len(values)} values for {len(header)} columns")
+        return
+    yield ad_from_mapping(dict(zip(header, values, strict=True)), raw, str(path), row)
 
 
 _META = re.compile(
@@ -207,7 +239,49 @@ def ad_from_html(html_text: str, raw: bytes, *, url: str, captured_at: datetime 
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _WarcPage:
+    """One HTML response of a WARC file, as warcio read it."""
+
+    number: int
+    record_id: str
+    url: str
+    content_type: str
+    warc_date: str
+    payload: bytes
+
+
 def _read_warc(path: Path) -> Iterator[Ad | BadRecord]:
+    n = 0
+    pages = _warc_pages(path)
+    while True:
+        try:
+            page = next(pages, None)
+        except Exception:  # warcio fails on damaged input with whatever it hits (AttributeError, zlib.error...)
+            # Nothing after a damaged record can be located, so reading stops here;
+            # warcio's message quotes raw bytes, which would break the one-line report.
+            yield BadRecord(str(path), n + 1, "*", "not a WARC record: the file is damaged, cut short or not WARC")
+            return
+        if page is None:
+            return
+        n = page.number
+        try:
+            captured = parse_timestamp(page.warc_date)
+        except ValueError:
+            yield BadRecord(str(path), n, "WARC-Date", "missing or not ISO 8601")
+            continue
+        charset = re.search(r"charset=([\w-]+)", page.content_type)
+        try:
+            text = page.payload.decode(charset.group(1) if charset else "utf-8", errors="strict")
+        except (UnicodeDecodeError, LookupError) as exc:
+            yield BadRecord(str(path), n, "payload", f"cannot decode page {page.url}: {exc}")
+            continue
+        yield ad_from_html(text, page.payload, url=page.url, captured_at=captured,
+                           origin=f"{path}#{page.record_id}")
+
+
+def _warc_pages(path: Path) -> Iterator[_WarcPage]:
+    """The HTML responses of a WARC file, numbered by record; only warcio's reading happens here."""
     from warcio.archiveiterator import ArchiveIterator
 
     with path.open("rb") as fh:
@@ -218,21 +292,9 @@ def _read_warc(path: Path) -> Iterator[Ad | BadRecord]:
             ctype = (headers.get_header("Content-Type") if headers else "") or ""
             if "html" not in ctype.lower():
                 continue
-            record_id = record.rec_headers.get_header("WARC-Record-ID") or f"record-{n}"
-            url = record.rec_headers.get_header("WARC-Target-URI") or ""
-            payload = record.content_stream().read()
-            try:
-                captured = parse_timestamp(record.rec_headers.get_header("WARC-Date") or "")
-            except ValueError:
-                yield BadRecord(str(path), n, "WARC-Date", "missing or not ISO 8601")
-                continue
-            charset = re.search(r"charset=([\w-]+)", ctype)
-            try:
-                text = payload.decode(charset.group(1) if charset else "utf-8", errors="strict")
-            except (UnicodeDecodeError, LookupError) as exc:
-                yield BadRecord(str(path), n, "payload", f"cannot decode page {url}: {exc}")
-                continue
-            yield ad_from_html(text, payload, url=url, captured_at=captured, origin=f"{path}#{record_id}")
+            yield _WarcPage(n, record.rec_headers.get_header("WARC-Record-ID") or f"record-{n}",
+                            record.rec_headers.get_header("WARC-Target-URI") or "", ctype,
+                            record.rec_headers.get_header("WARC-Date") or "", record.content_stream().read())
 
 
 def _read_html(path: Path) -> Iterator[Ad | BadRecord]:

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import csv
 import enum
+import io
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from tipsom.core.errors import InputError
+from tipsom.core.textinput import read_utf8
 
 SHIPPED = "population/natural_earth_pop_est.csv"
 REQUIRED = ("country", "year", "sex", "age_group", "population")
@@ -36,7 +39,7 @@ class PopulationFileError(InputError):
     """A denominators file that cannot be trusted, with where and why."""
 
     def __init__(self, path: Path, row: int, column: str, value: str, reason: str) -> None:
-        super().__init__(f"{path}: row {row}, column {column!r}, value {value!r}: {reason}")
+        super().__init__(f"value {value!r}: {reason}", file=path, row=row, field=column)
 
 
 @dataclass(frozen=True)
@@ -74,32 +77,33 @@ def load_population(path: Path | None = None) -> Population:
     """Read a denominators file (default: the shipped Natural Earth totals)."""
     path = path or shipped_population_path()
     rows: dict[tuple[str, str, str], dict[int, float]] = {}
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise PopulationFileError(path, 1, ",".join(missing), "", "required column missing")
-        for n, raw in enumerate(reader, start=2):
-            country = (raw["country"] or "").strip().upper()
-            if len(country) != 3 or not country.isalpha():
-                raise PopulationFileError(path, n, "country", raw["country"], "not an ISO 3166-1 alpha-3 code")
-            sex, age = (raw["sex"] or "").strip(), (raw["age_group"] or "").strip()
-            if sex not in SEXES:
-                raise PopulationFileError(path, n, "sex", sex, f"use one of {sorted(SEXES)}")
-            if age not in AGE_GROUPS:
-                raise PopulationFileError(path, n, "age_group", age, f"use one of {sorted(AGE_GROUPS)}")
-            try:
-                year = int(raw["year"])
-            except (TypeError, ValueError):
-                raise PopulationFileError(path, n, "year", raw["year"], "not a whole year") from None
-            try:
-                population = float(raw["population"])
-            except (TypeError, ValueError):
-                raise PopulationFileError(path, n, "population", raw["population"], "not a number") from None
-            if population <= 0:
-                raise PopulationFileError(path, n, "population", raw["population"], "must be positive")
-            cell = rows.setdefault((country, sex, age), {})
-            if year in cell:
-                raise PopulationFileError(path, n, "year", str(year), "duplicate country/year/sex/age row")
-            cell[year] = population
+    text = read_utf8(path).removeprefix("\ufeff")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise PopulationFileError(path, 1, ",".join(missing), "", "required column missing")
+    for n, raw in enumerate(reader, start=2):
+        country = (raw["country"] or "").strip().upper()
+        if len(country) != 3 or not country.isalpha():
+            raise PopulationFileError(path, n, "country", raw["country"], "not an ISO 3166-1 alpha-3 code")
+        sex, age = (raw["sex"] or "").strip(), (raw["age_group"] or "").strip()
+        if sex not in SEXES:
+            raise PopulationFileError(path, n, "sex", sex, f"use one of {sorted(SEXES)}")
+        if age not in AGE_GROUPS:
+            raise PopulationFileError(path, n, "age_group", age, f"use one of {sorted(AGE_GROUPS)}")
+        try:
+            year = int(raw["year"])
+        except (TypeError, ValueError):
+            raise PopulationFileError(path, n, "year", raw["year"], "not a whole year") from None
+        try:
+            population = float(raw["population"])
+        except (TypeError, ValueError):
+            raise PopulationFileError(path, n, "population", raw["population"], "not a number") from None
+        if not 0 < population < math.inf:  # NaN fails both comparisons and would reach the JSON report
+            raise PopulationFileError(path, n, "population", raw["population"],
+                                      "must be a positive finite number")
+        cell = rows.setdefault((country, sex, age), {})
+        if year in cell:
+            raise PopulationFileError(path, n, "year", str(year), "duplicate country/year/sex/age row")
+        cell[year] = population
     return Population(rows, source=str(path))

@@ -22,6 +22,13 @@ from tipsom.screening.engine import CODES, Alert, CompiledRuleSet, Screener, ale
 from tipsom.screening.indicators import derived_indicators, indicator_columns
 from tipsom.screening.rows import DocumentRows, document_rows
 
+#: Most persons one case may hold to be screened on its own. A case is a
+#: family, a group or a raid: hundreds of persons at most. Screening builds
+#: per-person rows and explanations, so a document with 100,000 persons (a
+#: mistake or an attack) would hold the command for minutes; it is refused
+#: before any work. ``screen --all`` over the store has no such limit.
+MAX_PERSONS_PER_CASE = 1_000
+
 
 class InvalidDocument(InputError):
     """The case document does not meet the data standard; ``problems`` says where and why."""
@@ -114,6 +121,11 @@ def screen_document(doc: Mapping[str, Any], jurisdiction: str | None = None, *,
     that jurisdiction apply. With ``validate`` the document is first checked
     against the data standard and :class:`InvalidDocument` names each problem.
     """
+    persons = doc.get("persons")
+    if isinstance(persons, list) and len(persons) > MAX_PERSONS_PER_CASE:
+        raise InputError(f"{len(persons):,} persons in one case; at most {MAX_PERSONS_PER_CASE:,} can be "
+                         "screened as one case (split it, or import it and use screen --all)",
+                         row=1, field="persons")
     if validate:
         from tipsom.schema.document import DocumentValidator
 
@@ -123,8 +135,8 @@ def screen_document(doc: Mapping[str, Any], jurisdiction: str | None = None, *,
     done = _evaluate(doc, jurisdiction, screener, indicator_columns())
     rows = done.rows
     child = done.compiled.predicate_mask(done.ctx, "child")
-    persons = [rows.identity(row)[1] for row in range(rows.n)]
-    indicators = dict(zip(persons, derived_indicators(rows, range(rows.n), child.tolist()), strict=True))
+    person_ids = [rows.identity(row)[1] for row in range(rows.n)]
+    indicators = dict(zip(person_ids, derived_indicators(rows, range(rows.n), child.tolist()), strict=True))
     return ScreeningResult(str(doc.get("case_id", "")), done.jurisdiction, done.compiled.ruleset.version,
                            done.alerts, indicators)
 

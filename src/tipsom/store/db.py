@@ -46,13 +46,33 @@ class Store:
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True, settings: Settings | None = None) -> Store:
+        """Open (and by default migrate) the store at ``url``.
+
+        A URL, file or database that cannot be a tipsom store is refused with a
+        :class:`~tipsom.store.opening.StoreError` (exit 2) before anything is
+        written: see :mod:`tipsom.store.opening` for the checks.
+        """
+        from sqlalchemy.exc import DBAPIError
+
+        from tipsom.store.opening import StoreError, check_sqlite_file, check_url, explain_open_failure
+
         settings = settings or get_settings()
         url = url or settings.database_url
+        check_url(url)
         if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(url.removeprefix("sqlite:///"))
+            check_sqlite_file(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
         store = cls(engine_for(url, lock_timeout=settings.db_lock_timeout), settings)
         if migrate:
-            store.migrate()
+            try:
+                store.migrate()
+            except StoreError:
+                store.dispose()
+                raise
+            except DBAPIError as exc:
+                store.dispose()
+                raise explain_open_failure(url, exc) from None
         return store
 
     @property
@@ -64,10 +84,18 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def migrate(self) -> None:
-        """Upgrade the database to the newest migrations (one branch per module)."""
+        """Upgrade the database to the newest migrations (one branch per module).
+
+        Refused, before any table is created, for a store written by a newer
+        tipsom or one holding tables without its migration record.
+        """
         from alembic import command
 
+        from tipsom.store.base import metadata
+        from tipsom.store.opening import check_schema_record
+
         with self.engine.begin() as conn:
+            check_schema_record(conn, set(metadata.tables))
             cfg = alembic_config(self.url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "heads")

@@ -1,0 +1,148 @@
+"""Checks made when a store is opened, so a wrong or damaged database is refused in one line.
+
+Opening runs the migrations, which write. Pointed at the wrong thing (a
+typo in the URL, a folder, a file that is not a database), at a damaged copy
+(cut short by a full disk or an interrupted copy), at a store written by a
+newer tipsom, or at one whose migration record was lost, carrying on would
+either crash deep inside SQLAlchemy or, worse, create fresh tables beside
+data they do not describe. Each case becomes a :class:`StoreError` (exit 2)
+saying what is wrong and what to do.
+
+The checks cost almost nothing on a healthy store: a 100-byte header read and
+one comparison of sizes for SQLite, one query for the table names. The full
+``PRAGMA quick_check`` (which reads every page) runs only when the sizes
+disagree.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from tipsom.core.errors import ConfigError
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+#: The table Alembic keeps the applied revisions in.
+VERSION_TABLE = "alembic_version"
+
+
+class StoreError(ConfigError):
+    """The database cannot be used as a tipsom store as it is (exit 2)."""
+
+
+def check_url(url: str) -> None:
+    """Refuse a URL whose backend tipsom cannot load, before any connection is tried."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError):
+        raise StoreError(f"{url}: not a database URL tipsom can use; give sqlite:///PATH or "
+                         "postgresql+psycopg://USER@HOST/NAME (--db or TIPSOM_DB_URL)") from None
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse a path that is not a usable SQLite store: a folder, another file, a cut copy, read-only.
+
+    A missing or empty file is fine: it becomes a new store.
+    """
+    if path.is_dir():
+        raise StoreError(f"{path}: is a folder, not a database file; give the path of the store's .db file")
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as fh:
+        header = fh.read(100)
+    if not header.startswith(SQLITE_MAGIC):
+        raise StoreError(f"{path}: not an SQLite database (not a tipsom store); check --db or TIPSOM_DB_URL")
+    if not os.access(path, os.W_OK):
+        raise StoreError(f"{path}: the store is read-only (permissions or an immutable flag); tipsom writes "
+                         "its audit log and journal there: copy it somewhere writable or restore write access")
+    if _shorter_than_header_says(path, header) and not _passes_quick_check(path):
+        raise StoreError(f"{path}: the database is damaged or cut short (fewer pages than its header "
+                         "records); restore it from a backup")
+
+
+def _shorter_than_header_says(path: Path, header: bytes) -> bool:
+    """Whether the file holds fewer pages than its header records (SQLite file format, section 1.3)."""
+    if len(header) < 100:
+        return True
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65_536 if page_size == 1 else page_size
+    change_counter = int.from_bytes(header[24:28], "big")
+    pages = int.from_bytes(header[28:32], "big")
+    if int.from_bytes(header[92:96], "big") != change_counter:  # the size field predates the last write
+        return False
+    return path.stat().st_size < pages * page_size
+
+
+def _passes_quick_check(path: Path) -> bool:
+    """SQLite's own verdict on every page; a write-ahead log may hold the pages the file lacks."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError:
+        return False
+    return bool(rows == [("ok",)])
+
+
+def check_schema_record(conn: Any, known_tables: set[str]) -> None:
+    """Refuse a store whose schema record is missing beside data, or names revisions this tipsom lacks."""
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+    from sqlalchemy import inspect, text
+
+    from tipsom.store.db import alembic_config
+
+    present = set(inspect(conn).get_table_names())
+    revisions = ([str(r) for r in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()]
+                 if VERSION_TABLE in present else [])
+    ours = sorted(present & known_tables)
+    if not revisions and ours:
+        raise StoreError(f"{_where(conn)}: the store holds tipsom tables ({', '.join(ours[:3])}...) but no "
+                         f"record of its schema version ({VERSION_TABLE} is missing or empty); tipsom will not "
+                         "create tables over existing data: restore the store from a backup")
+    scripts = ScriptDirectory.from_config(alembic_config(str(conn.engine.url)))
+    for revision in revisions:
+        try:
+            found = scripts.get_revision(revision)
+        except CommandError:
+            found = None
+        if found is None:
+            raise StoreError(f"{_where(conn)}: this store was written by a newer tipsom (schema revision "
+                             f"{revision!r} is unknown here); upgrade tipsom before opening it")
+
+
+def explain_open_failure(url: str, exc: Exception) -> StoreError:
+    """The one-line reason an engine could not open or migrate ``url``, from SQLAlchemy's error."""
+    reason = str(getattr(exc, "orig", exc)).splitlines()[0] if str(exc) else type(exc).__name__
+    lowered = reason.lower()
+    if "not a database" in lowered:
+        advice = "not an SQLite database (not a tipsom store); check --db or TIPSOM_DB_URL"
+    elif "malformed" in lowered:
+        advice = "the database is damaged; restore it from a backup"
+    elif "readonly" in lowered or "read-only" in lowered:
+        advice = "the store is read-only; copy it somewhere writable or restore write access"
+    elif "unable to open" in lowered:
+        advice = "cannot open the database file: check that its folder exists and is writable"
+    else:
+        advice = f"cannot open the store ({reason}); check --db or TIPSOM_DB_URL and that the server is running"
+    return StoreError(f"{_redacted(url)}: {advice}")
+
+
+def _where(conn: Any) -> str:
+    return _redacted(str(conn.engine.url))
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, fit for a message."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url

@@ -1,0 +1,139 @@
+"""Opening a store that cannot be one: exit 2, one line saying what is wrong and what to do, nothing written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+from typer.testing import CliRunner
+
+from tipsom.cli.main import app
+from tipsom.store.db import Store
+from tipsom.store.opening import SQLITE_MAGIC
+
+pytestmark = pytest.mark.usefixtures("data_key")
+runner = CliRunner()
+
+
+def _stats(url: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["stats", "--db", url])
+    return result.exit_code, result.stderr
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> Path:
+    """A SQLite store holding 60 synthetic cases, closed and checkpointed."""
+    from tipsom.synth.demo import load_demo
+
+    path = tmp_path / "filled.db"
+    store = Store.open(f"sqlite:///{path}")
+    load_demo(store, n=60, seed=3)
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.dispose()
+    return path
+
+
+def test_unknown_url_scheme(tmp_path: Path) -> None:
+    code, err = _stats("nosuch://x")
+    assert code == 2
+    assert err.strip() == ("tipsom: nosuch://x: not a database URL tipsom can use; give sqlite:///PATH or "
+                           "postgresql+psycopg://USER@HOST/NAME (--db or TIPSOM_DB_URL)")
+
+
+def test_folder_as_database(tmp_path: Path) -> None:
+    code, err = _stats(f"sqlite:///{tmp_path}")
+    assert code == 2
+    assert err.strip() == f"tipsom: {tmp_path}: is a folder, not a database file; give the path of the store's .db file"
+
+
+@pytest.mark.parametrize("size", [50, 100, 20_000])
+def test_random_bytes_as_database_are_left_alone(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "random.db"
+    content = os.urandom(size)
+    path.write_bytes(content)
+    code, err = _stats(f"sqlite:///{path}")
+    assert code == 2
+    assert err.strip() == f"tipsom: {path}: not an SQLite database (not a tipsom store); check --db or TIPSOM_DB_URL"
+    assert path.read_bytes() == content
+
+
+@pytest.mark.parametrize("keep", [0.25, 0.75, 0.99])
+def test_truncated_database_is_refused_and_left_as_it_was(filled: Path, keep: float) -> None:
+    data = filled.read_bytes()
+    cut = filled.with_name("cut.db")
+    cut.write_bytes(data[: int(len(data) * keep)])
+    before = cut.read_bytes()
+    code, err = _stats(f"sqlite:///{cut}")
+    assert code == 2
+    assert err.strip() == (f"tipsom: {cut}: the database is damaged or cut short (fewer pages than its header "
+                           "records); restore it from a backup")
+    assert cut.read_bytes() == before
+    assert _stats(f"sqlite:///{filled}") == (0, "")
+
+
+def test_read_only_or_immutable_file(filled: Path) -> None:
+    if os.geteuid() == 0:  # root ignores permission bits; the immutable flag binds it
+        made = subprocess.run(["chattr", "+i", str(filled)], capture_output=True, check=False)
+        if made.returncode != 0:
+            pytest.skip("chattr +i is not available here")
+    else:
+        filled.chmod(0o444)
+    try:
+        code, err = _stats(f"sqlite:///{filled}")
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(filled)], check=True)
+    assert code == 2
+    assert err.strip() == (f"tipsom: {filled}: the store is read-only (permissions or an immutable flag); tipsom "
+                           "writes its audit log and journal there: copy it somewhere writable or restore write "
+                           "access")
+
+
+def _tables(url: str) -> set[str]:
+    store = Store.open(url, migrate=False)
+    try:
+        return set(inspect(store.engine).get_table_names())
+    finally:
+        store.dispose()
+
+
+@pytest.mark.parametrize("damage", ["DROP TABLE alembic_version", "DELETE FROM alembic_version"])
+def test_data_without_schema_record_is_refused_and_no_table_created(db_url: str, damage: str) -> None:
+    Store.open(db_url).dispose()
+    store = Store.open(db_url, migrate=False)
+    with store.engine.begin() as conn:
+        conn.execute(text(damage))
+    store.dispose()
+    before = _tables(db_url)
+    code, err = _stats(db_url)
+    assert code == 2
+    assert "but no record of its schema version (alembic_version is missing or empty); tipsom will not create " \
+           "tables over existing data: restore the store from a backup" in err
+    assert len(err.strip().splitlines()) == 1
+    assert _tables(db_url) == before
+
+
+def test_store_from_a_newer_tipsom(db_url: str) -> None:
+    Store.open(db_url).dispose()
+    store = Store.open(db_url, migrate=False)
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('future_0001')"))
+    store.dispose()
+    code, err = _stats(db_url)
+    assert code == 2
+    assert err.strip().endswith(": this store was written by a newer tipsom (schema revision 'future_0001' is "
+                                "unknown here); upgrade tipsom before opening it")
+
+
+def test_healthy_store_opens_and_empty_file_becomes_a_store(filled: Path, tmp_path: Path) -> None:
+    assert filled.read_bytes().startswith(SQLITE_MAGIC)
+    code, _ = _stats(f"sqlite:///{filled}")
+    assert code == 0
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert _stats(f"sqlite:///{empty}")[0] == 0
+    assert empty.read_bytes().startswith(SQLITE_MAGIC)
