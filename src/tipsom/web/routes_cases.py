@@ -57,7 +57,7 @@ def case_list(request: Request, q: str = "", case_type: str = "", status: str = 
     store = workspace_store(request, session)
     flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=_int(year),
                               jurisdiction=jurisdiction, page=_int(page) or 1)
-    listing = casework.list_cases(store, session.user, flt)
+    listing = casework.list_cases(store, session.user, flt, via="web page")
     case_e = store.model["case"]
     template = "cases_table.html" if request.headers.get("hx-request") else "cases.html"
     return render(request, template, {
@@ -186,7 +186,8 @@ async def update_case(request: Request, case_id: str) -> Response:
 def _case_page(request: Request, case_id: str, *, reveal: str | None = None, purpose: str = "") -> Response:
     session, store = _case_store(request, case_id, Permission.VIEW_CASES, "open case")
     try:
-        doc = casework.read_case(store, session.user, case_id, reveal=reveal, purpose=purpose)
+        doc = casework.read_case(store, session.user, case_id, reveal=reveal, purpose=purpose,
+                                 shown_via="web page")
     except PermissionError:
         raise PageRefused(Refusal.FORBIDDEN) from None
     with store.engine.connect() as conn:
