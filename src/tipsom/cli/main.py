@@ -69,6 +69,7 @@ app.add_typer(export_app, name="export")
 #: Modules whose ``register`` adds commands, in the order ``--help`` lists them.
 COMMAND_MODULES = (
     "registry",
+    "audit",
     "report",
     "screening",
     "evidence",
