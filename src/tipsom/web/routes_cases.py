@@ -229,11 +229,13 @@ def share(request: Request, case_id: str, organisation: Annotated[str, Form()]) 
 @router.post("/cases/{case_id}/attachments")
 async def attach(request: Request, case_id: str) -> Response:
     session, store = _case_store(request, case_id, Permission.EDIT_CASES, "add attachment")
-    form = await request.form()
+    form = await request.form()  # already read, within the upload limit, by the CSRF check
     upload = form.get("file")
     note = str(form.get("note") or "")
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise PageRefused(Refusal.NOT_FOUND)
+    if not upload.size:
+        raise PageRefused(Refusal.EMPTY_UPLOAD)
     await integrations.attach(store, case_id, upload, actor=session.user.username, note=note)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
