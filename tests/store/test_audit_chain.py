@@ -75,6 +75,17 @@ def test_a_deleted_event_is_named_by_the_gap_it_leaves(db_url: str) -> None:
     store.dispose()
 
 
+def test_a_tail_cut_off_after_a_clean_verify_is_caught_by_the_next(db_url: str) -> None:
+    store = _store_with_events(db_url)
+    assert _verify(db_url)[0] == 0
+    with store.begin() as conn:
+        conn.execute(delete(audit_log).where(audit_log.c.seq == _seq_of(store, "C-5")))
+    code, out = _verify(db_url)
+    assert code == 3
+    assert "cut short" in out
+    store.dispose()
+
+
 def test_reordered_events_are_named(db_url: str) -> None:
     store = _store_with_events(db_url)
     first, second = _seq_of(store, "C-1"), _seq_of(store, "C-2")

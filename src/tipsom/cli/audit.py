@@ -25,10 +25,15 @@ def verify_cmd(
     given = [(f"--seal {s}", audit.Seal.parse(s)) for s in seal or []]
     store = Store.open(db)
     try:
+        journal = audit.SealJournal(store.settings.home, store.url)
+        known = journal.known()
         with store.engine.connect() as conn:
-            result = audit.verify(conn, [*given, *audit.SealJournal(store.settings.home, store.url).known()])
+            result = audit.verify(conn, [*given, *known])
     finally:
         store.dispose()
+    if result.intact and result.head.seq > max((s.seq for _, s in known), default=0):
+        # An intact head is remembered too, so a tail cut off after this check is caught by the next.
+        journal.remember(result.head)
     for finding in result.findings[1:]:
         print(f"FAIL {finding}", file=sys.stderr)
     if not quiet:
