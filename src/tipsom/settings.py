@@ -65,6 +65,8 @@ class Settings:
     web_lockout_minutes: int = field(default_factory=lambda: _int_env("TIPSOM_WEB_LOCKOUT_MINUTES", 15, minimum=1))
     #: Seconds a write to a SQLite store waits for another process's write lock before giving up.
     db_lock_timeout: int = field(default_factory=lambda: _int_env("TIPSOM_DB_LOCK_TIMEOUT", 60, minimum=1))
+    #: Largest file accepted by a web upload, in MiB (the CLI takes files of any size).
+    web_upload_max_mb: int = field(default_factory=lambda: _int_env("TIPSOM_WEB_UPLOAD_MAX_MB", 100, minimum=1))
     #: Database of the training workspace; empty means ``home/training.db``.
     training_db_url: str = field(default_factory=lambda: _env("TIPSOM_TRAINING_DB_URL", ""))
 

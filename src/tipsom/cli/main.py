@@ -70,6 +70,7 @@ app.add_typer(export_app, name="export")
 COMMAND_MODULES = (
     "registry",
     "key",
+    "audit",
     "report",
     "screening",
     "evidence",

@@ -218,20 +218,43 @@ def export_gexf_cmd(
 @money_app.command("links")
 def links_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Links CSV for --links.")] = Path("links.csv"),
+    role: Annotated[list[str] | None, typer.Option(
+        "--role", help="Take phones of persons with this role (repeatable; default Suspect).")] = None,
+    include_personal: Annotated[bool, typer.Option(
+        "--include-personal", help="Write the phone numbers themselves, not keyed pseudonyms (needs --purpose).")
+    ] = False,
+    purpose: Annotated[str | None, typer.Option(help="Why the phone numbers are needed (audited).")] = None,
     db: DbOption = None,
 ) -> None:
-    """Build the links table (phone -> case, person) from the case registry; each read is audited."""
-    from tipsom.money.links import links_from_store, write_links
+    """Build the links table (phone -> case, person) from the case registry; one audited read.
+
+    Suspects' phones by default, as keyed pseudonyms that `--links` matches
+    against transactions with the same data key; numbers only with
+    `--include-personal --purpose`.
+    """
+    from tipsom.core.errors import ConfigError
+    from tipsom.money.links import FOLLOWED_ROLES, links_from_store, write_links
+    from tipsom.schema.enums import PersonRole
     from tipsom.settings import get_settings
     from tipsom.store.db import Store
 
+    try:
+        roles = frozenset(PersonRole(r) for r in role) if role else FOLLOWED_ROLES
+    except ValueError:
+        raise ConfigError(f"--role: one of {', '.join(PersonRole)}") from None
+    if include_personal and not (purpose or "").strip():
+        raise ConfigError("--include-personal needs --purpose: say why the phone numbers themselves are needed")
+    if purpose and not include_personal:
+        raise ConfigError("--purpose is for --include-personal; pseudonymous links are audited with their own")
     store = Store.open(db)
     try:
-        links = links_from_store(store, actor=get_settings().actor)
+        links = links_from_store(store, actor=get_settings().actor, roles=roles,
+                                 purpose=purpose if include_personal else None)
     finally:
         store.dispose()
     write_links(links, out)
-    print(f"{len(links)} links written to {out}")
+    kind = "phone numbers" if include_personal else "phone pseudonyms"
+    print(f"{len(links)} links ({kind} of {', '.join(sorted(roles))}) written to {out}")
 
 
 @money_app.command("evaluate")

@@ -234,11 +234,17 @@ def import_records(
     progress: Callable[[int], None] | None = None,
     sha256: str = "",
     workers: int = 0,
+    event: tuple[audit.AuditAction, str] | None = None,
 ) -> ImportReport:
-    """Validate and write ``records`` in one transaction; see the module docstring."""
+    """Validate and write ``records`` in one transaction; see the module docstring.
+
+    ``event`` names the audit action and case id when the records are one case
+    entered by hand (web form, API), so the log says "create case X", not an
+    anonymous import.
+    """
     return _import(store, _chunks(records), source=source, skip_invalid=skip_invalid, rejects_path=rejects_path,
                    actor=actor, purpose=purpose, on_problem=on_problem, progress=progress, sha256=sha256,
-                   workers=workers)
+                   workers=workers, event=event)
 
 
 def _import(
@@ -254,6 +260,7 @@ def _import(
     progress: Callable[[int], None] | None,
     sha256: str,
     workers: int,
+    event: tuple[audit.AuditAction, str] | None = None,
 ) -> ImportReport:
     report = ImportReport(source=source, sha256=sha256)
     rejects: _Rejects | None = None
@@ -261,7 +268,8 @@ def _import(
     with store.engine.connect() as conn, _page_cache(conn):
         trans = conn.begin()
         try:
-            event_id = audit.record(conn, actor=actor, action=audit.AuditAction.IMPORT, entity="case",
+            action, entity_id = event or (audit.AuditAction.IMPORT, None)
+            event_id = audit.record(conn, actor=actor, action=action, entity="case", entity_id=entity_id,
                                     purpose=purpose, detail={"source": source, "sha256": sha256})
             writer = BatchWriter(conn, store.model, actor=actor, purpose=purpose, event_id=event_id)
             writing = True

@@ -13,24 +13,30 @@ from __future__ import annotations
 import csv
 import enum
 from collections import defaultdict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tipsom.money.holders import ResolvedHolder, normalise_phone
 from tipsom.money.model import MoneyInputError, RowError
+from tipsom.schema.enums import PersonRole
 
 if TYPE_CHECKING:
     from tipsom.store.db import Store
 
-#: Purpose recorded in the audit log for each decrypted phone number.
+#: Purpose recorded in the audit log when pseudonymous links are taken from the registry.
 STORE_PURPOSE = "money: link phone numbers to cases"
+#: Roles whose phones are followed unless the analyst names others: the people who move the money.
+FOLLOWED_ROLES = frozenset({PersonRole.SUSPECT})
 
 
 class IdentifierKind(enum.StrEnum):
     ACCOUNT = "account"
     PHONE = "phone"
     WALLET = "wallet"
+    #: The registry's keyed pseudonym of a phone number (``pseudo_phone``), not the number.
+    PHONE_PSEUDONYM = "phone-pseudonym"
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,8 @@ def read_links(path: Path) -> list[CaseLink]:
         for number, rec in enumerate(reader, start=2):
             kind = (rec["kind"] or "").strip().lower()
             if kind not in set(IdentifierKind):
-                errors.append(RowError(str(path), number, "kind", f"must be account, phone or wallet, not {kind!r}"))
+                errors.append(RowError(str(path), number, "kind",
+                                       f"must be one of {', '.join(IdentifierKind)}, not {kind!r}"))
             elif not (rec["identifier"] or "").strip() or not (rec["case_id"] or "").strip():
                 errors.append(RowError(str(path), number, "identifier/case_id", "missing"))
             else:
@@ -79,19 +86,33 @@ def write_links(links: list[CaseLink], out: Path) -> Path:
 
 
 def accounts_to_cases(
-    links: list[CaseLink], accounts: set[str], holders: tuple[ResolvedHolder, ...] = ()
+    links: list[CaseLink], accounts: set[str], holders: tuple[ResolvedHolder, ...] = (),
+    pseudonym: Callable[[str], str | None] | None = None,
 ) -> dict[str, set[tuple[str, str]]]:
-    """Map each account in ``accounts`` to the (case, person) pairs it is linked to."""
+    """Map each account in ``accounts`` to the (case, person) pairs it is linked to.
+
+    Pseudonymous phone links are matched by pseudonymising the phones seen in
+    the transactions and holder records with the registry's key (``pseudonym``,
+    by default the installation's data key, loaded only when such links exist).
+    """
     by_phone: dict[str, set[str]] = defaultdict(set)
     for holder in holders:
         for phone in holder.phones:
             by_phone[phone].update(holder.accounts)
+    by_pseudonym: dict[str, set[str]] = defaultdict(set)
+    if any(link.kind is IdentifierKind.PHONE_PSEUDONYM for link in links):
+        pseudonym = pseudonym or _registry_pseudonym()
+        for phone, held in [*by_phone.items(), *((a, {a}) for a in accounts)]:
+            if (digest := pseudonym(phone)) is not None:
+                by_pseudonym[digest].update(held)
     out: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for link in links:
         pair = (link.case_id, link.person_id)
         if link.kind is IdentifierKind.PHONE:
             phone = normalise_phone(link.identifier)
             targets = by_phone.get(phone, set()) | {a for a in (link.identifier, phone) if a in accounts}
+        elif link.kind is IdentifierKind.PHONE_PSEUDONYM:
+            targets = by_pseudonym.get(link.identifier, set())
         else:
             targets = {link.identifier} if link.identifier in accounts else set()
         for account in targets:
@@ -99,25 +120,52 @@ def accounts_to_cases(
     return dict(out)
 
 
-def links_from_store(store: Store, *, actor: str) -> list[CaseLink]:
-    """Phone links for every person in the case registry who has a phone number.
+def _registry_pseudonym() -> Callable[[str], str | None]:
+    from tipsom.settings import get_settings
+    from tipsom.store.crypto import FieldCipher, load_master_key
 
-    The registry holds phones encrypted; each one is decrypted through
-    :meth:`Store.read_personal`, so every read is in the audit log with its purpose.
+    cipher = FieldCipher(load_master_key(get_settings()))
+    return lambda phone: cipher.pseudonym("phone", phone)
+
+
+def links_from_store(store: Store, *, actor: str, roles: Collection[PersonRole] = FOLLOWED_ROLES,
+                     purpose: str | None = None) -> list[CaseLink]:
+    """Phone links for the persons with ``roles`` (suspects by default) who have a phone number.
+
+    Following money needs the selectors of the people who move it, not the
+    personal records of everyone on a case. By default nothing is decrypted:
+    each link carries the registry's keyed pseudonym of the phone
+    (:attr:`IdentifierKind.PHONE_PSEUDONYM`), which matches transactions
+    through the same key without the number ever being written out. Only with
+    a stated ``purpose`` are the phone numbers themselves decrypted, and only
+    the phone field. Either way one audit event names the fields, the roles,
+    the purpose and the number of rows.
     """
     from sqlalchemy import select
 
-    from tipsom.store.tables import PERSON_KEY, REGISTRY
+    from tipsom.store import audit
+    from tipsom.store.tables import REGISTRY
 
+    if not roles:
+        raise MoneyInputError("links: name at least one role to take phone numbers from")
+    personal = purpose is not None
+    if personal and not (purpose or "").strip():
+        raise MoneyInputError("links: --include-personal needs a --purpose saying why the numbers are needed")
     persons = REGISTRY["person"]
-    query = select(persons.c[PERSON_KEY], persons.c.case_id, persons.c.person_id).where(
-        persons.c.pseudo_phone.is_not(None)
-    )
-    with store.engine.connect() as conn:
-        rows = conn.execute(query.order_by(persons.c[PERSON_KEY])).all()
-    links = []
-    for key, case_id, person_id in rows:
-        phone = store.read_personal(key, actor=actor, purpose=STORE_PURPOSE).get("phone")
-        if phone:
-            links.append(CaseLink(IdentifierKind.PHONE, str(phone), str(case_id), str(person_id)))
-    return links
+    selector = persons.c.phone_enc if personal else persons.c.pseudo_phone
+    query = (select(persons.c.case_id, persons.c.person_id, selector)
+             .where(persons.c.pseudo_phone.is_not(None), persons.c.role.in_([str(r) for r in roles]))
+             .order_by(persons.c.case_id, persons.c.person_id))
+    with store.begin() as conn:
+        rows = conn.execute(query).all()
+        audit.record(conn, actor=actor, action=audit.AuditAction.READ if personal else audit.AuditAction.EXPORT,
+                     entity="person", purpose=(purpose or STORE_PURPOSE).strip(),
+                     detail={"fields": ["phone" if personal else "pseudo_phone"], "rows": len(rows),
+                             "roles": sorted(str(r) for r in roles), "decrypted": personal,
+                             "via": "money links"})
+    if not personal:
+        return [CaseLink(IdentifierKind.PHONE_PSEUDONYM, str(pseudo), str(case_id), str(person_id))
+                for case_id, person_id, pseudo in rows]
+    cipher = store.cipher
+    return [CaseLink(IdentifierKind.PHONE, cipher.open("phone", blob), str(case_id), str(person_id))
+            for case_id, person_id, blob in rows]

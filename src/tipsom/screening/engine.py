@@ -186,17 +186,27 @@ class CompiledRuleSet:
         return out
 
     def alerts_at(self, ctx: EvalContext, masks: list[Mask], row: int) -> list[Alert]:
-        """Materialise the alerts of one row, most severe first; one alert per code."""
-        best: dict[AlertCode, _Compiled] = {}
+        """Materialise the alerts of one row, most severe first; one alert per code.
+
+        When several rules of one code fire (a status offence and a
+        consequential one both call for non-punishment), the alert takes the
+        most severe rule's text and severity but gives the reasons of all of
+        them, so every qualifying fact (each charge) is named, not only the
+        first rule's.
+        """
+        fired: dict[AlertCode, list[_Compiled]] = {}
         for c, m in zip(self.rules, masks, strict=True):
             if m[row]:
-                held = best.get(c.rule.code)
-                if held is None or c.rule.severity.rank > held.rule.severity.rank:
-                    best[c.rule.code] = c
-        alerts = [self._alert(ctx, c, row) for c in best.values()]
+                same = fired.setdefault(c.rule.code, [])
+                if same and c.rule.severity.rank > same[0].rule.severity.rank:
+                    same.insert(0, c)
+                else:
+                    same.append(c)
+        alerts = [self._alert(ctx, rules, row) for rules in fired.values()]
         return sorted(alerts, key=lambda a: (-a.severity.rank, CODES.index(a.code)))
 
-    def _alert(self, ctx: EvalContext, c: _Compiled, row: int) -> Alert:
+    def _alert(self, ctx: EvalContext, rules: list[_Compiled], row: int) -> Alert:
+        c = rules[0]
         b, r = ctx.batch, c.rule
         missing = tuple(
             MissingElement(name, self.predicates[name].label, self.predicates[name].ask)
@@ -222,7 +232,9 @@ class CompiledRuleSet:
         case_id, person_id = b.identity(row)
         return Alert(
             code=r.code, severity=r.severity, rule_text=r.explanation, sources=sources, case_id=case_id,
-            person_id=person_id, rule_id=r.id, because=tuple(c.node.because(ctx, row)), missing=missing,
+            person_id=person_id, rule_id=r.id,
+            because=tuple(dict.fromkeys(line for each in rules for line in each.node.because(ctx, row))),
+            missing=missing,
             legal_test=test, facts=facts, test_text=test_text,
         )
 

@@ -127,6 +127,10 @@ audit_log = Table(
     Column("entity_id", String(160), nullable=True, index=True),
     Column("purpose", String(500), nullable=False),
     Column("detail", Text, nullable=True),
+    # The hash chain (see tipsom.store.audit): position, previous event's hash, this event's hash.
+    Column("seq", Integer, nullable=True, unique=True),
+    Column("prev_hash", String(64), nullable=True),
+    Column("hash", String(64), nullable=True),
 )
 
 #: Facts about the store itself, one value per name (e.g. which data key it is encrypted under).

@@ -127,7 +127,7 @@ def list_cases(
     """Cases the caller's organisation holds or was shared, newest identifiers first."""
     flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=year, jurisdiction=jurisdiction,
                               page=page, per_page=per_page)
-    listing = casework.list_cases(state(request).store, user, flt)
+    listing = casework.list_cases(state(request).store, user, flt, via="API")
     items = [CaseSummary(case_id=r["id"], case_type=r["case_type"], status=r["status"],
                          reporting_org=r["reporting_org"], jurisdiction=r["jurisdiction"], year=r["year"],
                          opened_on=r["opened_on"].isoformat() if r["opened_on"] else None,
@@ -146,7 +146,7 @@ def get_case(request: Request, case_id: str,
         raise HTTPException(404, "no such case")
     if decision is not CaseAccess.ALLOWED:
         raise HTTPException(403, "this case belongs to another organisation")
-    doc = casework.read_case(store, user, case_id)
+    doc = casework.read_case(store, user, case_id, shown_via="API")
     return _jsonable(doc)  # type: ignore[no-any-return]
 
 
@@ -198,7 +198,7 @@ def create_case(request: Request, user: Annotated[User, Depends(caller(Scope.CAS
     problems = structure_problems(document)
     result = casework.SaveResult(str(document.get("case_id", ""))[:64], problems) if problems else \
         casework.save_case(state(request).store, user, dict(document), creating=True,
-                           organisation=user.organisation, purpose="API case entry")
+                           organisation=user.organisation, purpose="API case entry", via="API")
     out = SaveOutcome(case_id=result.case_id, saved=result.saved,
                       problems=[ProblemOut(column=p.column, value=p.value, reason=p.reason) for p in result.problems])
     if not result.saved:

@@ -107,6 +107,10 @@ def _refused(request: Request, exc: Exception) -> Response:
             "This form was refused because its security token is missing or out of date. "
             "Go back, reload the page and try again.")),
         Refusal.NOT_FOUND: (404, _("Not found"), _("There is no such page or record.")),
+        Refusal.TOO_LARGE: (413, _("File too large"), _(
+            "This file is larger than the web upload limit. Ask an administrator to add it with the "
+            "tipsom evidence command.")),
+        Refusal.EMPTY_UPLOAD: (422, _("Empty file"), _("The chosen file is empty; nothing was stored.")),
     }[exc.refusal]
     return render(request, "error.html", {"title": title, "message": message}, status_code=status)
 

@@ -58,8 +58,13 @@ class CaseListing:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def list_cases(store: Store, user: User, flt: CaseFilter) -> CaseListing:
-    """One page of the cases ``user`` may see, newest identifiers first."""
+def list_cases(store: Store, user: User, flt: CaseFilter, *, via: str) -> CaseListing:
+    """One page of the cases ``user`` may see, newest identifiers first.
+
+    A listing shows case types, places and victim counts, so it is a
+    consultation too: one compact audit event per page shown names the cases
+    on it and the search that found them (``via`` says page or API).
+    """
     conds = [visible_to(user)]
     if flt.case_type:
         conds.append(CASES.c.case_type == flt.case_type)
@@ -78,7 +83,7 @@ def list_cases(store: Store, user: User, flt: CaseFilter) -> CaseListing:
         conds.append(CASES.c.id.like(f"{escaped}%", escape="\\") | CASES.c.id.in_(by_name))
     per_page = max(1, min(flt.per_page, MAX_PAGE_SIZE))
     page = max(1, flt.page)
-    with store.engine.connect() as conn:
+    with store.begin() as conn:
         total = conn.scalar(select(func.count()).select_from(CASES).where(*conds)) or 0
         cols = [CASES.c.id, CASES.c.case_type, CASES.c.status, CASES.c.reporting_org, CASES.c.jurisdiction,
                 CASES.c.year, CASES.c.opened_on]
@@ -86,6 +91,11 @@ def list_cases(store: Store, user: User, flt: CaseFilter) -> CaseListing:
             select(*cols).where(*conds).order_by(CASES.c.id.desc()).limit(per_page)
             .offset((page - 1) * per_page))]
         counts = _person_counts(conn, [r["id"] for r in rows])
+        search = {k: v for k, v in (("q", q), ("case_type", flt.case_type), ("status", flt.status),
+                                    ("year", flt.year), ("jurisdiction", flt.jurisdiction)) if v}
+        audit.record(conn, actor=user.username, action=audit.AuditAction.READ, entity="case_list",
+                     purpose="list cases", detail={"via": via, "page": page, "search": search,
+                                                   "cases": [r["id"] for r in rows]})
     for r in rows:
         r["persons"], r["victims"] = counts.get(r["id"], (0, 0))
     return CaseListing(rows, int(total), page, per_page)
@@ -101,13 +111,22 @@ def _person_counts(conn: Connection, ids: list[str]) -> dict[str, tuple[int, int
 
 
 def read_case(store: Store, user: User, case_id: str, *, reveal: str | None = None,
-              purpose: str = "") -> dict[str, Any]:
+              purpose: str = "", shown_via: str | None = None) -> dict[str, Any]:
     """A case document; personal fields of person ``reveal`` (a person id, or ``*``) only
-    with a stated purpose, after an audit event for each person revealed."""
+    with a stated purpose, after an audit event for each person revealed.
+
+    ``shown_via`` (page or API) marks a read that puts the case in front of a
+    user: even without personal fields it shows exploitation, places and
+    referrals, so it is logged as a consultation naming the case (one event).
+    Reads for the software's own use (the owner of a case being saved) pass none.
+    """
     with store.begin() as conn:
         doc = next(iter_documents(conn, store.model, case_ids=[case_id]), None)
         if doc is None:
             raise LookupError(case_id)
+        if shown_via is not None:
+            audit.record(conn, actor=user.username, action=audit.AuditAction.READ, entity="case",
+                         entity_id=case_id, purpose=purpose.strip() or "view case", detail={"via": shown_via})
         if reveal is None:
             return doc
         if not user.can(Permission.VIEW_PERSONAL):
@@ -141,7 +160,7 @@ def case_exists(conn: Connection, case_id: str) -> bool:
 
 
 def save_case(store: Store, user: User, raw: dict[str, Any], *, creating: bool, organisation: str,
-              purpose: str = "case entry") -> SaveResult:
+              purpose: str = "case entry", via: str = "web form") -> SaveResult:
     """Validate and store one case document entered by ``user`` (all or nothing).
 
     The owning organisation is set by the caller (the user's own on creation,
@@ -157,7 +176,9 @@ def save_case(store: Store, user: User, raw: dict[str, Any], *, creating: bool, 
     if problems:
         return SaveResult(case_id, problems)
     try:
-        import_records(store, [Record(1, {}, raw)], source="web form", actor=user.username, purpose=purpose)
+        action = audit.AuditAction.CREATE if creating else audit.AuditAction.UPDATE
+        import_records(store, [Record(1, {}, raw)], source=via, actor=user.username, purpose=purpose,
+                       event=(action, case_id))
     except ImportFailed as exc:
         return SaveResult(case_id, list(exc.report.problems))
     return SaveResult(case_id)

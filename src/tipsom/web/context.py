@@ -57,6 +57,8 @@ class Refusal(enum.Enum):
     FORBIDDEN = "forbidden"
     BAD_CSRF = "bad_csrf"
     NOT_FOUND = "not_found"
+    TOO_LARGE = "too_large"
+    EMPTY_UPLOAD = "empty_upload"
 
 
 class PageRefused(Exception):
@@ -149,10 +151,44 @@ def workspace_store(request: Request, session: Session) -> Store:
     return web.store
 
 
+def is_upload(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+
+
+def limit_upload(request: Request, max_mb: int) -> None:
+    """Refuse a body over ``max_mb`` MiB: at once when it declares its length, else as it streams in.
+
+    Starlette offers no public hook to meter a request body, so the request's
+    ``receive`` is wrapped before anything reads it; the multipart parser then
+    spools file parts to disk in chunks, so a large upload is never held in memory.
+    """
+    limit = max_mb * 1024 * 1024
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PageRefused(Refusal.TOO_LARGE)
+    receive = request.receive
+    seen = 0
+
+    async def metered() -> Any:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            raise PageRefused(Refusal.TOO_LARGE)
+        return message
+
+    request._receive = metered  # private, but see the docstring: no public way to meter the body
+
+
 async def check_csrf(request: Request) -> None:
     """Dependency for every page router: state-changing requests must echo the CSRF token."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
+    if is_upload(request):
+        # Who is sending, and how much, is settled before any of a multipart body is read.
+        if session_of(request) is None:
+            raise PageRefused(Refusal.LOGIN_REQUIRED)
+        limit_upload(request, state(request).store.settings.web_upload_max_mb)
     form = await request.form()
     given = request.headers.get(CSRF_HEADER) or str(form.get(CSRF_FIELD) or "")
     session = session_of(request)

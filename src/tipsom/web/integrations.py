@@ -25,6 +25,7 @@ from starlette.datastructures import UploadFile
 
 from tipsom.evidence.locker import EvidenceItem, EvidenceLocker, Intake
 from tipsom.screening import Alert, AlertCode, Severity, case_alerts
+from tipsom.store import audit
 from tipsom.store.db import Store
 from tipsom.web.i18n import N_, _
 
@@ -139,4 +140,10 @@ async def attach(store: Store, case_id: str, upload: UploadFile, *, actor: str, 
                 fh.write(chunk)
         intake = Intake(case_id=case_id, actor=actor, source="web upload", purpose="case attachment",
                         note=note or None)
-        await anyio.to_thread.run_sync(lambda: _locker(store).add_files([path], intake))
+        taken = await anyio.to_thread.run_sync(lambda: _locker(store).add_files([path], intake))
+    with store.begin() as conn:
+        for item, new in taken:
+            audit.record(conn, actor=actor, action=audit.AuditAction.UPDATE, entity="case", entity_id=case_id,
+                         purpose="case attachment",
+                         detail={"via": "web upload", "attachment": item.id, "exhibit": item.exhibit_number,
+                                 "sha256": item.sha256, "size": item.size, "new_in_vault": new})

@@ -57,7 +57,7 @@ def case_list(request: Request, q: str = "", case_type: str = "", status: str = 
     store = workspace_store(request, session)
     flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=_int(year),
                               jurisdiction=jurisdiction, page=_int(page) or 1)
-    listing = casework.list_cases(store, session.user, flt)
+    listing = casework.list_cases(store, session.user, flt, via="web page")
     case_e = store.model["case"]
     template = "cases_table.html" if request.headers.get("hx-request") else "cases.html"
     return render(request, template, {
@@ -186,7 +186,8 @@ async def update_case(request: Request, case_id: str) -> Response:
 def _case_page(request: Request, case_id: str, *, reveal: str | None = None, purpose: str = "") -> Response:
     session, store = _case_store(request, case_id, Permission.VIEW_CASES, "open case")
     try:
-        doc = casework.read_case(store, session.user, case_id, reveal=reveal, purpose=purpose)
+        doc = casework.read_case(store, session.user, case_id, reveal=reveal, purpose=purpose,
+                                 shown_via="web page")
     except PermissionError:
         raise PageRefused(Refusal.FORBIDDEN) from None
     with store.engine.connect() as conn:
@@ -228,11 +229,13 @@ def share(request: Request, case_id: str, organisation: Annotated[str, Form()]) 
 @router.post("/cases/{case_id}/attachments")
 async def attach(request: Request, case_id: str) -> Response:
     session, store = _case_store(request, case_id, Permission.EDIT_CASES, "add attachment")
-    form = await request.form()
+    form = await request.form()  # already read, within the upload limit, by the CSRF check
     upload = form.get("file")
     note = str(form.get("note") or "")
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise PageRefused(Refusal.NOT_FOUND)
+    if not upload.size:
+        raise PageRefused(Refusal.EMPTY_UPLOAD)
     await integrations.attach(store, case_id, upload, actor=session.user.username, note=note)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
