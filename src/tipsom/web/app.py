@@ -147,7 +147,10 @@ def create_app(store: Store | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
-        return RedirectResponse("/cases", status_code=303)
+        session = request.scope.get("tipsom_session")
+        if session is None or session.stage is not SessionStage.COMPLETE:
+            return RedirectResponse("/login", status_code=303)
+        return RedirectResponse(session.user.landing_page(), status_code=303)
 
     @app.exception_handler(404)
     def not_found(request: Request, exc: Any) -> Response:

@@ -107,7 +107,7 @@ class WebState:
     templates: Jinja2Templates
     training: TrainingWorkspace
     secret: bytes
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    throttle: LoginThrottle
     charts: ChartCache = field(default_factory=ChartCache)
 
 
@@ -206,7 +206,8 @@ def build_templates() -> Jinja2Templates:
 
 def new_state(store: Store) -> WebState:
     return WebState(store=store, templates=build_templates(), training=TrainingWorkspace(store.settings),
-                    secret=site_secret(store.settings))
+                    secret=site_secret(store.settings),
+                    throttle=LoginThrottle(max_wait=store.settings.web_lockout_minutes * 60.0))
 
 
 def cookie_header(name: str, value: str, secure: bool, max_age: int | None = None) -> bytes:

@@ -1,0 +1,265 @@
+"""Issue 15, access findings 1, 2, 6 and 7: scoped administration, scoped audit, accounts, login.
+
+Each test runs on SQLite and PostgreSQL over a small demo store of its own,
+through the ASGI client as a user (or an attacker) would.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import BASE, WebEnv, csrf_of, env_for, login, make_settings
+from tipsom.store import audit
+from tipsom.store.db import Store
+from tipsom.synth.demo import load_demo
+from tipsom.web import accounts
+from tipsom.web.accounts import DEMO_INSTALLATION_ADMIN, DEMO_OTHER_ORG_USER, DEMO_PASSWORD, Role
+
+
+@pytest.fixture
+def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebEnv]:
+    # argon2 at its production cost would make these many logins take minutes on a shared machine.
+    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    monkeypatch.setattr(accounts, "_HASHER", cheap)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("no such user"))
+    store = Store.open(db_url, settings=make_settings(tmp_path / "var"))
+    load_demo(store, n=24, seed=5)
+    accounts.ensure_demo_accounts(store)
+    yield env_for(store)
+    store.dispose()
+
+
+def _client(env: WebEnv, username: str, password: str = DEMO_PASSWORD, host: str = "testclient") -> TestClient:
+    c = TestClient(env.app, base_url=BASE, client=(host, 50000))
+    assert login(c, username, password).status_code == 303
+    return c
+
+
+def _post(c: TestClient, path: str, data: dict[str, str], page: str = "/account") -> object:
+    token = csrf_of(c.get(page).text)
+    return c.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
+
+
+def _events(env: WebEnv, **kw: object) -> list[dict[str, object]]:
+    with env.store.engine.connect() as conn:
+        return audit.events(conn, **kw)  # type: ignore[arg-type]
+
+
+def _other_org_admin(env: WebEnv) -> str:
+    """An administrator of the second organisation, created as the installation administrator would."""
+    with env.store.engine.connect() as conn:
+        installation = accounts.get_user(conn, username=DEMO_INSTALLATION_ADMIN)
+    accounts.create_user(env.store, username="other.admin", password="Fjord-walrus-42", organisation=env.org_b,
+                         role=Role.ADMIN, actor=DEMO_INSTALLATION_ADMIN, by=installation)
+    return "other.admin"
+
+
+# --- finding 1: administration scoped by organisation ---------------------------------------------
+
+
+def test_organisation_admin_cannot_touch_another_organisations_accounts(env: WebEnv) -> None:
+    admin = _client(env, "demo.admin")
+    created = _post(admin, "/admin/users", {"username": "mole", "password": "Quiet-otter-5517",
+                                            "organisation": env.org_b, "role": "caseworker"}, "/admin/users")
+    assert created.status_code == 422  # type: ignore[attr-defined]
+    with env.store.engine.connect() as conn:
+        assert accounts.get_user(conn, username="mole") is None
+    reset = _post(admin, f"/admin/users/{DEMO_OTHER_ORG_USER}/password", {"password": "Taken-over-9981"},
+                  "/admin/users")
+    assert reset.status_code == 422  # type: ignore[attr-defined]
+    assert "no account" in reset.text  # type: ignore[attr-defined]  # same words as for a missing account
+    for change, data in (("unlock", {}), ("active", {"active": "0"}), ("role", {"role": "viewer"})):
+        assert _post(admin, f"/admin/users/{DEMO_OTHER_ORG_USER}/{change}", data,
+                     "/admin/users").status_code == 422  # type: ignore[attr-defined]
+    _client(env, DEMO_OTHER_ORG_USER)  # password unchanged, account still active
+    assert DEMO_OTHER_ORG_USER not in admin.get("/admin/users").text
+    denied = _events(env, actor="demo.admin", action=audit.AuditAction.DENIED)
+    assert {e["entity_id"] for e in denied} >= {"mole", DEMO_OTHER_ORG_USER}
+    own = _post(admin, "/admin/users", {"username": "new.colleague", "password": "Quiet-otter-5517",
+                                        "organisation": env.org_a, "role": "caseworker"}, "/admin/users")
+    assert own.status_code == 303  # type: ignore[attr-defined]
+    assert _events(env, entity_id="new.colleague", action=audit.AuditAction.CREATE)
+
+
+def test_installation_admin_sets_up_organisations_but_sees_no_cases(env: WebEnv) -> None:
+    installation = _client(env, DEMO_INSTALLATION_ADMIN)
+    assert installation.get("/cases").status_code == 403
+    assert installation.get(f"/cases/{env.case_a}").status_code in (403, 404)
+    assert installation.get("/api/v1/cases", headers={}).status_code in (401, 403)
+    added = _post(installation, "/admin/organisations", {"code": "NLD-KNP", "name": "NLD Border police",
+                                                         "jurisdiction": "NLD", "org_type": "LawEnforcement"},
+                  "/admin/organisations")
+    assert added.status_code == 303  # type: ignore[attr-defined]
+    first_admin = _post(installation, "/admin/users", {"username": "nl.admin", "password": "Dutch-tulip-8841",
+                                                       "organisation": "NLD Border police", "role": "admin"},
+                        "/admin/users")
+    assert first_admin.status_code == 303  # type: ignore[attr-defined]
+    caseworker = _post(installation, "/admin/users", {"username": "nl.worker", "password": "Dutch-tulip-8841",
+                                                      "organisation": "NLD Border police", "role": "caseworker"},
+                       "/admin/users")
+    assert caseworker.status_code == 422  # type: ignore[attr-defined]
+    unregistered = _post(installation, "/admin/users", {"username": "ghost.admin", "password": "Dutch-tulip-8841",
+                                                        "organisation": "Made-up agency", "role": "admin"},
+                         "/admin/users")
+    assert unregistered.status_code == 422  # type: ignore[attr-defined]
+    assert _events(env, entity_id="NLD-KNP", action=audit.AuditAction.CREATE)
+    nl_admin = _client(env, "nl.admin", "Dutch-tulip-8841")
+    assert env.case_a not in nl_admin.get("/cases").text
+
+
+# --- finding 2: the audit log per organisation --------------------------------------------------
+
+
+def test_audit_log_shows_each_organisation_its_own_events(env: WebEnv) -> None:
+    other = _client(env, DEMO_OTHER_ORG_USER)
+    person = re.search(r'name="person_id" value="([^"]+)"', other.get(f"/cases/{env.case_b}").text)
+    assert person
+    secret_purpose = "referral to a named shelter 4471"
+    revealed = _post(other, f"/cases/{env.case_b}/reveal", {"person_id": person.group(1),
+                                                            "other_purpose": secret_purpose},
+                     f"/cases/{env.case_b}")
+    assert revealed.status_code == 200  # type: ignore[attr-defined]
+    admin_a = _client(env, "demo.admin").get("/admin/audit").text
+    assert secret_purpose not in admin_a
+    assert DEMO_OTHER_ORG_USER not in admin_a
+    assert env.case_b not in admin_a
+    admin_b = _client(env, _other_org_admin(env), "Fjord-walrus-42").get("/admin/audit").text
+    assert secret_purpose in admin_b
+    assert "demo.admin" not in admin_b
+    installation = _client(env, DEMO_INSTALLATION_ADMIN).get("/admin/audit",
+                                                             params={"actor": DEMO_OTHER_ORG_USER}).text
+    assert "action-login" in installation  # security events are there
+    assert secret_purpose not in installation
+    assert env.case_b not in installation
+    assert "action-read" not in installation
+
+
+# --- finding 6: accounts ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("weak", ["aaaaaaaaaa", "password123", "qwertyuiop", DEMO_PASSWORD, "Demo.Admin-x1"])
+def test_weak_common_and_demo_passwords_are_refused(weak: str) -> None:
+    with pytest.raises(accounts.AccountError):
+        accounts.check_password_strength(weak, username="demo.admin")
+
+
+def test_password_change_disable_role_change_and_defaults(env: WebEnv) -> None:
+    accounts.create_user(env.store, username="self.service", password="Glacier-moth-2290", organisation=env.org_a,
+                         role=Role.CASEWORKER, actor="test")
+    me = _client(env, "self.service", "Glacier-moth-2290")
+    wrong = _post(me, "/account/password", {"current_password": "not it at all", "password": "Harbour-finch-7713"})
+    assert wrong.status_code == 422  # type: ignore[attr-defined]
+    weak = _post(me, "/account/password", {"current_password": "Glacier-moth-2290", "password": "aaaaaaaaaa"})
+    assert weak.status_code == 422  # type: ignore[attr-defined]
+    demo = _post(me, "/account/password", {"current_password": "Glacier-moth-2290", "password": DEMO_PASSWORD})
+    assert demo.status_code == 422  # type: ignore[attr-defined]
+    changed = _post(me, "/account/password", {"current_password": "Glacier-moth-2290",
+                                              "password": "Harbour-finch-7713"})
+    assert changed.status_code == 303  # type: ignore[attr-defined]
+    assert me.get("/account", follow_redirects=False).status_code == 303  # the session ended
+    with TestClient(env.app, base_url=BASE) as c:
+        assert login(c, "self.service", "Glacier-moth-2290").status_code == 401
+    admin = _client(env, "demo.admin")
+    users_page = admin.get("/admin/users").text
+    new_user_role = re.search(r'<select id="u-role" name="role">(.*?)</select>', users_page, re.S)
+    assert new_user_role
+    assert re.search(r'<option value="viewer" selected', new_user_role.group(1))
+    assert _post(admin, "/admin/users/self.service/active", {"active": "0"}, "/admin/users").status_code == 303  # type: ignore[attr-defined]
+    with TestClient(env.app, base_url=BASE) as c:
+        assert login(c, "self.service", "Harbour-finch-7713").status_code == 401
+    assert _post(admin, "/admin/users/self.service/active", {"active": "1"}, "/admin/users").status_code == 303  # type: ignore[attr-defined]
+    assert _post(admin, "/admin/users/self.service/role", {"role": "viewer"}, "/admin/users").status_code == 303  # type: ignore[attr-defined]
+    viewer = TestClient(env.app, base_url=BASE)
+    form = viewer.get("/login")
+    first = viewer.post("/login", data={"username": "self.service", "password": "Harbour-finch-7713",
+                                        "next": re.search(r'name="next" value="([^"]*)"', form.text).group(1),  # type: ignore[union-attr]
+                                        "csrf_token": csrf_of(form.text)}, follow_redirects=False)
+    assert first.headers["location"] == "/dashboard"  # a page the viewer may open (not "Access denied")
+    changes = [e["detail"] for e in _events(env, entity_id="self.service", action=audit.AuditAction.UPDATE)]
+    for change in ("own password", "disabled", "enabled", "role caseworker -> viewer"):
+        assert any(change in str(d) for d in changes), change
+
+
+# --- finding 7: login -----------------------------------------------------------------------------
+
+
+def _login_answer(env: WebEnv, username: str, password: str, host: str) -> tuple[int, str]:
+    c = TestClient(env.app, base_url=BASE, client=(host, 50000))
+    response = login(c, username, password)
+    error = re.search(r'<p class="error"[^>]*>([^<]+)</p>', response.text)
+    return response.status_code, error.group(1) if error else ""
+
+
+def test_login_answers_alike_for_unknown_wrong_disabled_and_locked(env: WebEnv,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    accounts.create_user(env.store, username="gone.user", password="Quartz-lemur-6620", organisation=env.org_a,
+                         role=Role.CASEWORKER, actor="test")
+    accounts.set_active(env.store, "gone.user", False, actor="test")
+    accounts.create_user(env.store, username="held.user", password="Quartz-lemur-6620", organisation=env.org_a,
+                         role=Role.CASEWORKER, actor="test")
+    with env.store.begin() as conn:
+        from sqlalchemy import update
+
+        from tipsom.web.tables import users
+        conn.execute(update(users).where(users.c.username == "held.user").values(
+            locked_until=audit.now().replace(year=audit.now().year + 1)))
+    verified: list[str] = []
+    real_verify = accounts._verify
+    monkeypatch.setattr(accounts, "_verify", lambda h, p: verified.append(h) or real_verify(h, p))
+    answers = {name: _login_answer(env, name, pw, f"10.1.0.{i}") for i, (name, pw) in enumerate([
+        ("no.such.user", "Quartz-lemur-6620"), ("demo.analyst", "wrong password 1"),
+        ("gone.user", "Quartz-lemur-6620"), ("held.user", "Quartz-lemur-6620")])}
+    assert len(set(answers.values())) == 1, answers
+    assert next(iter(answers.values()))[0] == 401
+    # One argon2 verification per attempt whatever the account's state: the same work, so the same time.
+    assert len(verified) == len(answers)
+
+
+def test_guessing_cannot_lock_out_the_real_user(env: WebEnv) -> None:
+    accounts.create_user(env.store, username="target.user", password="Copper-heron-3385", organisation=env.org_a,
+                         role=Role.CASEWORKER, actor="test")
+    real = _client(env, "target.user", "Copper-heron-3385", host="192.0.2.10")  # signed in before: known device
+    limit = env.app.state.web.throttle.per_account
+    # A distributed guess, one failure from each of many sources: slowed once the account's limit is reached.
+    codes = [_login_answer(env, "target.user", "guess guess", f"198.51.100.{i}")[0] for i in range(limit + 2)]
+    assert codes == [401] * limit + [429] * 2
+    for _ in range(6):
+        _login_answer(env, "target.user", "guess guess", "203.0.113.7")
+    # The attacker is slowed down, even with the right password, and for unknown names alike.
+    assert _login_answer(env, "target.user", "Copper-heron-3385", "203.0.113.7")[0] == 429
+    for _ in range(6):
+        _login_answer(env, "nobody.here", "guess guess", "203.0.113.8")
+    assert _login_answer(env, "nobody.here", "guess guess", "203.0.113.8")[0] == 429
+    # The real user, from the browser where they signed in before, still gets in.
+    real.cookies.delete("tipsom_session")
+    assert login(real, "target.user", "Copper-heron-3385").status_code == 303
+    with env.store.engine.connect() as conn:
+        user = accounts.get_user(conn, username="target.user")
+    assert user is not None
+    assert not user.locked(audit.now())
+    assert any('"throttled"' in str(e["detail"]) for e in _events(env, actor="target.user",
+                                                                    action=audit.AuditAction.LOGIN))
+
+
+def test_totp_code_is_accepted_once(env: WebEnv) -> None:
+    user = accounts.create_user(env.store, username="otp.user", password="Velvet-bison-1174",
+                                organisation=env.org_a, role=Role.ANALYST, actor="test")
+    secret = accounts.new_totp_secret()
+    totp = pyotp.TOTP(secret)
+    assert accounts.enable_totp(env.store, user, secret, totp.at(time.time() - 30))  # the previous step's code
+    code = totp.now()
+    assert accounts.verify_totp(env.store, user, code, client="t")
+    assert not accounts.verify_totp(env.store, user, code, client="t")  # replayed within its window
+    c = TestClient(env.app, base_url=BASE)
+    first = login(c, "otp.user", "Velvet-bison-1174")
+    page = c.get(first.headers["location"])
+    replay = c.post("/login/totp", data={"code": code, "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert replay.status_code == 401
