@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pyotp
@@ -14,16 +15,18 @@ from tipsom.web import accounts
 from tipsom.web.accounts import DEMO_OTHER_ORG_USER, LoginOutcome, Role
 
 
-def test_other_organisation_gets_403_and_the_attempt_is_audited(web_env: WebEnv) -> None:
+def test_other_organisation_gets_not_found_and_the_attempt_is_audited(web_env: WebEnv) -> None:
     other = signed_in(web_env, DEMO_OTHER_ORG_USER)
     response = other.get(f"/cases/{web_env.case_a}")
-    assert response.status_code == 403
+    missing = other.get("/cases/NO-SUCH-CASE-1")
+    assert response.status_code == missing.status_code == 404
+    assert response.text.replace(web_env.case_a, "X") == missing.text.replace("NO-SUCH-CASE-1", "X")
     assert web_env.case_a not in response.text.replace(f"/cases/{web_env.case_a}", "")
     with web_env.store.engine.connect() as conn:
         denied = audit.events(conn, entity_id=web_env.case_a, actor=DEMO_OTHER_ORG_USER,
                               action=audit.AuditAction.DENIED)
     assert denied
-    assert '"forbidden"' in denied[0]["detail"]
+    assert "not shared" in denied[0]["detail"]
     assert other.get(f"/cases/{web_env.case_b}").status_code == 200
 
 
@@ -34,7 +37,8 @@ def test_case_list_shows_only_own_and_shared_cases(web_env: WebEnv) -> None:
     assert web_env.case_a not in listing
     owner = signed_in(web_env, "demo.caseworker")
     page = owner.get(f"/cases/{web_env.case_a}")
-    shared = owner.post(f"/cases/{web_env.case_a}/share", data={"organisation": web_env.org_b,
+    code = re.search(rf'<option value="([^"]+)">{re.escape(web_env.org_b)} ', page.text).group(1)  # type: ignore[union-attr]
+    shared = owner.post(f"/cases/{web_env.case_a}/share", data={"organisation": code, "scope": "summary",
                                                                  "csrf_token": csrf_of(page.text)},
                         follow_redirects=False)
     assert shared.status_code == 303

@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -197,6 +198,8 @@ def build_templates() -> Jinja2Templates:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True)
+    # Identifiers become one path segment each: '/', '?', '#' and '..' in a case id cannot break a link.
+    env.filters["idpath"] = lambda value: quote(str(value), safe="")
     env.globals.update(country_choices=i18n.country_choices, code_choices=labels.code_choices,
                        code_label=labels.code_label, display_value=labels.display_value,
                        field_label=labels.field_label, group_label=labels.group_label,

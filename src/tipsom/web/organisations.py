@@ -9,6 +9,7 @@ short stable handle for forms, links and the command line.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -76,6 +77,30 @@ def add_organisation(store: Store, *, code: str, name: str, org_type: str, juris
     with store.begin() as conn:
         return register(conn, code=code, name=name, org_type=org_type, jurisdiction=jurisdiction,
                         contact=contact, actor=actor)
+
+
+#: Separates an organisation's code from its own case id; codes cannot contain it, so keys never collide.
+CASE_ID_SEPARATOR = "."
+
+
+def case_prefix(conn: Connection, organisation: str) -> str:
+    """The prefix of case keys an organisation creates: its code, or (unregistered, e.g. in the
+    training workspace) a stable digest of its name."""
+    registered = find(conn, name=organisation)
+    code = registered.code if registered else "ORG" + hashlib.sha256(organisation.encode()).hexdigest()[:8].upper()
+    return code + CASE_ID_SEPARATOR
+
+
+def scoped_case_id(conn: Connection, organisation: str, local_id: str) -> str:
+    """The stored key of a case an organisation enters with its own identifier ``local_id``.
+
+    Two organisations can then both enter case ``2024-017``; one can no longer
+    learn that another holds an identifier from an "already exists" answer.
+    An identifier that already carries the organisation's prefix is kept.
+    """
+    prefix = case_prefix(conn, organisation)
+    local_id = local_id.strip()
+    return local_id if local_id.startswith(prefix) else prefix + local_id
 
 
 def code_for(name: str, jurisdiction: str) -> str:
