@@ -6,22 +6,28 @@ through the ASGI client as a user (or an attacker) would.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import pyotp
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
 from tests.web.conftest import BASE, WebEnv, csrf_of, env_for, login, make_settings
+from tests.web.test_person_removal import _edit_data
 from tipsom.store import audit
 from tipsom.store.db import Store
+from tipsom.store.tables import REGISTRY
 from tipsom.synth.demo import load_demo
-from tipsom.web import accounts
+from tipsom.web import accounts, casework, organisations
 from tipsom.web.accounts import DEMO_INSTALLATION_ADMIN, DEMO_OTHER_ORG_USER, DEMO_PASSWORD, Role
+from tipsom.web.tables import case_shares
 
 
 @pytest.fixture
@@ -263,3 +269,142 @@ def test_totp_code_is_accepted_once(env: WebEnv) -> None:
     page = c.get(first.headers["location"])
     replay = c.post("/login/totp", data={"code": code, "csrf_token": csrf_of(page.text)}, follow_redirects=False)
     assert replay.status_code == 401
+
+
+# --- finding 3: sharing with registered organisations, scoped, ending, revocable --------------------
+
+
+def _share(owner: TestClient, env: WebEnv, **data: str) -> object:
+    return _post(owner, f"/cases/{env.case_a}/share", data, f"/cases/{env.case_a}")
+
+
+def _first_person(c: TestClient, case_id: str) -> str:
+    found = re.search(r'name="person_id" value="([^"]+)"', c.get(f"/cases/{case_id}").text)
+    assert found, "no reveal form on the case page"
+    return found.group(1)
+
+
+def test_sharing_is_with_registered_organisations_within_a_scope_and_revocable(env: WebEnv) -> None:
+    with env.store.engine.connect() as conn:
+        code_b = organisations.find(conn, name=env.org_b).code  # type: ignore[union-attr]
+    owner = _client(env, "demo.caseworker")
+    other = _client(env, DEMO_OTHER_ORG_USER)
+    assert _share(owner, env, organisation="Made-up agency", scope="edit").status_code == 422  # type: ignore[attr-defined]
+    assert _share(owner, env, organisation=code_b, scope="summary",
+                  ends_on="2001-01-01").status_code == 422  # type: ignore[attr-defined]
+    assert other.get(f"/cases/{env.case_a}").status_code == 404
+    assert _share(owner, env, organisation=code_b, scope="summary").status_code == 303  # type: ignore[attr-defined]
+    summary = other.get(f"/cases/{env.case_a}")
+    assert summary.status_code == 200
+    assert "Show personal data" not in summary.text
+    assert other.get(f"/cases/{env.case_a}/edit").status_code == 403
+    person = _first_person(owner, env.case_a)
+    token = csrf_of(summary.text)
+    reveal = {"person_id": person, "purpose": "referral", "csrf_token": token}
+    assert other.post(f"/cases/{env.case_a}/reveal", data=reveal).status_code == 403
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    assert _share(owner, env, organisation=code_b, scope="personal",
+                  ends_on=tomorrow).status_code == 303  # type: ignore[attr-defined]
+    assert other.post(f"/cases/{env.case_a}/reveal", data=reveal).status_code == 200
+    assert other.get(f"/cases/{env.case_a}/edit").status_code == 403
+    assert _share(owner, env, organisation=code_b, scope="edit").status_code == 303  # type: ignore[attr-defined]
+    assert other.get(f"/cases/{env.case_a}/edit").status_code == 200
+    assert _post(other, f"/cases/{env.case_a}/share", {"organisation": code_b, "scope": "edit"},
+                 f"/cases/{env.case_a}").status_code == 403  # type: ignore[attr-defined]  # no onward sharing
+    revoked = _post(owner, f"/cases/{env.case_a}/share/{code_b}/revoke", {}, f"/cases/{env.case_a}")
+    assert revoked.status_code == 303  # type: ignore[attr-defined]
+    assert other.get(f"/cases/{env.case_a}").status_code == 404
+    assert env.case_a not in other.get("/cases").text
+    assert "revoked" in owner.get(f"/cases/{env.case_a}").text
+    steps = _events(env, entity_id=env.case_a)
+    share_events = [str(e["detail"]) for e in steps if e["entity"] == "case_share"]
+    assert len(share_events) == 2 * 4  # grant, change, change, revoke: each on both sides
+    assert sum('"side": "recipient"' in d for d in share_events) == 4
+    admin_b = _client(env, _other_org_admin(env), "Fjord-walrus-42")
+    assert "revoke case share" in admin_b.get("/admin/audit", params={"entity_id": env.case_a}).text
+
+
+def test_a_share_past_its_end_date_gives_no_access(env: WebEnv) -> None:
+    with env.store.engine.connect() as conn:
+        code_b = organisations.find(conn, name=env.org_b).code  # type: ignore[union-attr]
+    owner = _client(env, "demo.caseworker")
+    assert _share(owner, env, organisation=code_b, scope="summary").status_code == 303  # type: ignore[attr-defined]
+    other = _client(env, DEMO_OTHER_ORG_USER)
+    assert other.get(f"/cases/{env.case_a}").status_code == 200
+    with env.store.begin() as conn:
+        conn.execute(update(case_shares).values(ends_on=dt.date.today() - dt.timedelta(days=1)))
+    assert other.get(f"/cases/{env.case_a}").status_code == 404
+
+
+# --- finding 4: the edit form keeps personal data sealed ----------------------------------------
+
+
+def _personal_columns(env: WebEnv, key: str) -> dict[str, object]:
+    persons = REGISTRY["person"]
+    cols = [c for c in persons.c if c.name.endswith("_enc") or c.name.startswith("pseudo_")]
+    with env.store.engine.connect() as conn:
+        return dict(conn.execute(select(*cols).where(persons.c.key == key)).one()._mapping)
+
+
+def test_editing_a_case_never_decrypts_until_one_person_is_revealed(env: WebEnv) -> None:
+    persons = REGISTRY["person"]
+    with env.store.engine.connect() as conn:
+        key, case_id, person_id = conn.execute(
+            select(persons.c.key, persons.c.case_id, persons.c.person_id).where(
+                persons.c.given_name_enc.is_not(None), persons.c.case_id.in_(
+                    select(REGISTRY["case"].c.id).where(REGISTRY["case"].c.reporting_org == env.org_a)))
+            .order_by(persons.c.key)).first()  # type: ignore[misc]
+    before = _personal_columns(env, key)
+    name = casework.read_case(env.store, accounts.User(0, "test", "", env.org_a, Role.CASEWORKER, "en", False,
+                                                       True, False, None), case_id, reveal=person_id,
+                              purpose="test setup")
+    given = next(p["given_name"] for p in name["persons"] if p["person_id"] == person_id)
+    reads = len(_events(env, action=audit.AuditAction.READ))
+    worker = _client(env, "demo.caseworker")
+    form = worker.get(f"/cases/{case_id}/edit").text
+    assert given not in form
+    assert "Show personal data" in form
+    data = _edit_data(worker, case_id)
+    data.update({"c.status": "FollowUp", "action": "save"})
+    saved = worker.post(f"/cases/{case_id}/edit", data=data, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[-1500:]
+    assert len(_events(env, action=audit.AuditAction.READ)) == reads  # nothing was decrypted
+    assert _personal_columns(env, key) == before  # and nothing personal was lost or rewritten
+    with env.store.engine.connect() as conn:
+        assert conn.scalar(select(REGISTRY["case"].c.status).where(REGISTRY["case"].c.id == case_id)) == "FollowUp"
+    data = _edit_data(worker, case_id)
+    index = next(k.split(".")[0] for k, v in data.items() if k.endswith(".person_id") and v == person_id)
+    shown = worker.post(f"/cases/{case_id}/edit", data={**data, "action": f"reveal:{index}",
+                                                        f"{index}.__purpose": "case management"})
+    assert shown.status_code == 200
+    assert f'value="{given}"' in shown.text
+    all_reads = _events(env, action=audit.AuditAction.READ)  # newest first
+    new_reads = all_reads[: len(all_reads) - reads]
+    assert [e["entity_id"] for e in new_reads] == [key]
+    assert "case management" in str(new_reads[0]["purpose"])
+
+
+# --- finding 5: no existence oracle; ids scoped by organisation ---------------------------------
+
+
+def test_not_yours_answers_like_missing_and_both_organisations_may_use_one_id(env: WebEnv) -> None:
+    other = _client(env, DEMO_OTHER_ORG_USER)
+    theirs = other.get(f"/cases/{env.case_a}")
+    missing = other.get("/cases/ZZ-NOT-THERE")
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.text.replace(env.case_a, "X") == missing.text.replace("ZZ-NOT-THERE", "X")
+    assert other.get(f"/cases/{env.case_a}/edit").status_code == 404
+    denied = _events(env, entity_id=env.case_a, actor=DEMO_OTHER_ORG_USER, action=audit.AuditAction.DENIED)
+    assert denied
+    keys = []
+    for c in (_client(env, "demo.caseworker"), other):
+        for local in ("2024-017", env.case_a):  # the same local id, and the other organisation's own id
+            page = c.get("/cases/new")
+            created = c.post("/cases/new", data={"csrf_token": csrf_of(page.text), "action": "save",
+                                                 "c.case_id": local, "c.case_type": "TIP", "p0.__present": "1",
+                                                 "p0.person_id": "P1", "p0.role": "Victim"},
+                             follow_redirects=False)
+            assert created.status_code == 303, created.text[-800:]
+            keys.append(unquote(created.headers["location"].split("?")[0].removeprefix("/cases/")))
+            assert c.get(created.headers["location"]).status_code == 200
+    assert len(set(keys)) == 4
