@@ -7,7 +7,7 @@ import enum
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tipsom.core.errors import InputError
@@ -36,11 +36,20 @@ PURPOSES = (N_("case management"), N_("victim assistance"), N_("investigation"),
             N_("data quality review"))
 
 
-def _int(value: str | None) -> int | None:
+#: Bounds of integer query parameters: beyond them an offset or a year overflows the database's integers.
+MAX_PAGE = 1_000_000
+YEARS = (1900, 2100)
+
+
+def _int(value: str | None, name: str, low: int, high: int) -> int | None:
+    """An optional integer query parameter; out of bounds is refused (422), not passed to the database."""
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    if number is not None and not low <= number <= high:
+        raise HTTPException(422, f"{name}: must be between {low} and {high}")
+    return number
 
 
 def _case_store(request: Request, case_id: str, need: Permission, purpose: str) -> tuple[Session, Store]:
@@ -63,8 +72,8 @@ def case_list(request: Request, q: str = "", case_type: str = "", status: str = 
               jurisdiction: str = "", page: str = "1") -> Response:
     session = require(request, Permission.VIEW_CASES)
     store = workspace_store(request, session)
-    flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=_int(year),
-                              jurisdiction=jurisdiction, page=_int(page) or 1)
+    flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=_int(year, "year", *YEARS),
+                              jurisdiction=jurisdiction, page=_int(page, "page", 1, MAX_PAGE) or 1)
     listing = casework.list_cases(store, session.user, flt)
     case_e = store.model["case"]
     template = "cases_table.html" if request.headers.get("hx-request") else "cases.html"
@@ -310,7 +319,7 @@ async def attach(request: Request, case_id: str) -> Response:
 def dashboard(request: Request, year: str = "", country: str = "") -> Response:
     session = require(request, Permission.VIEW_AGGREGATES)
     store = workspace_store(request, session)
-    chosen_year, chosen_country = _int(year), (country.upper()[:3] or None)
+    chosen_year, chosen_country = _int(year, "year", *YEARS), (country.upper()[:3] or None)
     charts = state(request).charts.charts(store, chosen_year, chosen_country)
     return render(request, "dashboard.html", {
         "charts": charts, "filters": state(request).charts.filters(store), "year": chosen_year,
