@@ -140,9 +140,12 @@ def test_audit_log_shows_each_organisation_its_own_events(env: WebEnv) -> None:
     admin_b = _client(env, _other_org_admin(env), "Fjord-walrus-42").get("/admin/audit").text
     assert secret_purpose in admin_b
     assert "demo.admin" not in admin_b
+    assert other.get(f"/cases/{env.case_a}").status_code == 404  # a probe, audited as denied
     installation = _client(env, DEMO_INSTALLATION_ADMIN).get("/admin/audit",
                                                              params={"actor": DEMO_OTHER_ORG_USER}).text
     assert "action-login" in installation  # security events are there
+    assert "action-denied" in installation
+    assert env.case_a not in installation
     assert secret_purpose not in installation
     assert env.case_b not in installation
     assert "action-read" not in installation

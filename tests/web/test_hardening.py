@@ -74,3 +74,14 @@ def test_arabic_country_names_are_translated() -> None:
     finally:
         i18n.reset_language(token)
     assert untranslated == []
+
+
+def test_case_links_encode_identifiers_as_one_path_segment(web_env: WebEnv,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    odd = "A B/../x?y#z<1>"
+    row = {"id": odd, "case_type": "TIP", "status": "Active", "reporting_org": web_env.org_a,
+           "jurisdiction": "DEU", "year": 2024, "opened_on": None, "persons": 1, "victims": 1}
+    monkeypatch.setattr(casework, "list_cases", lambda *_a, **_k: casework.CaseListing([row], 1, 1, 25))
+    page = signed_in(web_env, "demo.caseworker").get("/cases").text
+    assert 'href="/cases/A%20B%2F..%2Fx%3Fy%23z%3C1%3E"' in page
+    assert "/cases/A B" not in page

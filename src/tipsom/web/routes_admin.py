@@ -29,8 +29,10 @@ router = APIRouter(prefix="/admin", dependencies=[Depends(check_csrf)], include_
 AUDIT_PAGE = 50
 #: Highest page number accepted; beyond it the offset would overflow the database's integers.
 MAX_PAGE = 1_000_000
+#: Records about accounts, whose ids the installation administrator may see.
+ACCOUNT_ENTITIES = ("web_user", "organisation", "api_token")
 #: Records that are about accounts and access, not about cases or persons.
-SECURITY_ENTITIES = ("web_user", "organisation", "api_token", "page")
+SECURITY_ENTITIES = (*ACCOUNT_ENTITIES, "page")
 
 
 def _date(value: str) -> dt.datetime | None:
@@ -49,7 +51,7 @@ def audit_scope(user: User) -> ColumnElement[bool]:
     installation administrator reads security events only.
     """
     if user.installation_admin:
-        return audit_log.c.entity.in_(SECURITY_ENTITIES)
+        return or_(audit_log.c.entity.in_(SECURITY_ENTITIES), audit_log.c.action == str(audit.AuditAction.DENIED))
     own_accounts = select(users_t.c.username).where(users_t.c.organisation == user.organisation)
     own_cases = select(CASES.c.id).where(CASES.c.reporting_org == user.organisation)
     own_persons = select(PERSONS_T.c[PERSON_KEY]).where(PERSONS_T.c.case_id.in_(own_cases))
@@ -62,9 +64,10 @@ def audit_scope(user: User) -> ColumnElement[bool]:
 
 
 def _shown(user: User, row: dict[str, Any]) -> dict[str, Any]:
-    """An event as ``user`` may see it: pages' paths (which carry case ids) hidden from the installation."""
+    """An event as ``user`` may see it: the installation administrator sees refusals of cases and
+    pages, but not which case, person or path (a path carries a case id)."""
     row["detail"] = json.loads(row["detail"]) if row["detail"] else {}
-    if user.installation_admin and row["entity"] == "page":
+    if user.installation_admin and row["entity"] not in ACCOUNT_ENTITIES:
         row["entity_id"] = None
     return row
 
