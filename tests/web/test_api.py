@@ -76,7 +76,10 @@ def test_pagination_and_need_to_know(api: TestClient, web_env: WebEnv) -> None:
     assert document["case_id"] == web_env.case_a
     assert all("given_name" not in p and "birth_date" not in p for p in document["persons"])
     other = token_for(web_env, DEMO_OTHER_ORG_USER, {Scope.CASES_READ})
-    assert api.get(f"/api/v1/cases/{web_env.case_a}", headers=bearer(other)).status_code == 403
+    not_shared = api.get(f"/api/v1/cases/{web_env.case_a}", headers=bearer(other))
+    missing = api.get("/api/v1/cases/NO-SUCH-CASE", headers=bearer(other))
+    assert not_shared.status_code == missing.status_code == 404
+    assert not_shared.json() == missing.json()
     with web_env.store.engine.connect() as conn:
         assert audit.events(conn, entity_id=web_env.case_a, actor=DEMO_OTHER_ORG_USER,
                             action=audit.AuditAction.DENIED)
@@ -89,9 +92,11 @@ def test_create_case_through_the_api(api: TestClient, web_env: WebEnv) -> None:
     created = api.post("/api/v1/cases", json=doc, headers=bearer(token))
     assert created.status_code == 201
     assert created.json()["saved"]
+    stored_id = created.json()["case_id"]
+    assert stored_id.endswith(".API-0001")  # scoped to the organisation (issue 15, finding 5)
     cases = REGISTRY["case"]
     with web_env.store.engine.connect() as conn:
-        assert conn.scalar(select(cases.c.reporting_org).where(cases.c.id == "API-0001")) == web_env.org_a
+        assert conn.scalar(select(cases.c.reporting_org).where(cases.c.id == stored_id)) == web_env.org_a
     again = api.post("/api/v1/cases", json=doc, headers=bearer(token))
     assert again.status_code == 422
     assert again.json()["problems"][0]["reason"] == "already exists"

@@ -11,6 +11,7 @@ import pytest
 from tipsom.screening import AlertCode, Severity
 from tipsom.store.audit import AuditAction
 from tipsom.web import catalog, i18n
+from tipsom.web.access import ShareScope
 from tipsom.web.accounts import Role
 from tipsom.web.i18n import TRANSLATED, Language
 from tipsom.web.integrations import ALERT_TITLES, SEVERITY_LABELS
@@ -91,7 +92,8 @@ def test_templates_have_no_untranslated_text(template: Path) -> None:
 
 
 def test_dynamic_values_shown_through_gettext_are_extracted() -> None:
-    assert {str(r) for r in Role} | {str(a) for a in AuditAction} == set(SHOWN_VALUES)
+    assert {str(r) for r in Role} | {str(a) for a in AuditAction} | {str(s) for s in ShareScope} == \
+        set(SHOWN_VALUES)
     assert set(ALERT_TITLES) == set(AlertCode)
     assert set(SEVERITY_LABELS) == set(Severity)
 

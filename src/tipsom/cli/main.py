@@ -79,6 +79,7 @@ COMMAND_MODULES = (
     "context",
     "estimate",
     "web",
+    "org",
 )
 
 for _name in COMMAND_MODULES:

@@ -12,6 +12,12 @@ from tipsom.synth.cases import CaseGenerator
 
 def load_demo(store: Store, *, n: int = 3000, seed: int = 7,
               progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Import ``n`` synthetic cases and register their reporting organisations (so the demo's
+    organisations can hold accounts and receive shares, as real ones must)."""
+    from tipsom.web.organisations import register_reporting_organisations
+
     records = (Record(i, {}, doc) for i, doc in enumerate(CaseGenerator(seed).cases(n), start=1))
-    return import_records(store, records, source=f"synthetic demo (seed {seed})", actor="demo",
-                          purpose="load synthetic demo data", progress=progress)
+    report = import_records(store, records, source=f"synthetic demo (seed {seed})", actor="demo",
+                            purpose="load synthetic demo data", progress=progress)
+    register_reporting_organisations(store, actor="demo")
+    return report

@@ -48,11 +48,14 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         cookies = _cookies(scope)
-        session = await anyio.to_thread.run_sync(load_session, self.store, cookies.get(SESSION_COOKIE))
+        is_static = scope["path"].startswith("/static/")
+        # Static files need no session: without the lookup, CSS and scripts load even when the database is down.
+        session = None if is_static else await anyio.to_thread.run_sync(
+            load_session, self.store, cookies.get(SESSION_COOKIE))
         scope["tipsom_session"] = session
         prelogin = cookies.get(PRELOGIN_COOKIE)
         new_prelogin = None
-        if session is None and not prelogin:
+        if session is None and not prelogin and not is_static:
             prelogin = new_prelogin = secrets.token_urlsafe(24)
         scope["tipsom_prelogin"] = prelogin or ""
         if session is not None and session.stage is SessionStage.COMPLETE:
@@ -62,10 +65,12 @@ class RequestContext:
             language = i18n.parse_language(cookies.get(LANG_COOKIE)) or i18n.negotiate(
                 headers.get(b"accept-language", b"").decode("latin-1"))
         secure = self.store.settings.web_cookie_secure
-        is_static = scope["path"].startswith("/static/")
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 headers.extend(SECURITY_HEADERS)
                 if not is_static:
@@ -78,6 +83,14 @@ class RequestContext:
         token = i18n.set_language(language)
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette's own 500 page is sent outside this middleware, without the security headers:
+            # answer here (plain text, no template, no database), then let the error be logged.
+            if not started:
+                await send_with_headers({"type": "http.response.start", "status": 500,
+                                         "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+                await send({"type": "http.response.body", "body": b"Internal error. It has been logged."})
+            raise
         finally:
             i18n.reset_language(token)
 
@@ -151,7 +164,10 @@ def create_app(store: Store | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
-        return RedirectResponse("/cases", status_code=303)
+        session = request.scope.get("tipsom_session")
+        if session is None or session.stage is not SessionStage.COMPLETE:
+            return RedirectResponse("/login", status_code=303)
+        return RedirectResponse(session.user.landing_page(), status_code=303)
 
     @app.exception_handler(404)
     def not_found(request: Request, exc: Any) -> Response:

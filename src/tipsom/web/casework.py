@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, func, select
+from sqlalchemy import Connection, case, delete, func, select, update
 
 from tipsom.exchange.importer import ImportFailed, import_records
 from tipsom.exchange.native import Record
@@ -22,8 +22,9 @@ from tipsom.schema.enums import PersonRole
 from tipsom.store import audit
 from tipsom.store.db import Store
 from tipsom.store.reader import iter_documents
-from tipsom.store.tables import PERSON_KEY, REGISTRY
+from tipsom.store.tables import PERSON_KEY, REGISTRY, pseudonym_column
 from tipsom.store.writer import person_key
+from tipsom.web import organisations
 from tipsom.web.access import CASES, visible_to
 from tipsom.web.accounts import Permission, User
 from tipsom.web.i18n import N_, _, country_name
@@ -160,13 +161,26 @@ def case_exists(conn: Connection, case_id: str) -> bool:
 
 
 def save_case(store: Store, user: User, raw: dict[str, Any], *, creating: bool, organisation: str,
+<<<<<<< HEAD
               purpose: str = "case entry", via: str = "web form") -> SaveResult:
+=======
+              purpose: str = "case entry", masked: frozenset[str] = frozenset()) -> SaveResult:
+>>>>>>> h/access
     """Validate and store one case document entered by ``user`` (all or nothing).
 
     The owning organisation is set by the caller (the user's own on creation,
-    the stored one on edit), never taken from the submitted form.
+    the stored one on edit), never taken from the submitted form. A new case's
+    identifier is scoped to its organisation (:func:`organisations.scoped_case_id`),
+    so "already exists" can only name one of the organisation's own cases.
+
+    ``masked`` names stored persons whose personal fields the editor never
+    revealed: the form could not show them, so their stored (encrypted)
+    values are kept as they are, without being decrypted.
     """
     raw["reporting_org"] = organisation
+    if creating and str(raw.get("case_id") or "").strip():
+        with store.engine.connect() as conn:
+            raw["case_id"] = organisations.scoped_case_id(conn, organisation, str(raw["case_id"]))
     doc, problems = DocumentValidator(store.model).validate(raw, 1)
     case_id = str(doc.get("case_id") or raw.get("case_id") or "")
     if creating and case_id:
@@ -175,20 +189,55 @@ def save_case(store: Store, user: User, raw: dict[str, Any], *, creating: bool, 
                 problems.append(Problem(1, "case_id", case_id, "already exists"))
     if problems:
         return SaveResult(case_id, problems)
+    kept = _sealed_personal(store, case_id, raw, masked) if masked and not creating else {}
     try:
         action = audit.AuditAction.CREATE if creating else audit.AuditAction.UPDATE
         import_records(store, [Record(1, {}, raw)], source=via, actor=user.username, purpose=purpose,
                        event=(action, case_id))
     except ImportFailed as exc:
         return SaveResult(case_id, list(exc.report.problems))
+    if kept:
+        with store.begin() as conn:
+            for key, columns in kept.items():
+                conn.execute(update(PERSONS_T).where(PERSONS_T.c[PERSON_KEY] == key).values(**columns))
     return SaveResult(case_id)
 
 
-def new_case_id(conn: Connection) -> str:
-    """A fresh identifier for a case entered on the web (date plus a counter)."""
+def _sealed_personal(store: Store, case_id: str, raw: dict[str, Any],
+                     masked: frozenset[str]) -> dict[str, dict[str, Any]]:
+    """Stored ciphertexts (and pseudonyms) of the personal fields the form left empty for masked persons.
+
+    Saving replaces a person's whole row; these columns are written back
+    after it, as stored, so a status change never needs the plaintext.
+    """
+    personal = store.model["person"].personal_fields
+    wanted: dict[str, list[str]] = {}
+    for person in raw.get(PERSONS) or []:
+        pid = str(person.get("person_id") or "")
+        if pid not in masked:
+            continue
+        absent = [f for f in personal if person.get(f.name) in (None, "", [])]
+        kinds_given = {f.pseudonym for f in personal if f.pseudonym and f not in absent}
+        columns = [f"{f.name}_enc" for f in absent]
+        columns += [pseudonym_column(k) for k in {f.pseudonym for f in absent if f.pseudonym} - kinds_given]
+        wanted[person_key(case_id, pid)] = columns
+    kept: dict[str, dict[str, Any]] = {}
+    with store.engine.connect() as conn:
+        for key, columns in wanted.items():
+            row = conn.execute(select(*(PERSONS_T.c[c] for c in columns))
+                               .where(PERSONS_T.c[PERSON_KEY] == key)).first()
+            if row is not None and columns:
+                kept[key] = dict(row._mapping)
+    return kept
+
+
+def new_case_id(conn: Connection, organisation: str) -> str:
+    """A fresh identifier for a case ``organisation`` enters on the web (date plus a counter),
+    without the organisation's prefix, which saving adds."""
     stem = f"WEB-{dt.date.today():%Y%m%d}-"
-    n = conn.scalar(select(func.count()).select_from(CASES).where(CASES.c.id.like(f"{stem}%"))) or 0
-    while case_exists(conn, f"{stem}{n + 1:04d}"):
+    prefix = organisations.case_prefix(conn, organisation)
+    n = conn.scalar(select(func.count()).select_from(CASES).where(CASES.c.id.like(f"{prefix}{stem}%"))) or 0
+    while case_exists(conn, f"{prefix}{stem}{n + 1:04d}"):
         n += 1
     return f"{stem}{n + 1:04d}"
 

@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -109,7 +110,7 @@ class WebState:
     templates: Jinja2Templates
     training: TrainingWorkspace
     secret: bytes
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    throttle: LoginThrottle
     charts: ChartCache = field(default_factory=ChartCache)
 
 
@@ -233,6 +234,8 @@ def build_templates() -> Jinja2Templates:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True)
+    # Identifiers become one path segment each: '/', '?', '#' and '..' in a case id cannot break a link.
+    env.filters["idpath"] = lambda value: quote(str(value), safe="")
     env.globals.update(country_choices=i18n.country_choices, code_choices=labels.code_choices,
                        code_label=labels.code_label, display_value=labels.display_value,
                        field_label=labels.field_label, group_label=labels.group_label,
@@ -242,7 +245,8 @@ def build_templates() -> Jinja2Templates:
 
 def new_state(store: Store) -> WebState:
     return WebState(store=store, templates=build_templates(), training=TrainingWorkspace(store.settings),
-                    secret=site_secret(store.settings))
+                    secret=site_secret(store.settings),
+                    throttle=LoginThrottle(max_wait=store.settings.web_lockout_minutes * 60.0))
 
 
 def cookie_header(name: str, value: str, secure: bool, max_age: int | None = None) -> bytes:

@@ -29,6 +29,8 @@ from tipsom.web.labels import code_choices, entity_label, field_help, field_labe
 CASE_PREFIX = "c"
 #: Hidden input that keeps an empty block in the form when it is re-rendered.
 PRESENT = "__present"
+#: Marks a person block whose personal fields were revealed (and audited) in this form.
+REVEALED = "__revealed"
 _LIST_SPLIT = re.compile(r"[|,;\s]+")
 
 
@@ -60,6 +62,8 @@ class FormField:
     values: tuple[str, ...]
     error: str
     readonly: bool = False
+    #: A personal field of a person not revealed in this form: shown empty and disabled, never sent.
+    masked: bool = False
 
     @property
     def widget(self) -> Widget:
@@ -113,6 +117,8 @@ class PersonBlock:
     person_id: str = ""
     #: The person is stored on the case: removing them needs a confirmation and deletes stored records.
     stored: bool = False
+    #: The person's personal fields are hidden until revealed (with a purpose) in this form.
+    masked: bool = False
 
 
 @dataclass
@@ -133,21 +139,24 @@ def _first(data: FormData, name: str) -> str:
     return values[0] if values else ""
 
 
-def _form_field(name: str, f: Field, data: FormData, errors: Mapping[str, str], readonly: bool) -> FormField:
+def _form_field(name: str, f: Field, data: FormData, errors: Mapping[str, str], readonly: bool,
+                masked: bool = False) -> FormField:
+    if masked:
+        return FormField(name, f, "", (), errors.get(name, ""), readonly, masked=True)
     values = tuple(v for v in data.get(name) or () if v)
     return FormField(name, f, _first(data, name), values, errors.get(name, ""), readonly)
 
 
 def _sections(entity: Entity, prefix: str, data: FormData, errors: Mapping[str, str],
-              readonly: frozenset[str] = frozenset()) -> list[Section]:
+              readonly: frozenset[str] = frozenset(), masked: bool = False) -> list[Section]:
     """One section per field group; ungrouped fields (the record's id) lead the first section."""
     ungrouped = [f for f in entity.fields.values() if not f.group]
     groups = [(group_label(g), [f for f in entity.fields.values() if f.group == g]) for g in entity.groups]
     if not groups:
         groups = [(entity_label(entity), [])]
     groups[0] = (groups[0][0], ungrouped + groups[0][1])
-    return [Section(title, [_form_field(f"{prefix}.{f.name}", f, data, errors, f.name in readonly)
-                            for f in fields]) for title, fields in groups]
+    return [Section(title, [_form_field(f"{prefix}.{f.name}", f, data, errors, f.name in readonly,
+                                        masked and f.personal) for f in fields]) for title, fields in groups]
 
 
 def _indices(data: FormData, pattern: re.Pattern[str]) -> list[int]:
@@ -167,7 +176,9 @@ def build_form(model: Model, data: FormData, errors: Mapping[str, str] | None = 
     """The form for ``data`` (input name -> values), one block per person present in it.
 
     A person in ``stored_persons`` keeps their id read-only: the store keys a
-    person by case and id, so a changed id would add a second person.
+    person by case and id, so a changed id would add a second person. A stored
+    person's personal fields stay masked unless the form data marks the person
+    revealed (:func:`masked_persons`).
     """
     errors = dict(errors or {})
     persons = []
@@ -184,9 +195,30 @@ def build_form(model: Model, data: FormData, errors: Mapping[str, str] | None = 
                                   for f in child.fields.values() if f.name != child.order_by]))
             children.append(ChildBlock(child, f"{prefix}.{child.table}", items))
         locked = frozenset({"person_id"}) if stored else frozenset()
-        persons.append(PersonBlock(i, prefix, _sections(model["person"], prefix, data, errors, locked), children,
-                                   person_id, stored))
+        masked = stored and not _first(data, f"{prefix}.{REVEALED}")
+        persons.append(PersonBlock(i, prefix, _sections(model["person"], prefix, data, errors, locked, masked),
+                                   children, person_id, stored, masked))
     return CaseForm(_sections(model["case"], CASE_PREFIX, data, errors, readonly), persons, errors)
+
+
+def masked_persons(data: FormData, stored_persons: frozenset[str]) -> frozenset[str]:
+    """Stored persons whose personal fields this form never revealed (so never sent)."""
+    out = set()
+    for i in person_indices(data):
+        pid = _first(data, f"p{i}.person_id").strip()
+        if pid in stored_persons and not _first(data, f"p{i}.{REVEALED}"):
+            out.add(pid)
+    return frozenset(out)
+
+
+def reveal_person(model: Model, data: dict[str, list[str]], index: int, person: Mapping[str, Any]) -> None:
+    """Put one person's decrypted personal fields into the form data and mark the block revealed."""
+    prefix = f"p{index}"
+    for f in model["person"].personal_fields:
+        value = person.get(f.name)
+        data[f"{prefix}.{f.name}"] = [] if value is None else (
+            [str(v) for v in value] if f.type is FieldType.CODES else [to_text(f, value, " " if f.multi else "|")])
+    data[f"{prefix}.{REVEALED}"] = ["1"]
 
 
 def add_block(data: dict[str, list[str]], target: str) -> None:

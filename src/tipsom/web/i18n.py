@@ -127,14 +127,36 @@ def _country_names() -> dict[str, str]:
     return names
 
 
+@cache
+def _alpha_2() -> dict[str, str]:
+    codes = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
+    codes["XKX"] = "XK"
+    return codes
+
+
 def country_name(code: str | None) -> str:
-    """A country's name in the current language (pycountry's ISO 3166 translations, offline)."""
+    """A country's name in the current language, offline.
+
+    pycountry's ISO 3166 catalogs come first; where they have no translation
+    (in Arabic, for instance, the short names Syria, Iran, Türkiye and Kosovo
+    that tipsom shows are missing), Unicode CLDR's territory names through
+    babel fill in, so no name stays in English inside a translated page.
+    """
     if not code:
         return ""
     english = _country_names().get(code)
     if english is None:
         return code
-    return _country_catalog(_current.get()).gettext(english)
+    language = _current.get()
+    translated = _country_catalog(language).gettext(english)
+    if translated == english and language is not Language.EN:
+        return _cldr_territory(language.value, _alpha_2().get(code, "")) or english
+    return translated
+
+
+@cache
+def _cldr_territory(locale: str, alpha_2: str) -> str:
+    return str(Locale.parse(locale).territories.get(alpha_2, "")) if alpha_2 else ""
 
 
 def country_choices() -> list[tuple[str, str]]:

@@ -33,9 +33,10 @@ GROUP_LABELS = {
 #: Values templates show through ``_()`` (roles, audit actions), listed so extraction finds them;
 #: a test keeps this list equal to the enums.
 SHOWN_VALUES = (
-    N_("admin"), N_("analyst"), N_("investigator"), N_("caseworker"), N_("viewer"),
+    N_("installation_admin"), N_("admin"), N_("analyst"), N_("investigator"), N_("caseworker"), N_("viewer"),
     N_("create"), N_("update"), N_("delete"), N_("read"), N_("import"), N_("export"), N_("denied"),
     N_("login"),
+    N_("summary"), N_("personal"), N_("edit"),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -24,62 +25,98 @@ from tipsom.web.context import (
 from tipsom.web.i18n import _, parse_language
 from tipsom.web.security import SESSION_COOKIE, Scope, SessionStage, Workspace
 
+DEVICE_COOKIE = "tipsom_device"
+DEVICE_COOKIE_DAYS = 180
+
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
+
+
+#: Placeholder for "the user's landing page" in a login form's ``next``.
+LANDING = ""
 
 
 def _safe_next(target: str) -> str:
     """Only same-site paths are followed after login (no open redirect)."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/cases"
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else LANDING
+
+
+def _after_login(target: str, user: accounts.User) -> str:
+    """Where to go after login: the asked-for page, unless the role cannot open it (no "Access denied" welcome)."""
+    if not target or (target.startswith("/cases") and not user.can(Permission.VIEW_CASES)):
+        return user.landing_page()
+    return target
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/cases") -> Response:
+def login_page(request: Request, next: str = LANDING) -> Response:
     return render(request, "login.html", {"next": _safe_next(next), "error": ""})
+
+
+def _refused_login(request: Request, target: str, wait: float = 0.0) -> Response:
+    """One answer for every refused login, so it tells nothing about the account."""
+    if wait:
+        message = _("Too many failed logins. Wait %(minutes)s minute(s) and try again.") % {
+            "minutes": max(1, round(wait / 60))}
+        return render(request, "login.html", {"next": target, "error": message}, 429)
+    return render(request, "login.html", {"next": target, "error": _("Wrong username or password.")}, 401)
 
 
 @router.post("/login")
 def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
-          next: Annotated[str, Form()] = "/cases") -> Response:
+          next: Annotated[str, Form()] = LANDING) -> Response:
     web = state(request)
     client = client_of(request)
     target = _safe_next(next)
-    if not web.throttle.allow(client):
-        return render(request, "login.html", {"next": target, "error": _(
-            "Too many login attempts from this computer. Wait a few minutes and try again.")}, 429)
-    outcome, user = accounts.authenticate(web.store, username.strip(), password, client=client)
+    name = username.strip()
+    device = security.known_device(web.secret, name, request.cookies.get(DEVICE_COOKIE))
+    wait = web.throttle.wait(name, client, known_device=device)
+    if wait:
+        accounts.log_throttled(web.store, name, client)
+        return _refused_login(request, target, wait)
+    outcome, user = accounts.authenticate(web.store, name, password, client=client)
     if user is None:
-        web.throttle.failed(client)
-    if outcome is LoginOutcome.LOCKED:
-        return render(request, "login.html", {"next": target, "error": _(
-            "This account is locked after too many failed logins. Try again later or ask an administrator.")},
-            403)
-    if user is None or outcome is LoginOutcome.BAD_CREDENTIALS:
-        return render(request, "login.html", {"next": target, "error": _("Wrong username or password.")}, 401)
+        web.throttle.failed(name, client)
+        return _refused_login(request, target)
+    web.throttle.succeeded(name, client)
     stage = SessionStage.PASSWORD if outcome is LoginOutcome.NEEDS_TOTP else SessionStage.COMPLETE
     token = security.start_session(web.store, user, stage)
-    response = RedirectResponse(f"/login/totp?next={target}" if stage is SessionStage.PASSWORD else target,
-                                status_code=303)
+    response = RedirectResponse(f"/login/totp?next={quote(target)}" if stage is SessionStage.PASSWORD
+                                else _after_login(target, user), status_code=303)
     set_cookie(response, SESSION_COOKIE, token, web.store, max_age=web.store.settings.web_session_hours * 3600)
+    if stage is SessionStage.COMPLETE:
+        _remember_device(response, request, user.username)
     return response
 
 
+def _remember_device(response: Response, request: Request, username: str) -> None:
+    web = state(request)
+    set_cookie(response, DEVICE_COOKIE, security.device_token(web.secret, username), web.store,
+               max_age=DEVICE_COOKIE_DAYS * 86400)
+
+
 @router.get("/login/totp")
-def totp_page(request: Request, next: str = "/cases") -> Response:
+def totp_page(request: Request, next: str = LANDING) -> Response:
     if session_of(request) is None:
         return RedirectResponse("/login", status_code=303)
     return render(request, "totp.html", {"next": _safe_next(next), "error": ""})
 
 
 @router.post("/login/totp")
-def totp(request: Request, code: Annotated[str, Form()], next: Annotated[str, Form()] = "/cases") -> Response:
+def totp(request: Request, code: Annotated[str, Form()], next: Annotated[str, Form()] = LANDING) -> Response:
     web = state(request)
     session = session_of(request)
     if session is None or session.stage is not SessionStage.PASSWORD:
         return RedirectResponse("/login", status_code=303)
-    if not accounts.verify_totp(web.store, session.user, code, client=client_of(request)):
+    client = client_of(request)
+    username = session.user.username
+    if web.throttle.wait(username, client, known_device=True) or \
+            not accounts.verify_totp(web.store, session.user, code, client=client):
+        web.throttle.failed(username, client)
         return render(request, "totp.html", {"next": _safe_next(next), "error": _("Wrong code.")}, 401)
     security.complete_session(web.store, session)
-    return RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(_after_login(_safe_next(next), session.user), status_code=303)
+    _remember_device(response, request, username)
+    return response
 
 
 @router.post("/logout")
@@ -97,7 +134,7 @@ def language(request: Request, lang: Annotated[str, Form()], back: Annotated[str
     chosen = parse_language(lang)
     if chosen is None:
         raise PageRefused(Refusal.NOT_FOUND)
-    response = RedirectResponse(_safe_next(back), status_code=303)
+    response = RedirectResponse(_safe_next(back) or "/", status_code=303)
     session = session_of(request)
     web = state(request)
     if session is not None and session.stage is SessionStage.COMPLETE:
@@ -134,6 +171,22 @@ def _account(request: Request, **extra: object) -> Response:
 @router.get("/account")
 def account(request: Request) -> Response:
     return _account(request)
+
+
+@router.post("/account/password")
+def change_password(request: Request, current_password: Annotated[str, Form()],
+                    password: Annotated[str, Form()]) -> Response:
+    """Self-service password change; every session of the account ends, this one included."""
+    session = signed_in(request)
+    try:
+        accounts.change_own_password(state(request).store, session.user, current_password, password)
+    except accounts.AccountError as exc:
+        response = _account(request, error=str(exc))
+        response.status_code = 422
+        return response
+    response = RedirectResponse("/login", status_code=303)
+    set_cookie(response, SESSION_COOKIE, "", state(request).store, max_age=0)
+    return response
 
 
 @router.post("/account/tokens")

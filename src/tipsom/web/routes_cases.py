@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from tipsom.core.errors import InputError
+from tipsom.schema.document import PERSONS
 from tipsom.store.db import Store
-from tipsom.web import casework, forms, integrations
-from tipsom.web.access import CaseAccess, check_case, share_case, shares_of
+from tipsom.web import casework, forms, integrations, organisations
+from tipsom.web.access import CaseAccess, ShareScope, check_case, decide, revoke_share, share_case, shares_of
 from tipsom.web.accounts import Permission
 from tipsom.web.context import (
     PageRefused,
@@ -19,6 +23,7 @@ from tipsom.web.context import (
     form_lists,
     render,
     require,
+    session_of,
     state,
     workspace_store,
 )
@@ -31,15 +36,27 @@ PURPOSES = (N_("case management"), N_("victim assistance"), N_("investigation"),
             N_("data quality review"))
 
 
-def _int(value: str | None) -> int | None:
+#: Bounds of integer query parameters: beyond them an offset or a year overflows the database's integers.
+MAX_PAGE = 1_000_000
+YEARS = (1900, 2100)
+
+
+def _int(value: str | None, name: str, low: int, high: int) -> int | None:
+    """An optional integer query parameter; out of bounds is refused (422), not passed to the database."""
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    if number is not None and not low <= number <= high:
+        raise HTTPException(422, f"{name}: must be between {low} and {high}")
+    return number
 
 
 def _case_store(request: Request, case_id: str, need: Permission, purpose: str) -> tuple[Session, Store]:
-    """The signed-in user and their store, once need-to-know allows ``case_id``."""
+    """The signed-in user and their store, once need-to-know allows ``case_id``.
+
+    Another organisation's unshared case is "not found", like a missing one.
+    """
     session = require(request, need)
     store = workspace_store(request, session)
     decision = check_case(store, session.user, case_id, need=need, purpose=purpose)
@@ -55,9 +72,15 @@ def case_list(request: Request, q: str = "", case_type: str = "", status: str = 
               jurisdiction: str = "", page: str = "1") -> Response:
     session = require(request, Permission.VIEW_CASES)
     store = workspace_store(request, session)
+<<<<<<< HEAD
     flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=_int(year),
                               jurisdiction=jurisdiction, page=_int(page) or 1)
     listing = casework.list_cases(store, session.user, flt, via="web page")
+=======
+    flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=_int(year, "year", *YEARS),
+                              jurisdiction=jurisdiction, page=_int(page, "page", 1, MAX_PAGE) or 1)
+    listing = casework.list_cases(store, session.user, flt)
+>>>>>>> h/access
     case_e = store.model["case"]
     template = "cases_table.html" if request.headers.get("hx-request") else "cases.html"
     return render(request, template, {
@@ -72,8 +95,13 @@ def _form_page(request: Request, store: Store, data: dict[str, list[str]], *, ca
     stored = casework.stored_person_ids(store, case_id) if case_id else frozenset()
     form = forms.build_form(store.model, data, errors, readonly=readonly, stored_persons=stored)
     form.general_errors = general or []
+    may_reveal = False
+    if case_id and (session := session_of(request)) is not None:
+        with store.engine.connect() as conn:
+            may_reveal = decide(conn, session.user, case_id, Permission.VIEW_PERSONAL) is CaseAccess.ALLOWED
     return render(request, "case_form.html", {"form": form, "case_id": case_id, "notice": notice,
-                                              "confirm_removal": confirm_removal}, status_code)
+                                              "confirm_removal": confirm_removal, "may_reveal": may_reveal,
+                                              "purposes": PURPOSES}, status_code)
 
 
 @router.get("/cases/new")
@@ -81,7 +109,7 @@ def new_case(request: Request) -> Response:
     session = require(request, Permission.EDIT_CASES)
     store = workspace_store(request, session)
     with store.engine.connect() as conn:
-        case_id = casework.new_case_id(conn)
+        case_id = casework.new_case_id(conn, session.user.organisation)
     data = {"c.case_id": [case_id], "c.reporting_org": [session.user.organisation], "p0.person_id": ["P1"],
             "c.status": ["Active"]}
     return _form_page(request, store, data, case_id=None)
@@ -95,6 +123,8 @@ class FormAction(enum.Enum):
     REMOVE = "remove"
     CONFIRM_REMOVAL = "confirm-remove"
     KEEP = "keep"
+    #: Show one stored person's personal fields in the form, for the purpose chosen beside the button.
+    REVEAL = "reveal"
 
 
 def _action(value: str) -> tuple[FormAction, str]:
@@ -147,17 +177,42 @@ def _save(request: Request, store: Store, session: Session, data: dict[str, list
         return _form_page(request, store, data, case_id=case_id)
     if kind in (FormAction.REMOVE, FormAction.CONFIRM_REMOVAL):
         return _remove(request, store, session, data, kind, target, case_id)
+    if kind is FormAction.REVEAL:
+        return _reveal_in_form(request, store, data, target, case_id)
+    masked: frozenset[str] = frozenset()
     if case_id:
         data["c.case_id"] = [case_id]
+        masked = forms.masked_persons(data, casework.stored_person_ids(store, case_id))
     parsed = forms.form_to_document(store.model, data)
     result = casework.save_case(store, session.user, parsed.document, creating=case_id is None,
-                                organisation=organisation)
+                                organisation=organisation, masked=masked)
     if not result.saved:
         errors, general = forms.problems_to_errors(store.model, result.problems, parsed)
         return _form_page(request, store, data, case_id=case_id, errors=errors, general=general,
                           status_code=422)
     state(request).charts.data_changed(store)
-    return RedirectResponse(f"/cases/{result.case_id}?saved=1", status_code=303)
+    return RedirectResponse(f"/cases/{quote(result.case_id, safe='')}?saved=1", status_code=303)
+
+
+def _reveal_in_form(request: Request, store: Store, data: dict[str, list[str]], target: str,
+                    case_id: str | None) -> Response:
+    """Decrypt one stored person's personal fields into the edit form, after an audited, stated purpose."""
+    if case_id is None:
+        raise PageRefused(Refusal.NOT_FOUND)
+    try:
+        index = forms.person_block(data, target)
+    except ValueError:
+        raise PageRefused(Refusal.NOT_FOUND) from None
+    person_id = (data.get(f"p{index}.person_id") or [""])[0].strip()
+    purpose = (data.get(f"p{index}.__purpose") or [""])[0].strip()[:500]
+    session, store = _case_store(request, case_id, Permission.VIEW_PERSONAL, "reveal personal data")
+    if not purpose or person_id not in casework.stored_person_ids(store, case_id):
+        return _form_page(request, store, data, case_id=case_id, status_code=422,
+                          general=[_("Choose a purpose to show personal data.")])
+    doc = casework.read_case(store, session.user, case_id, reveal=person_id, purpose=f"edit case: {purpose}")
+    person = next(p for p in doc[PERSONS] if p["person_id"] == person_id)
+    forms.reveal_person(store.model, data, index, person)
+    return _form_page(request, store, data, case_id=case_id)
 
 
 @router.post("/cases/new")
@@ -171,7 +226,7 @@ async def create_case(request: Request) -> Response:
 @router.get("/cases/{case_id}/edit")
 def edit_case(request: Request, case_id: str) -> Response:
     session, store = _case_store(request, case_id, Permission.EDIT_CASES, "edit case")
-    doc = casework.read_case(store, session.user, case_id, reveal="*", purpose="edit case record")
+    doc = casework.read_case(store, session.user, case_id)  # personal fields stay sealed until revealed
     return _form_page(request, store, forms.document_to_form_data(store.model, doc), case_id=case_id)
 
 
@@ -183,24 +238,31 @@ async def update_case(request: Request, case_id: str) -> Response:
     return _save(request, store, session, data, action, case_id=case_id, organisation=owner)
 
 
-def _case_page(request: Request, case_id: str, *, reveal: str | None = None, purpose: str = "") -> Response:
-    session, store = _case_store(request, case_id, Permission.VIEW_CASES, "open case")
+def _case_page(request: Request, case_id: str, *, reveal: str | None = None, purpose: str = "",
+               share_error: str = "", status_code: int = 200) -> Response:
+    need = Permission.VIEW_PERSONAL if reveal else Permission.VIEW_CASES
+    session, store = _case_store(request, case_id, need, "reveal personal data" if reveal else "open case")
     try:
         doc = casework.read_case(store, session.user, case_id, reveal=reveal, purpose=purpose,
                                  shown_via="web page")
     except PermissionError:
         raise PageRefused(Refusal.FORBIDDEN) from None
+    own_case = doc.get("reporting_org") == session.user.organisation
     with store.engine.connect() as conn:
-        shared_with = shares_of(conn, case_id)
+        shares = shares_of(conn, case_id) if own_case else []
+        recipients = [o for o in organisations.list_organisations(conn) if o.name != session.user.organisation] \
+            if own_case else []
+        allowed = {p: decide(conn, session.user, case_id, p) is CaseAccess.ALLOWED
+                   for p in (Permission.EDIT_CASES, Permission.VIEW_PERSONAL)}
     context: dict[str, Any] = {
         "doc": doc, "case_id": case_id, "model": store.model, "revealed": reveal, "purposes": PURPOSES,
         "timeline": casework.timeline(store, doc), "referrals": casework.referrals(doc),
-        "shared_with": shared_with, "alerts": integrations.screen(doc),
-        "attachments": integrations.attachments(store, case_id),
-        "saved": request.query_params.get("saved") == "1",
-        "own_case": doc.get("reporting_org") == session.user.organisation,
+        "shares": shares, "recipients": recipients, "share_scopes": list(ShareScope), "share_error": share_error,
+        "alerts": integrations.screen(doc), "attachments": integrations.attachments(store, case_id),
+        "saved": request.query_params.get("saved") == "1", "own_case": own_case,
+        "may_edit": allowed[Permission.EDIT_CASES], "may_reveal": allowed[Permission.VIEW_PERSONAL],
     }
-    return render(request, "case.html", context)
+    return render(request, "case.html", context, status_code)
 
 
 @router.get("/cases/{case_id}")
@@ -214,16 +276,38 @@ def reveal(request: Request, case_id: str, person_id: Annotated[str, Form()],
     require(request, Permission.VIEW_PERSONAL)
     stated = (other_purpose.strip() or purpose.strip())[:500]
     if not stated:
-        return RedirectResponse(f"/cases/{case_id}", status_code=303)
+        return RedirectResponse(f"/cases/{quote(case_id, safe='')}", status_code=303)
     return _case_page(request, case_id, reveal=person_id, purpose=stated)
 
 
+def _end_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value.strip() else None
+    except ValueError:
+        raise InputError("enter a date as YYYY-MM-DD", field="ends_on") from None
+
+
 @router.post("/cases/{case_id}/share")
-def share(request: Request, case_id: str, organisation: Annotated[str, Form()]) -> Response:
+def share(request: Request, case_id: str, organisation: Annotated[str, Form()],
+          scope: Annotated[str, Form()] = str(ShareScope.SUMMARY), ends_on: Annotated[str, Form()] = "") -> Response:
     session, store = _case_store(request, case_id, Permission.SHARE_CASES, "share case")
-    if not share_case(store, session.user, case_id, organisation):
-        raise PageRefused(Refusal.FORBIDDEN)
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    try:
+        share_case(store, session.user, case_id, organisation, ShareScope(scope), _end_date(ends_on))
+    except PermissionError:
+        raise PageRefused(Refusal.FORBIDDEN) from None
+    except ValueError as exc:  # InputError, or an unknown scope
+        return _case_page(request, case_id, share_error=str(exc), status_code=422)
+    return RedirectResponse(f"/cases/{quote(case_id, safe='')}", status_code=303)
+
+
+@router.post("/cases/{case_id}/share/{code}/revoke")
+def revoke(request: Request, case_id: str, code: str) -> Response:
+    session, store = _case_store(request, case_id, Permission.SHARE_CASES, "revoke case share")
+    try:
+        revoke_share(store, session.user, case_id, code)
+    except PermissionError:
+        raise PageRefused(Refusal.FORBIDDEN) from None
+    return RedirectResponse(f"/cases/{quote(case_id, safe='')}", status_code=303)
 
 
 @router.post("/cases/{case_id}/attachments")
@@ -237,14 +321,14 @@ async def attach(request: Request, case_id: str) -> Response:
     if not upload.size:
         raise PageRefused(Refusal.EMPTY_UPLOAD)
     await integrations.attach(store, case_id, upload, actor=session.user.username, note=note)
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    return RedirectResponse(f"/cases/{quote(case_id, safe='')}", status_code=303)
 
 
 @router.get("/dashboard")
 def dashboard(request: Request, year: str = "", country: str = "") -> Response:
     session = require(request, Permission.VIEW_AGGREGATES)
     store = workspace_store(request, session)
-    chosen_year, chosen_country = _int(year), (country.upper()[:3] or None)
+    chosen_year, chosen_country = _int(year, "year", *YEARS), (country.upper()[:3] or None)
     charts = state(request).charts.charts(store, chosen_year, chosen_country)
     return render(request, "dashboard.html", {
         "charts": charts, "filters": state(request).charts.filters(store), "year": chosen_year,

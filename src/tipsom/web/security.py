@@ -208,35 +208,77 @@ def revoke_token(store: Store, user: User, token_id: int) -> bool:
     return bool(done)
 
 
-# --- per-client throttle ------------------------------------------------------------
+# --- login throttle ------------------------------------------------------------------
+
+
+def device_token(secret: bytes, username: str) -> str:
+    """Value of the cookie that marks a browser where ``username`` signed in before."""
+    return hmac.new(secret, f"device:{username}".encode(), hashlib.sha256).hexdigest()
+
+
+def known_device(secret: bytes, username: str, cookie: str | None) -> bool:
+    return bool(cookie) and tokens_match(device_token(secret, username), cookie)
 
 
 class LoginThrottle:
-    """At most ``limit`` failed logins per client address in ``window`` seconds.
+    """Backoff after failed logins, counted per source, per account and source, and per account.
 
-    Account lockout stops guessing one password; this stops one machine from
-    walking through many usernames. Only failures count, so an office whose
-    staff all reach the server through one address can still sign in each
-    morning. Kept in memory: a restart forgets it, which is acceptable because
-    lockouts themselves are stored.
+    Locking an account after N failures lets anyone who knows a username lock
+    its owner out; this throttle never does that. Failures from one source
+    slow that source (on one account after ``per_pair``, on any account after
+    ``per_source``), with a wait that doubles up to ``max_wait``. Failures on
+    one account from many sources slow every source too, except a browser
+    holding the account's known-device cookie (set at a successful login),
+    so a distributed guesser is slowed while the real user still signs in.
+    Names are counted whether or not the account exists, so the throttle's
+    answer reveals nothing. Kept in memory: a restart forgets it.
     """
 
-    def __init__(self, limit: int = 20, window: float = 300.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = {}
+    def __init__(self, *, per_pair: int = 5, per_source: int = 20, per_account: int = 20,
+                 first_wait: float = 30.0, max_wait: float = 900.0) -> None:
+        self.per_pair, self.per_source, self.per_account = per_pair, per_source, per_account
+        self.first_wait, self.max_wait = first_wait, max_wait
+        self._failures: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, client: str, now: float) -> deque[float]:
-        hits = self._failures.setdefault(client, deque())
-        while hits and hits[0] < now - self.window:
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        hits = self._failures.setdefault(key, deque())
+        while hits and hits[0] < now - 2 * self.max_wait:
             hits.popleft()
         return hits
 
-    def allow(self, client: str) -> bool:
-        with self._lock:
-            return len(self._recent(client, time.monotonic())) < self.limit
+    def _wait(self, hits: deque[float], limit: int, now: float) -> float:
+        if len(hits) < limit:
+            return 0.0
+        backoff = min(self.max_wait, self.first_wait * 2.0 ** (len(hits) - limit))
+        return max(0.0, hits[-1] + backoff - now)
 
-    def failed(self, client: str) -> None:
+    def wait(self, username: str, client: str, *, known_device: bool = False) -> float:
+        """Seconds before this source may try this account again (0: try now)."""
         now = time.monotonic()
+        name = username.casefold()
         with self._lock:
-            self._recent(client, now).append(now)
+            waits = [self._wait(self._recent(("pair", f"{name}\n{client}"), now), self.per_pair, now),
+                     self._wait(self._recent(("source", client), now), self.per_source, now)]
+            if not known_device:
+                waits.append(self._wait(self._recent(("account", name), now), self.per_account, now))
+        return max(waits)
+
+    def failed(self, username: str, client: str) -> None:
+        now = time.monotonic()
+        name = username.casefold()
+        with self._lock:
+            for key in (("pair", f"{name}\n{client}"), ("source", client), ("account", name)):
+                self._recent(key, now).append(now)
+
+    def succeeded(self, username: str, client: str) -> None:
+        with self._lock:
+            self._failures.pop(("pair", f"{username.casefold()}\n{client}"), None)
+
+    def forget(self, username: str) -> None:
+        """An administrator vouched for the account: clear what was counted against it."""
+        name = username.casefold()
+        with self._lock:
+            for key in [k for k in self._failures if k == ("account", name) or
+                        (k[0] == "pair" and k[1].startswith(f"{name}\n"))]:
+                del self._failures[key]

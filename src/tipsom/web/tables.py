@@ -1,4 +1,4 @@
-"""Web tables on the shared metadata: accounts, sessions, API tokens, case shares, chart snapshots.
+"""Web tables on the shared metadata: organisations, accounts, sessions, API tokens, case shares, charts.
 
 Accounts and sessions live in the same database as the cases, so one backup
 holds everything and one transaction can write a case together with its
@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -43,6 +44,8 @@ users = Table(
     Column("demo", Boolean, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("last_login_at", DateTime, nullable=True),
+    #: The last TOTP time step accepted, so a code cannot be used twice within its window.
+    Column("totp_last_step", Integer, nullable=True),
 )
 
 sessions = Table(
@@ -76,7 +79,25 @@ case_shares = Table(
     Column("organisation", String(200), nullable=False, index=True),
     Column("shared_by", String(64), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    #: summary, personal or edit (see :class:`tipsom.web.access.ShareScope`).
+    Column("scope", String(20), nullable=False, server_default="summary"),
+    #: Last day the share holds (inclusive); none means until revoked.
+    Column("ends_on", Date, nullable=True),
+    Column("revoked_at", DateTime, nullable=True),
+    Column("revoked_by", String(64), nullable=True),
     UniqueConstraint("case_id", "organisation"),
+)
+
+#: Registered organisations: the only possible owners of accounts and targets of a share.
+#: ``name`` is what accounts and cases carry as their organisation (``reporting_org``).
+organisations = Table(
+    "web_organisations", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("org_type", String(60), nullable=False),
+    Column("jurisdiction", String(3), nullable=False),
+    Column("contact", String(200), nullable=False),
+    Column("created_at", DateTime, nullable=False),
 )
 
 #: Need-to-know filters every case list by organisation; without this index a
