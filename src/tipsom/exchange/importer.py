@@ -289,15 +289,20 @@ def import_records(
     sha256: str = "",
     workers: int = 0,
     whole_cases: bool = False,
-    replace: bool = False,
+    replace: bool = True,
+    holds_all_persons: bool = False,
 ) -> ImportReport:
     """Validate and write ``records`` in one transaction; see the module docstring.
 
     ``whole_cases`` says each record is a whole case (JSON Lines), so a case
-    met twice is a repeat; in flat files a case spans its persons' rows.
+    met twice is a repeat; in flat files a case spans its persons' rows. The
+    defaults suit callers that write records someone edited (the web form):
+    their repeated records replace the stored ones and persons they leave out
+    are kept. File imports (:func:`import_file`) refuse both unless asked.
     """
     run = _Run(store, source=source, skip_invalid=skip_invalid, rejects_path=rejects_path, actor=actor,
-               purpose=purpose, on_problem=on_problem, progress=progress, sha256=sha256, replace=replace)
+               purpose=purpose, on_problem=on_problem, progress=progress, sha256=sha256, replace=replace,
+               holds_all_persons=holds_all_persons)
     return run.execute(_chunks(records), workers, whole_cases)
 
 
@@ -307,7 +312,7 @@ class _Run:
     def __init__(self, store: Store, *, source: str, skip_invalid: bool, rejects_path: Path | None, actor: str,
                  purpose: str, on_problem: Callable[[Problem], None] | None,
                  progress: Callable[[int], None] | None, sha256: str, replace: bool,
-                 holds_all_persons: bool = True) -> None:
+                 holds_all_persons: bool) -> None:
         self.store, self.source, self.skip_invalid = store, source, skip_invalid
         #: Whether the file holds every person of its cases (native files), so one left out was dropped.
         self.holds_all_persons = holds_all_persons
