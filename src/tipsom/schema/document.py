@@ -30,7 +30,9 @@ class Problem:
     reason: str
 
     def render(self, source: str) -> str:
-        return f"{source}: row {self.row}: column {self.column}: {self.reason} (value {self.value!r})"
+        """One line: file, row, column, reason, and the value when there is one to show."""
+        shown = f" (value {self.value!r})" if self.value else ""
+        return f"{source}: row {self.row}: column {self.column}: {self.reason}{shown}"
 
 
 #: Pairs of fields whose first must not come after the second, per level of a document.
