@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tipsom.exchange.cells import restore_all, text_cell
 from tipsom.exchange.crosswalk import load_crosswalk
 from tipsom.exchange.native import ReadError, Record, _cell_text, refuse_repeated_columns, short_row, workbook_rows
 from tipsom.schema.document import PERSONS, DocumentValidator
@@ -49,8 +50,8 @@ def write_htcds(docs: Iterable[Mapping[str, Any]], out: Path,
     ws = wb.create_sheet(TEMPLATE_SHEET)
     codes = list(columns)
     labels: dict[str, str] = cw["labels"]
-    ws.append(["", *codes])
-    ws.append(["", *[labels.get(c, c) for c in codes]])
+    ws.append([text_cell(ws, v) for v in ["", *codes]])
+    ws.append([text_cell(ws, v) for v in ["", *[labels.get(c, c) for c in codes]]])
     n_cases, line = 0, 0
     for doc in docs:
         n_cases += 1
@@ -72,7 +73,7 @@ def write_htcds(docs: Iterable[Mapping[str, Any]], out: Path,
                     ext = cw["extension_to_htcds"].get(name, {})
                     value = sorted({ext.get(v, v) for v in value})
                 row.append(to_text(f, value, sep))
-            ws.append(row)
+            ws.append([text_cell(ws, v) for v in row])
         if progress and n_cases % 1000 == 0:
             progress(n_cases)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -142,7 +143,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             reader = csv.reader(fh)
             try:
                 for values in reader:
-                    yield reader.line_num, values
+                    yield reader.line_num, restore_all(values)
             except csv.Error as exc:
                 raise ReadError(str(exc), file=path, row=reader.line_num + 1) from None
         return

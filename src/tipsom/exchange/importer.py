@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import Connection, update
 
 from tipsom.core.errors import ConfigError, InputError
+from tipsom.exchange.cells import neutral
 from tipsom.exchange.flat import FlatPreparer, add_prepared
 from tipsom.exchange.native import CHUNK_ROWS, CsvChunk, FileFormat, Record, read_csv_chunks, read_records
 from tipsom.schema.document import PERSONS, DocumentValidator, FlatLayout, Problem
@@ -109,8 +110,8 @@ class _Rejects:
         row = {"_row": str(record.row), "_errors": reasons, **record.original}
         if self._csv is None:
             self._csv = csv.DictWriter(self._fh, fieldnames=list(row), extrasaction="ignore")
-            self._csv.writeheader()
-        self._csv.writerow(row)
+            self._csv.writerow({name: neutral(name) for name in row})  # a column name is text from the input too
+        self._csv.writerow({k: neutral(str(v)) for k, v in row.items()})
 
     def close(self) -> None:
         self._fh.close()
@@ -418,8 +419,8 @@ class _Run:
             pid = key.removeprefix(f"{cid}/")
             self.report.rejected += 1
             self.problem(Problem(self.case_rows.get(cid, 0), "person_id", pid,
-                                 f"stored person {pid} of case {cid} is not in this file; it is kept unless "
-                                 "the import runs with --replace"))
+                                 f"stored person {pid} of case {cid} is not in this file (a file holds whole "
+                                 "cases): add its row, or import with --replace to remove it"))
             self.writing = False
 
 

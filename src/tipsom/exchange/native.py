@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tipsom.core.errors import InputError
+from tipsom.exchange.cells import TEXT_MARK, neutral, restore_all, text_cell
 from tipsom.schema.document import document_to_flat, flat_columns
 
 
@@ -122,21 +123,25 @@ class CsvChunk:
     cut: bool = False
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line number, values) of each non-empty record; the line is where the record ends."""
+        """(line number, values) of each non-empty record; the line is where the record ends.
+
+        Values tipsom marked as text on export (:mod:`tipsom.exchange.cells`) are restored.
+        """
         base = self.first_line - 1
+        marked = TEXT_MARK in self.text
         lines = _plain_lines(self.text)
         if lines is not None:
             for i, line in enumerate(lines, start=1):
                 if line:
-                    yield base + i, line.split(",")
+                    yield base + i, restore_all(line.split(",")) if marked else line.split(",")
             return
         reader = csv.reader(io.StringIO(self.text, newline=""))
         try:
             for values in reader:
                 if values:
-                    yield base + reader.line_num, values
+                    yield base + reader.line_num, restore_all(values) if marked else values
         except csv.Error as exc:
-            raise ReadError(f"{self.source}: line {base + reader.line_num + 1}: {exc}") from None
+            raise ReadError(str(exc), file=self.source, row=base + reader.line_num + 1) from None
 
     def named(self, values: Sequence[str]) -> dict[str, str]:
         """One record's values by column, as ``csv.DictReader`` pairs them.
@@ -398,11 +403,12 @@ class DocumentSink:
         else:
             self._fh = self.path.open("w", newline="", encoding="utf-8")
             if self.fmt is FileFormat.CSV:
-                self._csv = csv.DictWriter(self._fh, fieldnames=self._columns)
-                self._csv.writeheader()
+                self._csv = csv.writer(self._fh)
+                self._csv.writerow(self._columns)
         return self
 
     def write(self, doc: Mapping[str, Any]) -> None:
+        """Write one document: as a JSON line, or as flat rows no spreadsheet evaluates."""
         self.count += 1
         if self.fmt is FileFormat.JSONL:
             assert self._fh is not None
@@ -410,9 +416,9 @@ class DocumentSink:
             return
         for row in document_to_flat(doc):
             if self._csv is not None:
-                self._csv.writerow(row)
+                self._csv.writerow([neutral(row[c]) for c in self._columns])
             else:
-                self._ws.append([row[c] for c in self._columns])
+                self._ws.append([text_cell(self._ws, row[c]) for c in self._columns])
 
     def __exit__(self, *exc: object) -> None:
         if self._wb is not None:
