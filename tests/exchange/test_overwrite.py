@@ -48,7 +48,7 @@ def _imported(tmp_path: Path, n: int = 20, seed: int = 3) -> tuple[Store, Path]:
 # --- records cut short ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cut", [3, "quote"])
+@pytest.mark.parametrize("cut", [3, -3, "quote"])
 def test_truncated_reimport_leaves_the_stored_record_and_exits_1(tmp_path: Path, cut: int | str) -> None:
     """``head -c`` of an imported file, cut inside its last row, is refused; the stored person stays whole."""
     store, src = _imported(tmp_path)
@@ -60,6 +60,8 @@ def test_truncated_reimport_leaves_the_stored_record_and_exits_1(tmp_path: Path,
         rows[-1]["address"] = "12 Long Road\nFlat 3"
         full = write_rows(tmp_path / "quoted.csv", rows).read_bytes()
         truncated.write_bytes(full[: full.index(b"12 Long Road") + 5])
+    elif isinstance(cut, int) and cut < 0:  # inside the last value, every comma still there
+        truncated.write_bytes(data[: len(data.rstrip(b"\r\n")) + cut])
     else:
         truncated.write_bytes(data[: last_start + int(cut)])
     before = contents(store)

@@ -19,7 +19,15 @@ from typing import Any
 import pycountry
 
 from tipsom.exchange.crosswalk import load_crosswalk
-from tipsom.exchange.native import ReadError, Record, refuse_repeated_columns, short_row
+from tipsom.exchange.native import (
+    CUT_UNTERMINATED,
+    ReadError,
+    Record,
+    ends_inside_record,
+    last_line,
+    refuse_repeated_columns,
+    short_row,
+)
 from tipsom.schema.document import PERSONS
 
 
@@ -84,7 +92,10 @@ def read_ctdc(path: Path) -> Iterator[Record]:
             if not header or "yearOfRegistration" not in header:
                 raise ReadError("not a CTDC file (no yearOfRegistration column in the header)", file=path)
             refuse_repeated_columns(header, path)
-            yield from _ctdc_rows(reader, header)
+            cut_line = last_line(path) if ends_inside_record(path) else None
+            for record in _ctdc_rows(reader, header):
+                yield record if record.row != cut_line else Record(record.row, record.original, {},
+                                                                   defect=CUT_UNTERMINATED)
         except csv.Error as exc:
             raise ReadError(str(exc), file=path, row=reader.line_num + 1) from None
 

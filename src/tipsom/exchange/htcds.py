@@ -19,7 +19,17 @@ from sqlalchemy import select
 
 from tipsom.exchange.cells import restore_all, text_cell
 from tipsom.exchange.crosswalk import load_crosswalk
-from tipsom.exchange.native import ReadError, Record, _cell_text, refuse_repeated_columns, short_row, workbook_rows
+from tipsom.exchange.native import (
+    CUT_UNTERMINATED,
+    ReadError,
+    Record,
+    _cell_text,
+    ends_inside_record,
+    last_line,
+    refuse_repeated_columns,
+    short_row,
+    workbook_rows,
+)
 from tipsom.schema.document import PERSONS, DocumentValidator
 from tipsom.schema.enums import PersonRole
 from tipsom.schema.model import get_model
@@ -95,6 +105,7 @@ def read_htcds(path: Path) -> Iterator[Record]:
     if "cas_CaseOwner" not in names:
         raise ReadError("row 1 has no HTCDS column codes (expected e.g. cas_CaseOwner)", file=path)
     refuse_repeated_columns(names, path)
+    cut_line = last_line(path) if path.suffix.lower() == ".csv" and ends_inside_record(path) else None
     unknown = [n for n in names if n and n not in columns]
     labels: dict[str, str] = cw["labels"]
     seen: Counter[str] = Counter()
@@ -104,6 +115,8 @@ def read_htcds(path: Path) -> Iterator[Record]:
             continue  # the template's label row, or an empty row
         original = {k: v for k, v in raw.items() if v}
         defect = short_row(values, len(names)) if path.suffix.lower() == ".csv" else None
+        if line == cut_line:
+            defect = CUT_UNTERMINATED
         if defect is not None:
             yield Record(line, original, {}, defect=defect)
             continue

@@ -119,8 +119,8 @@ class CsvChunk:
     header: tuple[str, ...]
     first_line: int
     text: str
-    #: True when the file ends inside this chunk's last record (no line end, inside a quoted value).
-    cut: bool = False
+    #: Why this chunk's last record is cut short (the file ends inside it), or None.
+    cut: str | None = None
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line number, values) of each non-empty record; the line is where the record ends.
@@ -165,7 +165,7 @@ class CsvChunk:
             return None
         defect = short_row(values, len(self.header))
         if last and self.cut:
-            defect = "the file ends inside a quoted value: the record is cut short"
+            defect = self.cut
         return Record(line, row, defect=defect)
 
     def records(self) -> Iterator[Record]:
@@ -226,18 +226,47 @@ def read_csv_chunks(path: Path, rows: int = CHUNK_ROWS) -> Iterator[CsvChunk]:
             yield CsvChunk(source, tuple(names), start, "".join(texts), _cut(record))
 
 
-def _cut(record: list[str]) -> bool:
-    """Whether a record's text ends inside a quoted value (an odd number of quotes, no line end).
+def _cut(record: list[str]) -> str | None:
+    """Why the file's last record is cut short, or None if a line end closes it.
 
-    Only the file's last record can: every other one ends where the csv module said it does.
+    A record the file ends in without a line end (``head -c`` of a file, a copy
+    interrupted) may have lost the end of its last value or its last values,
+    and nothing in the text says which: it is refused rather than imported
+    short. Every other record ends where the csv module said it does.
     """
     last = record[-1] if record else "\n"
-    return not last.endswith(("\n", "\r")) and sum(part.count('"') for part in record) % 2 == 1
+    if last.endswith(("\n", "\r")):
+        return None
+    if sum(part.count('"') for part in record) % 2 == 1:
+        return CUT_IN_QUOTES
+    return CUT_UNTERMINATED
+
+
+#: Why the last record of a file is refused when the file ends inside it.
+CUT_IN_QUOTES = "the file ends inside a quoted value: the record is cut short"
+CUT_UNTERMINATED = ("the file ends inside this record (no line end after it): it may be cut short; "
+                    "end the file with a line break if the record is whole")
 
 
 def read_csv(path: Path) -> Iterator[Record]:
     for chunk in read_csv_chunks(path):
         yield from chunk.records()
+
+
+def ends_inside_record(path: Path) -> bool:
+    """Whether a text file's last byte is something other than a line end (its last record is unterminated)."""
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return False
+        fh.seek(-1, 2)
+        return fh.read(1) not in (b"\n", b"\r")
+
+
+def last_line(path: Path) -> int:
+    """The number of the line a text file ends on."""
+    with path.open("rb") as fh:
+        return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b"")) + 1
 
 
 #: What a damaged or mislabelled workbook makes the ZIP, XML and openpyxl layers raise.
