@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import time
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -79,6 +80,8 @@ DATE_FLOOR = dt.date(1900, 1, 1)
 
 def _scalar_text(v: Any) -> str:
     """A JSON value that should be text: objects and lists are refused, not turned into their repr."""
+    if type(v) is str:
+        return v.strip()
     if isinstance(v, (dict, list, tuple)):
         raise ValueError(f"must be text, not a JSON {'object' if isinstance(v, dict) else 'list'}")
     return str(v).strip()
@@ -121,11 +124,29 @@ def _date(f: Field) -> Converter:
                 raise ValueError(f"not a date in YYYY-MM-DD form: {_short_repr(v)}") from None
         if d < DATE_FLOOR:
             raise ValueError(f"before {DATE_FLOOR.isoformat()}, not plausible")
-        if not future and d > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
+        if not future and d > _latest_date():
             raise ValueError("in the future")
         return d
 
     return date
+
+
+_LATEST: list[Any] = [dt.date.min, 0.0]
+
+
+def _latest_date() -> dt.date:
+    """Tomorrow in UTC (one day of slack for time zones), looked up at most once a minute.
+
+    Converters live as long as a server runs, so "today" cannot be fixed when
+    they are built; asking the clock for each of a million dates costs more
+    than the check itself.
+    """
+    now = time.monotonic()
+    if now >= _LATEST[1]:
+        _LATEST[0] = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+        _LATEST[1] = now + 60.0
+    latest: dt.date = _LATEST[0]
+    return latest
 
 
 def _short_repr(v: Any) -> str:
