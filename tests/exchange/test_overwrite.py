@@ -131,6 +131,10 @@ def test_rejects_file_that_is_the_input_is_refused(tmp_path: Path) -> None:
         assert one_line_errors(result.stderr) == [f"tipsom: {rejects}: is the input file {src}; name another "
                                                   "output file"]
         assert src.read_bytes() == original
+    missing = tmp_path / "no" / "such" / "folder.csv"
+    refused = run_cli("import", "cases", str(src), "--skip-invalid", "--rejects", str(missing), "-q")
+    assert refused.returncode == 2
+    assert one_line_errors(refused.stderr) == [f"tipsom: {missing}: the folder {missing.parent} does not exist"]
     assert _store().counts()["cases"] == 0
 
 

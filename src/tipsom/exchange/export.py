@@ -40,11 +40,11 @@ def export_cases(
     ``out`` and moved into place when complete, so a failed export never
     leaves a half-written file where a good one was.
     """
+    out.parent.mkdir(parents=True, exist_ok=True)
     check_output(out, force=force)
     file_fmt = FileFormat.JSONL if fmt is ExportFormat.JSONL else (
         FileFormat.XLSX if fmt is ExportFormat.HTCDS else FileFormat.from_path(out))
     cipher = store.cipher if include_personal else None
-    out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
     with store.begin() as conn:
         docs = iter_documents(conn, store.model, cipher=cipher)

@@ -453,6 +453,8 @@ def check_output(out: Path, *, inputs: Iterable[Path] = (), force: bool = False)
     the input would destroy the data being read; an existing file may be a
     good earlier export or someone else's work.
     """
+    if not out.parent.is_dir():
+        raise ConfigError(f"{out}: the folder {out.parent} does not exist")
     if not out.exists():
         return
     if out.is_dir():
