@@ -12,6 +12,7 @@ import typer
 from tipsom.cli.common import DbOption, QuietOption, fail, open_store, progress_bar
 from tipsom.cli.groups import export_app, import_app, synth_app
 from tipsom.core.errors import ExitCode
+from tipsom.schema.document import Problem
 
 
 def init(db: DbOption = None) -> None:
@@ -35,34 +36,38 @@ def import_cases(
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Write valid rows; rejected rows go "
                                                "to a rejects file.")] = False,
     rejects: Annotated[Path | None, typer.Option("--rejects", help="Rejects file (default FILE.rejects).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing rejects file.")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Let the file remove stored persons, route legs, "
+                                          "identifications and charges of its cases.")] = False,
     purpose: Annotated[str, typer.Option("--purpose", help="Why, for the audit log.")] = "data import",
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Import cases from FILE, all or nothing unless --skip-invalid."""
-    from tipsom.exchange.importer import ImportFailed, import_file
+    from tipsom.exchange.importer import ImportFailed, ImportFormat, import_file
     from tipsom.settings import get_settings
 
-    if fmt not in ("native", "htcds", "ctdc"):
+    try:
+        kind = ImportFormat(fmt)
+    except ValueError:
         fail(f"unknown format {fmt!r}: use native, htcds or ctdc", ExitCode.USAGE)
     store = open_store(db)
     printed = 0
 
-    def show(problem: object) -> None:
+    def show(problem: Problem) -> None:
         nonlocal printed
         printed += 1
-        print(problem.render(str(file)), file=sys.stderr)  # type: ignore[attr-defined]
+        print(problem.render(str(file)), file=sys.stderr)
 
     try:
         with progress_bar(quiet, "importing") as tick:
-            report = import_file(store, file, fmt=fmt, skip_invalid=skip_invalid, rejects_path=rejects,
-                                 actor=get_settings().actor, purpose=purpose, on_problem=show, progress=tick)
+            report = import_file(store, file, fmt=kind, skip_invalid=skip_invalid, rejects_path=rejects,
+                                 force=force, replace=replace, actor=get_settings().actor, purpose=purpose,
+                                 on_problem=show, progress=tick)
     except ImportFailed as exc:
         if printed == 0:
             for p in exc.report.problems:
                 print(p.render(str(file)), file=sys.stderr)
-        fail(str(exc))
-    except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     print(json.dumps(report.as_dict(), indent=2))
     if report.rejected:
@@ -75,6 +80,7 @@ def export_cases(
                                      "or jsonl.")] = "native",
     include_personal: Annotated[bool, typer.Option("--include-personal", help="Decrypt names, phones, "
                                                    "dates of birth into the file.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     purpose: Annotated[str, typer.Option("--purpose", help="Why, for the audit log.")] = "export",
     db: DbOption = None,
     quiet: QuietOption = False,
@@ -91,7 +97,7 @@ def export_cases(
     store = open_store(db)
     with progress_bar(quiet, "exporting") as tick:
         n = run_export(store, out, fmt=format_, include_personal=include_personal, actor=get_settings().actor,
-                       purpose=purpose, progress=tick)
+                       purpose=purpose, progress=tick, force=force)
     print(f"exported {n} cases to {out}")
 
 

@@ -19,7 +19,15 @@ from typing import Any
 import pycountry
 
 from tipsom.exchange.crosswalk import load_crosswalk
-from tipsom.exchange.native import ReadError, Record
+from tipsom.exchange.native import (
+    CUT_UNTERMINATED,
+    ReadError,
+    Record,
+    ends_inside_record,
+    last_line,
+    refuse_repeated_columns,
+    short_row,
+)
 from tipsom.schema.document import PERSONS
 
 
@@ -79,17 +87,32 @@ def read_ctdc(path: Path) -> Iterator[Record]:
     cw = load_crosswalk("ctdc")
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh, delimiter=cw["separator"])
-        header = next(reader, None)
-        if not header or "yearOfRegistration" not in header:
-            raise ReadError(f"{path}: not a CTDC file (no yearOfRegistration column in the header)")
-        # The first column's header is CTDC's terms-of-use notice, not a field.
-        names = ["" if h.startswith("By using this data") else h for h in header]
-        seen: Counter[str] = Counter()
-        for values in reader:
-            row = {n: v for n, v in zip(names, values, strict=False) if n}
-            if not any(v.strip() for v in row.values()):
-                continue
-            digest = hashlib.sha256(";".join(values).encode()).hexdigest()[:16]
-            seen[digest] += 1
-            key = f"CTDC-{digest}-{seen[digest]}"
-            yield Record(reader.line_num, row, ctdc_document(row, key))
+        try:
+            header = next(reader, None)
+            if not header or "yearOfRegistration" not in header:
+                raise ReadError("not a CTDC file (no yearOfRegistration column in the header)", file=path)
+            refuse_repeated_columns(header, path)
+            cut_line = last_line(path) if ends_inside_record(path) else None
+            for record in _ctdc_rows(reader, header):
+                yield record if record.row != cut_line else Record(record.row, record.original, {},
+                                                                   defect=CUT_UNTERMINATED)
+        except csv.Error as exc:
+            raise ReadError(str(exc), file=path, row=reader.line_num + 1) from None
+
+
+def _ctdc_rows(reader: Any, header: list[str]) -> Iterator[Record]:
+    # The first column's header is CTDC's terms-of-use notice, not a field.
+    names = ["" if h.startswith("By using this data") else h for h in header]
+    seen: Counter[str] = Counter()
+    for values in reader:
+        row = {n: v for n, v in zip(names, values, strict=False) if n}
+        if not any(v.strip() for v in row.values()):
+            continue
+        defect = short_row(values, len(names))
+        if defect is not None:
+            yield Record(reader.line_num, row, {}, defect=defect)
+            continue
+        digest = hashlib.sha256(";".join(values).encode()).hexdigest()[:16]
+        seen[digest] += 1
+        key = f"CTDC-{digest}-{seen[digest]}"
+        yield Record(reader.line_num, row, ctdc_document(row, key))

@@ -25,6 +25,7 @@ from typing import Any
 from tipsom.exchange.native import CsvChunk, Record
 from tipsom.schema.document import (
     CASE_ORDER,
+    CASE_PERSON_ORDER,
     CHILD_ORDER,
     PERSON_ORDER,
     PERSONS,
@@ -37,7 +38,7 @@ from tipsom.schema.document import (
 from tipsom.schema.model import Entity, Field
 from tipsom.schema.values import INNER_SEP, MULTI_SEP, Converter, converter
 from tipsom.store.tables import PERSON_KEY, pseudonym_column
-from tipsom.store.writer import PreparedBatch, Row, RowPreparer, person_key, text
+from tipsom.store.writer import PreparedBatch, Row, RowPreparer, canonical_value, person_key, text
 
 #: A column's memo is emptied when it grows past this many distinct values (free text).
 MEMO_LIMIT = 50_000
@@ -45,6 +46,8 @@ MEMO_LIMIT = 50_000
 Entry = tuple[Any, Any, str | None]
 #: One row ready to write: (case id, case row, person key, person row, child rows by entity).
 Prepared = tuple[str, Row, str, Row, dict[str, list[Row]]]
+#: A prepared row with the line it ends on and its values as read (to refuse it whole if need be).
+Located = tuple[int, list[str], Prepared]
 #: One row's typed records of a repeated entity, and its table row (no person key yet) when built here.
 _Kids = tuple[list[dict[str, Any]], list[Any] | None]
 _EMPTY: Entry = (None, None, None)
@@ -230,34 +233,37 @@ class FlatPreparer:
 
     # --- one chunk ------------------------------------------------------------------------
 
-    def run(self, chunk: CsvChunk) -> list[Record | Prepared]:
-        """Prepared rows and row-wise leftovers (as records), in file order.
+    def run(self, chunk: CsvChunk) -> list[Record | Located]:
+        """Prepared rows (with their line and values) and row-wise leftovers (as records), in file order.
 
         A prepared row is ``(case id, case row, person key, person row, child rows)``.
         """
         order: list[Record | int] = []
         lines: list[int] = []
         rows: list[list[str]] = []
-        for line, values in chunk.rows():
-            if self.eligible and len(values) == self.width:
+        parsed = list(chunk.rows())
+        for i, (line, values) in enumerate(parsed, start=1):
+            last = i == len(parsed)
+            if self.eligible and len(values) == self.width and not (last and chunk.cut):
                 if any(values) and "".join(values).strip():
                     order.append(len(rows))
                     rows.append(values)
                     lines.append(line)
                 continue
-            named = chunk.named(values)
-            if any(v.strip() for v in named.values()):
-                order.append(Record(line, named))
+            record = chunk.record(line, values, last)
+            if record is not None:
+                order.append(record)
         if not rows:
             return [o for o in order if isinstance(o, Record)]
         handed = self._prepare(rows, lines)
-        out: list[Record | Prepared] = []
+        out: list[Record | Located] = []
         for o in order:
             if isinstance(o, Record):
                 out.append(o)
             else:
                 done = handed[o]
-                out.append(done if done is not None else Record(lines[o], chunk.named(rows[o])))
+                out.append((lines[o], rows[o], done) if done is not None
+                           else Record(lines[o], chunk.named(rows[o])))
         return out
 
     def _prepare(self, rows: list[list[str]], lines: list[int]
@@ -281,6 +287,11 @@ class FlatPreparer:
                 for j, (x, y) in enumerate(zip(a, b, strict=True)):
                     if x[0] is not None and y[0] is not None and x[0] > y[0]:
                         bad.add(j)
+        for case_field, person_field in CASE_PERSON_ORDER:
+            a, b = ents.get(f"case.{case_field}"), ents.get(f"person.{person_field}")
+            if a is not None and b is not None:
+                bad.update(j for j, (x, y) in enumerate(zip(a, b, strict=True))
+                           if x[0] is not None and y[0] is not None and y[0] > x[0])
         kids: list[dict[str, _Kids]] = [{} for _ in range(n)]
         for rep in self.repeated:
             for j, found in enumerate(self._repeated(rep, rows, lines, cols, bad)):
@@ -314,7 +325,7 @@ class FlatPreparer:
             if f"person.{slot}" in ents:
                 piece_cols.append([e[2] for e in ents[f"person.{slot}"]])
             else:
-                piece_cols.append([repr((slot, k[slot][0])) for k in kids])
+                piece_cols.append([repr((slot, canonical_value(k[slot][0]))) for k in kids])
         person_hashes = [cipher.row_hash(("[" + ", ".join(filter(None, pieces)) + "]").encode())
                          for pieces in zip(*piece_cols, strict=True)]
 

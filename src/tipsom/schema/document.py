@@ -30,13 +30,18 @@ class Problem:
     reason: str
 
     def render(self, source: str) -> str:
-        return f"{source}: row {self.row}: column {self.column}: {self.reason} (value {self.value!r})"
+        """One line: file, row, column, reason, and the value when there is one to show."""
+        shown = f" (value {self.value!r})" if self.value else ""
+        return f"{source}: row {self.row}: column {self.column}: {self.reason}{shown}"
 
 
 #: Pairs of fields whose first must not come after the second, per level of a document.
 CASE_ORDER = (("opened_on", "closed_on"),)
 PERSON_ORDER = (("age_min", "age_max"), ("exploitation_start", "exploitation_end"))
 CHILD_ORDER = (("departed_on", "arrived_on"),)
+#: (case field, person field): a person's value must not come after the case's (no one is born
+#: after their case was opened).
+CASE_PERSON_ORDER = (("opened_on", "birth_date"),)
 
 
 def _short(value: Any) -> str:
@@ -111,6 +116,7 @@ class DocumentValidator:
                 problems.append(Problem(row, f"{where}person_id", str(pid), "repeated within the case"))
             seen.add(str(pid))
             check_order(person, PERSON_ORDER, row, where, problems)
+            check_across(case, person, row, where, problems)
             for child in self.children:
                 items = raw_person.get(child.table) or []
                 if not isinstance(items, list):
@@ -138,6 +144,16 @@ def check_order(rec: Mapping[str, Any], pairs: tuple[tuple[str, str], ...], row:
         a, b = rec.get(first), rec.get(last)
         if a is not None and b is not None and a > b:
             problems.append(Problem(row, f"{where}{last}", str(b), f"earlier than {first} ({a})"))
+
+
+def check_across(case: Mapping[str, Any], person: Mapping[str, Any], row: int, where: str,
+                 problems: list[Problem]) -> None:
+    """Report a person's value that comes after the case value it must precede."""
+    for case_field, person_field in CASE_PERSON_ORDER:
+        a, b = case.get(case_field), person.get(person_field)
+        if a is not None and b is not None and b > a:
+            # The value itself is left out: a birth date is personal data and the report is not.
+            problems.append(Problem(row, f"{where}{person_field}", "", f"after the case's {case_field} ({a})"))
 
 
 # --- flat (one row per person) layout -------------------------------------------------

@@ -43,6 +43,13 @@ class FieldType(enum.StrEnum):
         return self in (FieldType.CODES, FieldType.COUNTRIES, FieldType.LANGUAGES)
 
 
+class TextFormat(enum.StrEnum):
+    """Shapes a text value must have; a value of another shape is refused on import."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+
+
 class SchemaError(ConfigError):
     """The YAML standard itself is malformed."""
 
@@ -89,6 +96,12 @@ class Field:
     max_length: int | None = None
     htcds: str | None = None
     group: str = ""
+    #: A date that may lie ahead (a retention limit); every other date must not be after today.
+    future: bool = False
+    #: An integer that is a calendar year, so it must not be after the current year.
+    calendar_year: bool = False
+    #: A text format checked on import (:class:`TextFormat`), for values whose shape is known.
+    format: TextFormat | None = None
 
     @property
     def multi(self) -> bool:
@@ -175,7 +188,7 @@ def _field(entity: str, name: str, raw: dict[str, Any], codelists: dict[str, Cod
             raise SchemaError(f"field {where}: code list {cl_name!r} is not defined")
         codelist = codelists[cl_name]
     known = {"type", "codelist", "required", "label", "description", "personal", "pseudonym", "min",
-             "max", "max_length", "htcds", "group"}
+             "max", "max_length", "htcds", "group", "future", "calendar_year", "format"}
     unknown = set(raw) - known
     if unknown:
         raise SchemaError(f"field {where}: unknown attributes {sorted(unknown)}")
@@ -184,7 +197,9 @@ def _field(entity: str, name: str, raw: dict[str, Any], codelists: dict[str, Cod
         description=str(raw.get("description", "")), required=bool(raw.get("required", False)),
         codelist=codelist, personal=bool(raw.get("personal", False)), pseudonym=raw.get("pseudonym"),
         minimum=raw.get("min"), maximum=raw.get("max"), max_length=raw.get("max_length"),
-        htcds=raw.get("htcds"), group=str(raw.get("group", "")),
+        htcds=raw.get("htcds"), group=str(raw.get("group", "")), future=bool(raw.get("future", False)),
+        calendar_year=bool(raw.get("calendar_year", False)),
+        format=TextFormat(raw["format"]) if raw.get("format") else None,
     )
 
 

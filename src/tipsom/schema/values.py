@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import time
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import pycountry
 
-from tipsom.schema.model import Field, FieldType
+from tipsom.schema.model import Field, FieldType, TextFormat
 
 #: Separator of values in a multi-valued flat-file cell.
 MULTI_SEP = "|"
@@ -57,7 +59,7 @@ def _member(known: frozenset[str], fold: Callable[[str], str], what: str) -> Con
     """A converter accepting members of a standard code set (case-insensitively)."""
 
     def member(v: Any) -> str:
-        s = fold(str(v).strip())
+        s = fold(_scalar_text(v))
         if s not in known:
             raise ValueError(f"{v!r} is not {what}")
         return s
@@ -65,20 +67,101 @@ def _member(known: frozenset[str], fold: Callable[[str], str], what: str) -> Con
     return member
 
 
+#: Identifiers (case_id, person_id): a letter or digit, then letters, digits and ``. _ : -``, at most 64
+#: in all. They appear in URLs, file names and audit records, so nothing there may need escaping.
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+#: An e-mail address: one ``@``, no blanks, a dot in the domain.
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+#: A phone number as people write it: an optional ``+``, digits, blanks, ``( ) . / -``; 4 to 20 digits.
+PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 ()./-]*")
+#: No date in a case record lies before this (recruitment in 1800 is a typing error, not history).
+DATE_FLOOR = dt.date(1900, 1, 1)
+
+
+def _scalar_text(v: Any) -> str:
+    """A JSON value that should be text: objects and lists are refused, not turned into their repr."""
+    if type(v) is str:
+        return v.strip()
+    if isinstance(v, (dict, list, tuple)):
+        raise ValueError(f"must be text, not a JSON {'object' if isinstance(v, dict) else 'list'}")
+    return str(v).strip()
+
+
+def _identifier(v: Any) -> str:
+    s = _scalar_text(v)
+    if not ID_PATTERN.fullmatch(s) or ".." in s:
+        raise ValueError("not an identifier: 1 to 64 letters, digits and . _ : - starting with a letter or "
+                         "digit, without '..'")
+    return s
+
+
+def _text(f: Field) -> Converter:
+    limit, shape = f.max_length, f.format
+
+    def text(v: Any) -> str:
+        s = _scalar_text(v)
+        if limit and len(s) > limit:
+            raise ValueError(f"longer than {limit} characters")
+        if shape is TextFormat.EMAIL and not EMAIL_PATTERN.fullmatch(s):
+            raise ValueError("not an e-mail address (name@domain.example)")
+        if shape is TextFormat.PHONE and not (PHONE_PATTERN.fullmatch(s) and 4 <= sum(c.isdigit() for c in s) <= 20):
+            raise ValueError("not a phone number (digits, spaces, + ( ) . / -)")
+        return s
+
+    return text
+
+
+def _date(f: Field) -> Converter:
+    future = f.future
+
+    def date(v: Any) -> dt.date:
+        if isinstance(v, dt.date):
+            d = v
+        else:
+            try:
+                d = dt.date.fromisoformat(_scalar_text(v)[:10])
+            except ValueError:
+                raise ValueError(f"not a date in YYYY-MM-DD form: {_short_repr(v)}") from None
+        if d < DATE_FLOOR:
+            raise ValueError(f"before {DATE_FLOOR.isoformat()}, not plausible")
+        if not future and d > _latest_date():
+            raise ValueError("in the future")
+        return d
+
+    return date
+
+
+_LATEST: list[Any] = [dt.date.min, 0.0]
+
+
+def _latest_date() -> dt.date:
+    """Tomorrow in UTC (one day of slack for time zones), looked up at most once a minute.
+
+    Converters live as long as a server runs, so "today" cannot be fixed when
+    they are built; asking the clock for each of a million dates costs more
+    than the check itself.
+    """
+    now = time.monotonic()
+    if now >= _LATEST[1]:
+        _LATEST[0] = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+        _LATEST[1] = now + 60.0
+    latest: dt.date = _LATEST[0]
+    return latest
+
+
+def _short_repr(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _scalar(f: Field) -> Converter:
     t = f.type
-    if t in (FieldType.ID, FieldType.TEXT):
-        limit = f.max_length
-
-        def text(v: Any) -> str:
-            s = str(v).strip()
-            if limit and len(s) > limit:
-                raise ValueError(f"longer than {limit} characters")
-            return s
-
-        return text
+    if t is FieldType.ID:
+        return _identifier
+    if t is FieldType.TEXT:
+        return _text(f)
     if t in (FieldType.INTEGER, FieldType.DECIMAL):
-        lo, hi, integer = f.minimum, f.maximum, t is FieldType.INTEGER
+        lo, hi, integer, year = f.minimum, f.maximum, t is FieldType.INTEGER, f.calendar_year
 
         def number(v: Any) -> float | int:
             if isinstance(v, bool):
@@ -97,20 +180,13 @@ def _scalar(f: Field) -> Converter:
                 raise ValueError(f"below the minimum {lo:g}")
             if hi is not None and n > hi:
                 raise ValueError(f"above the maximum {hi:g}")
+            if year and n > dt.datetime.now(dt.UTC).year:
+                raise ValueError("in the future")
             return n
 
         return number
     if t is FieldType.DATE:
-
-        def date(v: Any) -> dt.date:
-            if isinstance(v, dt.date):
-                return v
-            try:
-                return dt.date.fromisoformat(str(v).strip()[:10])
-            except ValueError:
-                raise ValueError(f"not a date in YYYY-MM-DD form: {v!r}") from None
-
-        return date
+        return _date(f)
     if t is FieldType.BOOLEAN:
 
         def boolean(v: Any) -> bool:
@@ -129,7 +205,7 @@ def _scalar(f: Field) -> Converter:
         allowed, listname = f.codelist.codes, f.codelist.name
 
         def code(v: Any) -> str:
-            s = str(v).strip()
+            s = _scalar_text(v)
             if s not in allowed:
                 raise ValueError(f"{s!r} is not in code list {listname}")
             return s

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, Table, delete, insert, select, update
+from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, Table, delete, func, insert, select, update
 
 from tipsom.core.errors import InputError
 from tipsom.schema.document import PERSONS
@@ -43,20 +43,35 @@ sqlite3.register_adapter(bytes, _as_is)
 Row = tuple[Any, ...]
 #: Columns an import never sets on update (they record the first import).
 _KEEP_ON_UPDATE = frozenset({"created_at", "created_by_event"})
+#: The schema group of fields derived by tipsom itself (context flags), never erased by an import.
+DERIVED_GROUP = "context"
 
 
 def person_key(case_id: str, person_id: str) -> str:
     return f"{case_id}/{person_id}"
 
 
+def canonical_value(value: Any) -> Any:
+    """A typed value in the form its hash covers: repeated records with their fields sorted.
+
+    The order in which a reader happened to build a record's fields (a JSON
+    object's key order, a CSV header's column order) says nothing about the
+    record, so it must not change the hash: the same case read from CSV and
+    from JSON Lines is then recognised as unchanged.
+    """
+    if isinstance(value, list) and value and isinstance(value[0], Mapping):
+        return [sorted(item.items()) for item in value]
+    return value
+
+
 def canonical(record: Mapping[str, Any]) -> bytes:
-    """The bytes a record's keyed row hash covers.
+    """The bytes a record's keyed row hash covers, the same for every input format.
 
     ``repr`` of the sorted typed values is deterministic and much cheaper than
     JSON. The columnar CSV path builds the same text from per-value pieces
-    (``repr((name, value))`` joined as a list), so it must stay a plain list repr.
+    (``repr((name, canonical_value(value)))`` joined as a list), so it must stay a plain list repr.
     """
-    return repr(sorted(record.items())).encode()
+    return repr(sorted((name, canonical_value(value)) for name, value in record.items())).encode()
 
 
 def text(value: Any) -> str:
@@ -114,8 +129,11 @@ class TableLayout:
         else:
             conn.execute(insert(self.table), [dict(zip(self.columns, r, strict=True)) for r in rows])
 
-    def update(self, conn: Connection, key_column: str, key: str, row: Row) -> None:
-        values = {n: v for n, v in zip(self.columns, row, strict=True) if n not in _KEEP_ON_UPDATE and n != key_column}
+    def update(self, conn: Connection, key_column: str, key: str, row: Row,
+               keep: frozenset[str] = frozenset()) -> None:
+        """Overwrite the stored row, except columns in ``keep`` where the new row has no value."""
+        values = {n: v for n, v in zip(self.columns, row, strict=True)
+                  if n not in _KEEP_ON_UPDATE and n != key_column and not (n in keep and v is None)}
         if self.sqlite:
             sets = ", ".join(f'"{n}" = ?' for n in values)
             conn.exec_driver_sql(f'UPDATE "{self.table.name}" SET {sets} WHERE "{key_column}" = ?',
@@ -149,6 +167,8 @@ class PreparedBatch:
     persons: dict[str, Row] = field(default_factory=dict)
     children: dict[str, list[Row]] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
+    #: Position of the ``person_key`` column in each repeated entity's rows.
+    key_at: Mapping[str, int] = field(default_factory=dict)
 
     def add_case(self, cid: str, row: Row, hash_at: int) -> None:
         prior = self.cases.get(cid)
@@ -157,12 +177,22 @@ class PreparedBatch:
         self.cases[cid] = row
 
     def add_person(self, key: str, row: Row, children: Mapping[str, list[Row]], key_at: Mapping[str, int]) -> None:
-        if key in self.persons:  # a later record of the same person replaces the earlier one
-            for name, rows in self.children.items():
-                self.children[name] = [r for r in rows if r[key_at[name]] != key]
+        """Add a person and its repeated records; the importer refuses a second record of the same person."""
         self.persons[key] = row
+        self.key_at = key_at
         for name, rows in children.items():
             self.children.setdefault(name, []).extend(rows)
+
+    def drop(self, case_id: str | None, keys: Iterable[str]) -> None:
+        """Take out persons (and, given ``case_id``, their case) that turned out to repeat earlier records."""
+        gone = set(keys)
+        for key in gone:
+            self.persons.pop(key, None)
+        if case_id is not None:
+            self.cases.pop(case_id, None)
+        for name, rows in self.children.items():
+            at = self.key_at[name]
+            self.children[name] = [r for r in rows if r[at] not in gone]
 
 
 class _FieldSlot:
@@ -266,14 +296,89 @@ class CaseConflict(InputError):
     """Two records of the same case in one import disagree on case fields."""
 
 
-class BatchWriter:
-    """Applies prepared batches on one connection (the caller owns the transaction)."""
+@dataclass(frozen=True)
+class Removal:
+    """An update that would delete stored repeated records of a person (refused without ``replace``)."""
 
-    def __init__(self, conn: Connection, model: Model, *, actor: str, purpose: str, event_id: int) -> None:
+    person_key: str
+    table: str
+    reason: str
+
+
+class BatchWriter:
+    """Applies prepared batches on one connection (the caller owns the transaction).
+
+    An update replaces a person's row and repeated records with the file's,
+    with two safeguards. Fewer route legs, identifications or charges than
+    stored are written only with ``replace``; otherwise the person is left as
+    stored and a :class:`Removal` says why (a file cut short or exported
+    without them must not erase them). Fields of the ``context`` group, which
+    ``tipsom context flag-cases`` derives and fills in, keep their stored value
+    when the file has none.
+    """
+
+    def __init__(self, conn: Connection, model: Model, *, actor: str, purpose: str, event_id: int,
+                 replace: bool = False) -> None:
         self.conn, self.actor, self.purpose, self.event_id = conn, actor, purpose, event_id
+        self.replace = replace
         self.children = model.children("person")
         self.layouts = layouts(model, conn.dialect.name == "sqlite")
         self.counts = WriteCounts()
+        self.derived = frozenset(f.name for f in model["person"].fields.values() if f.group == DERIVED_GROUP)
+        self._removals: list[Removal] = []
+        #: Cases that were stored before this import and that the file holds.
+        self.stored_cases: set[str] = set()
+
+    def take_removals(self) -> list[Removal]:
+        """The removals refused since the last call."""
+        found, self._removals = self._removals, []
+        return found
+
+    def _removals_of(self, batch: PreparedBatch, keys: list[str]) -> set[str]:
+        """Persons among ``keys`` whose update would store fewer repeated records than they have."""
+        refused: set[str] = set()
+        if self.replace or not keys:
+            return refused
+        for child in self.children:
+            table = REGISTRY[child.name]
+            at = self.layouts[child.name].index["person_key"]
+            new: dict[str, int] = {}
+            for r in batch.children.get(child.name, []):
+                new[r[at]] = new.get(r[at], 0) + 1
+            for i in range(0, len(keys), 5000):
+                q = (select(table.c.person_key, func.count()).where(table.c.person_key.in_(keys[i : i + 5000]))
+                     .group_by(table.c.person_key))
+                for key, stored in self.conn.execute(q):
+                    if stored > new.get(key, 0):
+                        refused.add(key)
+                        self._removals.append(Removal(
+                            key, child.table, f"the file holds {new.get(key, 0)} of the {stored} stored "
+                            f"{child.table.replace('_', ' ')} of person {key}; import with --replace to remove "
+                            "the others"))
+        return refused
+
+    def dropped_persons(self, present: Container[str]) -> list[tuple[str, str]]:
+        """(case id, person key) of stored persons of the file's stored cases that the file left out.
+
+        With ``replace`` they are deleted (with their repeated records and an audit event each).
+        """
+        persons = REGISTRY["person"]
+        cases = sorted(self.stored_cases)
+        dropped: list[tuple[str, str]] = []
+        for i in range(0, len(cases), 5000):
+            q = select(persons.c.case_id, persons.c[PERSON_KEY]).where(persons.c.case_id.in_(cases[i : i + 5000]))
+            dropped.extend((cid, key) for cid, key in self.conn.execute(q) if key not in present)
+        if not self.replace:
+            return dropped
+        for cid, key in dropped:
+            for child in self.children:
+                child_t = REGISTRY[child.name]
+                self.conn.execute(delete(child_t).where(child_t.c.person_key == key))
+            self.conn.execute(delete(persons).where(persons.c[PERSON_KEY] == key))
+            audit.record(self.conn, actor=self.actor, action=audit.AuditAction.DELETE, entity="person",
+                         entity_id=key, purpose=self.purpose,
+                         detail={"import_event": self.event_id, "case": cid, "reason": "not in the imported file"})
+        return []
 
     def apply(self, batch: PreparedBatch) -> None:
         if batch.conflicts:
@@ -285,7 +390,10 @@ class BatchWriter:
             old = existing.get(cid)
             if old is None:
                 new_cases.append(row)
-            elif old[0] != row[cases.hash_at]:
+                continue
+            if old[1] != self.event_id:
+                self.stored_cases.add(cid)
+            if old[0] != row[cases.hash_at]:
                 if old[1] == self.event_id:
                     raise CaseConflict(f"case {cid}: case fields differ from an earlier record in this import")
                 self._update(cases, "id", cid, row, "case")
@@ -294,17 +402,21 @@ class BatchWriter:
             cases.insert(self.conn, new_cases)
             self.counts.cases_created += len(new_cases)
         existing = self._existing(persons.table, persons.table.c[PERSON_KEY], list(batch.persons))
+        refused = self._removals_of(batch, [k for k, row in batch.persons.items()
+                                            if k in existing and existing[k][0] != row[persons.hash_at]])
         new_persons, changed = [], set()
         for key, row in batch.persons.items():
             old = existing.get(key)
             if old is not None and old[0] == row[persons.hash_at]:
                 self.counts.unchanged += 1
                 continue
+            if key in refused:
+                continue
             if old is None:
                 new_persons.append(row)
                 self.counts.persons_created += 1
             else:
-                self._update(persons, PERSON_KEY, key, row, "person")
+                self._update(persons, PERSON_KEY, key, row, "person", keep=self.derived)
                 for child in self.children:
                     child_t = REGISTRY[child.name]
                     self.conn.execute(delete(child_t).where(child_t.c.person_key == key))
@@ -329,7 +441,8 @@ class BatchWriter:
                 found[k] = (h, ev)
         return found
 
-    def _update(self, layout: TableLayout, key_column: str, key: str, row: Row, entity: str) -> None:
-        layout.update(self.conn, key_column, key, row)
+    def _update(self, layout: TableLayout, key_column: str, key: str, row: Row, entity: str,
+                keep: frozenset[str] = frozenset()) -> None:
+        layout.update(self.conn, key_column, key, row, keep)
         audit.record(self.conn, actor=self.actor, action=audit.AuditAction.UPDATE, entity=entity,
                      entity_id=key, purpose=self.purpose, detail={"import_event": self.event_id})

