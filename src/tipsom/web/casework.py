@@ -161,11 +161,8 @@ def case_exists(conn: Connection, case_id: str) -> bool:
 
 
 def save_case(store: Store, user: User, raw: dict[str, Any], *, creating: bool, organisation: str,
-<<<<<<< HEAD
-              purpose: str = "case entry", via: str = "web form") -> SaveResult:
-=======
-              purpose: str = "case entry", masked: frozenset[str] = frozenset()) -> SaveResult:
->>>>>>> h/access
+              purpose: str = "case entry", via: str = "web form",
+              masked: frozenset[str] = frozenset()) -> SaveResult:
     """Validate and store one case document entered by ``user`` (all or nothing).
 
     The owning organisation is set by the caller (the user's own on creation,

@@ -72,15 +72,9 @@ def case_list(request: Request, q: str = "", case_type: str = "", status: str = 
               jurisdiction: str = "", page: str = "1") -> Response:
     session = require(request, Permission.VIEW_CASES)
     store = workspace_store(request, session)
-<<<<<<< HEAD
-    flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=_int(year),
-                              jurisdiction=jurisdiction, page=_int(page) or 1)
-    listing = casework.list_cases(store, session.user, flt, via="web page")
-=======
     flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=_int(year, "year", *YEARS),
                               jurisdiction=jurisdiction, page=_int(page, "page", 1, MAX_PAGE) or 1)
-    listing = casework.list_cases(store, session.user, flt)
->>>>>>> h/access
+    listing = casework.list_cases(store, session.user, flt, via="web page")
     case_e = store.model["case"]
     template = "cases_table.html" if request.headers.get("hx-request") else "cases.html"
     return render(request, template, {
