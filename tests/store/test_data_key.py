@@ -377,7 +377,8 @@ def test_sigkill_during_rotate_leaves_one_valid_key_and_the_rerun_completes(tmp_
     old = read_key_file(key_path)
     assert old is not None
     store = Store.open(url)
-    import_file(store, _write_persons(tmp_path / "cases.csv", 10_000), actor="tester")
+    # Big enough that re-encryption outlasts the first progress line by seconds (2,000 rows per chunk).
+    import_file(store, _write_persons(tmp_path / "cases.csv", 6_000), actor="tester")
     before = _personal_values(store)
     store.dispose()
     proc = subprocess.Popen([TIPSOM, "key", "rotate", "--db", url], stdout=subprocess.DEVNULL,
@@ -386,7 +387,7 @@ def test_sigkill_during_rotate_leaves_one_valid_key_and_the_rerun_completes(tmp_
     line = proc.stderr.readline()
     assert line.startswith("re-encrypting"), line  # killed while it re-encrypts, after the first chunk
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    assert proc.wait() == -signal.SIGKILL  # it was still working when killed
     engine = create_engine(url)
     with engine.connect() as conn:
         recorded = recorded_key_id(conn)

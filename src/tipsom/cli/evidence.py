@@ -215,6 +215,7 @@ def capture_cmd(
     from tipsom.settings import get_settings
 
     intake = Intake(case, actor or get_settings().actor, authority=authority, purpose=purpose, source=target)
+    intake.check()  # before the page is fetched and stored, so a refused capture leaves nothing in the vault
     result = _run(db, lambda locker: capture(locker, target, intake, screenshot=screenshot))
     print(f"{result.item.id}\t{result.warc_sha256}\t{result.item.exhibit_number}")
     for record in result.records:
