@@ -10,23 +10,11 @@ from typing import Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, fail
+from tipsom.cli.common import DbOption, fail, open_store
 from tipsom.core.errors import ExitCode
 
 user_app = typer.Typer(help="Local web accounts (create, list, unlock, set password).", no_args_is_help=True)
 ROLES = "admin, analyst, investigator, caseworker or viewer"
-
-
-def _store(db: str | None):  # type: ignore[no-untyped-def]  # returns tipsom.store.db.Store (lazy import)
-    from tipsom.store.crypto import DataKeyError
-    from tipsom.store.db import Store
-
-    try:
-        store = Store.open(db)
-        store.cipher  # noqa: B018  (fail early, with a clear message, when the key is missing)
-    except DataKeyError as exc:
-        fail(str(exc), ExitCode.USAGE)
-    return store
 
 
 def _loopback(host: str) -> bool:
@@ -47,7 +35,7 @@ def serve(
 
     from tipsom.web.accounts import demo_logins
 
-    store = _store(db)
+    store = open_store(db)
     logins = demo_logins(store)
     if logins:
         print("demo logins (synthetic demo only; change or remove them before real use):")
@@ -102,7 +90,7 @@ def add_user(
 
     if parse_language(language) is None:
         fail(f"--language: {language!r} is not one of en, fr, ar, ru", ExitCode.USAGE)
-    store = _store(db)
+    store = open_store(db)
     try:
         user = create_user(store, username=username, password=_password(password), organisation=organisation,
                            role=_role(role), display_name=name, language=language, actor=get_settings().actor)
@@ -116,7 +104,7 @@ def list_users(db: DbOption = None) -> None:
     from tipsom.store.audit import now
     from tipsom.web.accounts import list_users as all_users
 
-    store = _store(db)
+    store = open_store(db)
     with store.engine.connect() as conn:
         for u in all_users(conn):
             state = "locked" if u.locked(now()) else ("active" if u.active else "disabled")
@@ -129,7 +117,7 @@ def unlock_user(username: Annotated[str, typer.Argument(help="Login name.")], db
     from tipsom.web.accounts import AccountError, unlock
 
     try:
-        unlock(_store(db), username, actor=get_settings().actor)
+        unlock(open_store(db), username, actor=get_settings().actor)
     except AccountError as exc:
         fail(str(exc))
     print(f"unlocked {username}")
@@ -145,7 +133,7 @@ def set_user_password(
     from tipsom.web.accounts import AccountError, set_password
 
     try:
-        set_password(_store(db), username, _password(password), actor=get_settings().actor)
+        set_password(open_store(db), username, _password(password), actor=get_settings().actor)
     except AccountError as exc:
         fail(str(exc))
     print(f"password of {username} changed")
