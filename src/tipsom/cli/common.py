@@ -23,8 +23,12 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress ba
 
 
 def fail(message: str, code: ExitCode = ExitCode.INVALID_INPUT) -> NoReturn:
-    """Print ``message`` to stderr and exit with ``code``."""
-    print(message, file=sys.stderr)
+    """Print ``message`` to stderr as ``tipsom: message`` and exit with ``code``.
+
+    The same shape as the refusals the root command prints for raised
+    :class:`~tipsom.core.errors.TipsomError`, so scripts and users read one form.
+    """
+    print(f"tipsom: {message}", file=sys.stderr)
     raise typer.Exit(int(code))
 
 

@@ -83,6 +83,8 @@ def screen(
         try:
             result = screen_document(_read_object(file, "one case (the native document format)"), jurisdiction)
         except InvalidDocument as exc:
+            if len(exc.problems) == 1:
+                fail(exc.problems[0].render(str(file)))
             for p in exc.problems:
                 print(p.render(str(file)), file=sys.stderr)
             fail(f"{file}: not a valid case document ({len(exc.problems)} problem(s))")

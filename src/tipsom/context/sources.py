@@ -196,9 +196,8 @@ def read_table(
     present = frozenset(lookup.values())
     missing = [name for name in required if name not in present]
     if missing:
-        raise ContextInputError(
-            f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(h for h in header if h)}"
-        )
+        found = ", ".join(h if h.isprintable() else repr(h)[1:-1] for h in header if h)  # one line, always
+        raise ContextInputError(f"{path}: missing column(s) {', '.join(missing)}; found {found}")
     rows: list[Row] = []
     try:
         for record in reader:
