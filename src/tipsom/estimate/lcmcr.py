@@ -63,6 +63,8 @@ RHAT_LIMIT = 1.01
 ESS_PER_CHAIN = 100.0
 #: Share of draws in which observed people fill every class, above which the truncation ``K`` may be too small.
 TRUNCATION_SHARE = 0.05
+#: Chains shorter than this run one after the other: starting a process costs more than the sweeps.
+PARALLEL_MIN_SWEEPS = 20_000
 #: Sweeps between calls of the progress callback.
 PROGRESS_EVERY = 1000
 
@@ -312,8 +314,11 @@ def lcmcr(table: CaptureTable, settings: SamplerSettings | None = None, *, level
     seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(settings.seed).spawn(settings.chains)]
     task = _ChainTask(bits, counts[cells], settings)
     report = progress or (lambda _done: None)
+    from tipsom.estimate import gibbs
+
+    gibbs.warm_up()  # compiled (or loaded from the disk cache) here once, so forked chains inherit the code
     n_workers = min(settings.chains, default_workers() if workers is None else workers)
-    if n_workers <= 1:
+    if n_workers <= 1 or settings.iterations < PARALLEL_MIN_SWEEPS:
         results = [task.run(s, report, c * settings.iterations) for c, s in enumerate(seeds)]
     else:
         results = _parallel(task, seeds, n_workers, report)
