@@ -8,6 +8,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -279,7 +280,9 @@ def test_key_rotate_round_trip_on_10000_persons(db_url: str, tmp_path: Path) -> 
     assert not pending_key_path(get_settings()).exists()
     after_store = Store.open(db_url)
     assert _personal_values(after_store) == before
-    assert accounts.verify_totp(after_store, user, pyotp.TOTP(secret).now(), client="test")
+    # the code of the next time step: enabling consumed this step's code, and codes are single-use
+    next_code = pyotp.TOTP(secret).at(int(time.time()) + accounts.TOTP_PERIOD)
+    assert accounts.verify_totp(after_store, user, next_code, client="test")
     with after_store.engine.connect() as conn:
         assert recorded_key_id(conn) == new.id
         person = REGISTRY["person"]
