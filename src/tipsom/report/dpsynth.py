@@ -93,8 +93,9 @@ def synthesise(records: pd.DataFrame, epsilon: float, seed: int = 0) -> tuple[pd
     noise = _discrete_laplace(scale, epsilon / 2.0)
     true = [int(counts.get(cell, 0)) for cell in cells]
     n_out = max(0, noise([len(records)])[0])
-    # Keep a cell only if its noisy count clears what noise alone would reach in any empty cell of the domain.
-    threshold = math.ceil(scale * math.log(max(len(cells), 2)))
+    # Noise alone lifts an empty cell past this in about sqrt(cells)/2 cells of the whole domain (instead of
+    # half of them); a higher bar would empty small registries at small epsilon.
+    threshold = math.ceil(scale * math.log(max(len(cells), 2)) / 2)
     noisy = np.array([v if v >= threshold else 0 for v in noise(true)], dtype=float)
     rng = np.random.default_rng(seed)
     if noisy.sum() > 0 and n_out > 0:
