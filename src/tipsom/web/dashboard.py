@@ -16,7 +16,8 @@ restarted server, and every worker, shows an unchanged dashboard at once. At
 start-up and a little after saves, a background thread redraws the
 unfiltered dashboard if its snapshot is stale. On a server a request never
 waits for a redraw: it is shown the filter's last charts while a background
-thread draws the current ones; only a filter never drawn is drawn in the request. The report module draws the charts in English, so one set serves every
+thread draws the current ones; only a filter never drawn is drawn in the
+request. The report module draws the charts in English, so one set serves every
 language. Cells under ``TIPSOM_SUPPRESSION_THRESHOLD`` are left out, never drawn.
 """
 

@@ -1,0 +1,121 @@
+"""Publication at the size of real registries (issue 17): seeded synthetic stores.
+
+For each size the CLI's ``report sdg`` and ``report build`` must finish, the
+independent LP attacker of ``test_disclosure`` must not narrow any hidden small
+cell below the protection range in any table, no count between 1 and the
+threshold may be shown, and every yearly total of detected victims at or above
+the threshold must be published (not met yet: an expected failure). One store
+per size is built for the whole module.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.report.test_disclosure import (
+    PROTECTION,
+    THRESHOLD,
+    equations,
+    flow_equations,
+    read_codebook,
+    read_table,
+    widths,
+)
+from tipsom.cli.main import app
+
+#: 2,000 and 20,000 cases belong here too (issue 17); the present suppression does not finish them in
+#: a test's time (about 5 minutes for the victims table alone at 2,000 cases on a shared machine).
+SIZES = (500,)
+TABLES = ("victims", "flows", "justice", "migrants", "harm", "context", "non_punishment")
+runner = CliRunner()
+
+
+@dataclass
+class Registry:
+    size: int
+    url: str
+    out: Path
+    sdg: Path
+
+
+@pytest.fixture(scope="module", params=SIZES, ids=[f"{n}_cases" for n in SIZES])
+def registry(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    from tipsom.exchange.importer import import_records
+    from tipsom.exchange.native import Record
+    from tipsom.settings import Settings
+    from tipsom.store.db import Store
+    from tipsom.synth.cases import CaseGenerator
+
+    size = int(request.param)
+    home = tmp_path_factory.mktemp(f"registry_{size}")
+    settings = Settings(home=home, key=base64.urlsafe_b64encode(os.urandom(32)).decode(), db_url="")
+    store = Store.open(settings.database_url, settings=settings)
+    import_records(store, (Record(i, {}, d) for i, d in enumerate(CaseGenerator(11).cases(size), start=1)),
+                   source="test", actor="test", purpose="registry size tests")
+    db = ["--db", store.url]
+    out, sdg = home / "report", home / "sdg.csv"
+    built = runner.invoke(app, ["report", "build", "--out", str(out), "--no-pdf", *db])
+    assert built.exit_code == 0, built.output
+    series = runner.invoke(app, ["report", "sdg", "-o", str(sdg), *db])
+    assert series.exit_code == 0, series.output
+    yield Registry(size, store.url, out, sdg)
+    store.dispose()
+
+
+def _truth(registry: Registry, table: str) -> dict[tuple[str, ...], float]:
+    """The true counts, recomputed from the store (the published file has only what is shown)."""
+    from tipsom.report.compute import CUBES, REPORT_COLUMNS
+    from tipsom.report.statistics import ReportFilter
+    from tipsom.report.warehouse import open_warehouse
+    from tipsom.store.db import Store
+
+    store = Store.open(registry.url)
+    con = open_warehouse(store, projection=REPORT_COLUMNS)
+    try:
+        return CUBES[table](con, ReportFilter()).values
+    finally:
+        con.close()
+        store.dispose()
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_attacker_narrows_no_hidden_small_cell(registry: Registry, table: str) -> None:
+    dims, cells = read_table(registry.out, table)
+    eqs = equations(dims, cells, read_codebook(registry.out, table))
+    if table == "flows":
+        eqs += flow_equations(cells)
+    truth = _truth(registry, table)
+    sensitive = [k for k, (_, status) in cells.items() if status != "shown" and 0 < truth.get(k, 0) < THRESHOLD]
+    if not sensitive:
+        pytest.skip(f"{table}: no small cell at {registry.size} cases")
+    narrow = {k: w for k, w in widths(cells, eqs, sensitive).items() if w < PROTECTION - 1e-6}
+    assert not narrow, f"{table}: {len(narrow)} cells recoverable, e.g. {next(iter(narrow.items()))}"
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_no_small_count_is_shown(registry: Registry, table: str) -> None:
+    _, cells = read_table(registry.out, table)
+    shown = [float(v) for v, status in cells.values() if status == "shown"]
+    assert shown
+    assert not [v for v in shown if 0 < v < THRESHOLD]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 item 1 not met: the greedy complements still hide the "
+                                        "yearly totals on sparse registries")
+def test_every_yearly_total_of_victims_is_published(registry: Registry) -> None:
+    dims, cells = read_table(registry.out, "victims")
+    year = dims.index("year")
+    totals = {k: cell for k, cell in cells.items()
+              if k[year] != "Total" and all(n == "Total" for i, n in enumerate(k) if i != year)}
+    truth = _truth(registry, "victims")
+    big = {k: cell for k, cell in totals.items() if truth.get(k, 0) >= THRESHOLD}
+    assert big
+    hidden = [k for k, (_, status) in big.items() if status != "shown"]
+    assert not hidden, f"{len(hidden)} of {len(big)} yearly totals hidden, e.g. {hidden[0]}"
