@@ -169,7 +169,7 @@ def test_implausible_values_refused_by_the_command_with_one_line_each(tmp_path: 
         f"{src}: row 5: column case_id: not an identifier: 1 to 64 letters, digits and . _ : - starting with a "
         "letter or digit, without '..' (value 'C5/../x')",
     ]
-    assert lines[5] == f"{src}: 5 problem(s) in 5 record(s); nothing was imported"
+    assert lines[5] == f"tipsom: {src}: 5 problem(s) in 5 record(s); nothing was imported"
     assert contents(store) == before
 
 

@@ -34,6 +34,10 @@ def _small_file(tmp_path: Path) -> Path:
     path = tmp_path / "small.jsonl"
     subprocess.run([*TIPSOM, "synth", "cases", "--n", "3", "--seed", "99", "-o", str(path), "-q"],
                    check=True, capture_output=True, timeout=300)
+    # new cases, not updates of the stored ones: an update holding fewer route legs than stored is refused
+    docs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    path.write_text("".join(json.dumps({**d, "case_id": f"LOCK-{d['case_id']}"}) + "\n" for d in docs),
+                    encoding="utf-8")
     return path
 
 

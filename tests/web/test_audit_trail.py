@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi.testclient import TestClient
 
@@ -33,22 +34,30 @@ def _new_case_form(c: TestClient) -> dict[str, str]:
             "p0.__present": "1", "p0.role": "Victim", "action": "save"}
 
 
+def _created(response: Any, data: dict[str, str]) -> str:
+    """The stored id of a case saved on the form: the local id under the organisation's code."""
+    assert response.status_code == 303
+    case_id = unquote(response.headers["location"].split("?")[0].rsplit("/", 1)[-1])
+    assert case_id.endswith(f".{data['c.case_id']}")
+    return case_id
+
+
 def test_a_case_created_and_edited_on_the_web_is_logged_under_its_id(web_env: WebEnv) -> None:
     c = signed_in(web_env, "demo.caseworker")
     data = _new_case_form(c)
     first = _newest(web_env)
-    assert c.post("/cases/new", data=data, follow_redirects=False).status_code == 303
+    case_id = _created(c.post("/cases/new", data=data, follow_redirects=False), data)
     created = [e for e in _events_since(web_env, first, "demo.caseworker") if e["entity"] == "case"]
-    assert [(e["action"], e["entity_id"]) for e in created] == [("create", data["c.case_id"])]
+    assert [(e["action"], e["entity_id"]) for e in created] == [("create", case_id)]
     assert json.loads(created[0]["detail"])["cases_created"] == 1
 
-    edit = c.get(f"/cases/{data['c.case_id']}/edit")
+    edit = c.get(f"/cases/{case_id}/edit")
     first = _newest(web_env)
-    form = {**data, "csrf_token": csrf_of(edit.text), "c.status": "Closed"}
-    assert c.post(f"/cases/{data['c.case_id']}/edit", data=form, follow_redirects=False).status_code == 303
+    form = {**data, "c.case_id": case_id, "csrf_token": csrf_of(edit.text), "c.status": "Closed"}
+    assert c.post(f"/cases/{case_id}/edit", data=form, follow_redirects=False).status_code == 303
     updated = [e for e in _events_since(web_env, first, "demo.caseworker") if e["action"] == "update"]
     # the edit itself, then the store's record of the changed row, both under the case's id
-    assert {(e["entity"], e["entity_id"]) for e in updated} == {("case", data["c.case_id"])}
+    assert {(e["entity"], e["entity_id"]) for e in updated} == {("case", case_id)}
     assert json.loads(updated[0]["detail"])["cases_updated"] == 1
 
 
@@ -57,9 +66,12 @@ def test_a_case_created_through_the_api_is_logged_under_its_id(web_env: WebEnv) 
     token = token_for(web_env, "demo.caseworker", {Scope.CASES_WRITE})
     first = _newest(web_env)
     doc = {"case_id": "API-AUDIT-1", "case_type": "TIP", "persons": [{"person_id": "P1", "role": "Victim"}]}
-    assert api.post("/api/v1/cases", json=doc, headers=bearer(token)).status_code == 201
+    answer = api.post("/api/v1/cases", json=doc, headers=bearer(token))
+    assert answer.status_code == 201
+    case_id = answer.json()["case_id"]  # the organisation's code before the local id
+    assert case_id.endswith(".API-AUDIT-1")
     events = _events_since(web_env, first, "demo.caseworker")
-    assert [(e["action"], e["entity"], e["entity_id"]) for e in events] == [("create", "case", "API-AUDIT-1")]
+    assert [(e["action"], e["entity"], e["entity_id"]) for e in events] == [("create", "case", case_id)]
     assert json.loads(events[0]["detail"])["source"] == "API"
 
 
@@ -104,8 +116,7 @@ def test_list_and_search_views_log_one_compact_event_naming_the_cases_shown(web_
 def test_an_attachment_is_logged_under_its_case_and_exhibit(web_env: WebEnv) -> None:
     c = signed_in(web_env, "demo.caseworker")
     data = _new_case_form(c)
-    assert c.post("/cases/new", data=data, follow_redirects=False).status_code == 303
-    case_id = data["c.case_id"]
+    case_id = _created(c.post("/cases/new", data=data, follow_redirects=False), data)
     page = c.get(f"/cases/{case_id}")
     first = _newest(web_env)
     token = csrf_of(page.text)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 from sqlalchemy import func, select
@@ -112,7 +113,10 @@ def _save_case(client: httpx.Client) -> str:
         "p0.__present": "1", "p0.person_id": "P1", "p0.role": "SmuggledMigrant", "p0.age": "30"})
     assert saved.status_code == 200, saved.text[-1000:]
     assert "The case was saved." in saved.text
-    return case_id
+    # the form proposes a local id; the store keeps it under the organisation's code (the case page's URL)
+    stored = unquote(saved.url.path.rsplit("/", 1)[-1])
+    assert stored.endswith(f".{case_id}"), saved.url
+    return stored
 
 
 def _stored(db_url: str, case_ids: list[str]) -> dict[str, str]:

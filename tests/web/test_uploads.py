@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
@@ -56,7 +57,9 @@ def _send(env: WebEnv, path: str, chunks: list[bytes], *, cookie: str = "",
         if message["type"] == "http.response.start":
             status = message["status"]
 
-    anyio.run(env.app, scope, receive, send)
+    # in a thread of its own: the session's Playwright browser keeps an event loop running in this one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(anyio.run, env.app, scope, receive, send).result()
     return status, pulled
 
 

@@ -54,7 +54,7 @@ class Store:
         """
         from sqlalchemy.exc import DBAPIError
 
-        from tipsom.store.opening import StoreError, check_sqlite_file, check_url, explain_open_failure
+        from tipsom.store.opening import StoreError, check_sqlite_file, check_url, explain_open_failure, hold
 
         settings = settings or get_settings()
         url = url or settings.database_url
@@ -64,6 +64,8 @@ class Store:
             check_sqlite_file(path)
             path.parent.mkdir(parents=True, exist_ok=True)
         store = cls(engine_for(url, lock_timeout=settings.db_lock_timeout), settings)
+        if store.sqlite_path is not None:
+            hold(store.sqlite_path, store.engine)
         if migrate:
             try:
                 store.migrate()
@@ -151,5 +153,15 @@ class Store:
                 for f in personal
             }
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file of this store (``None`` on PostgreSQL)."""
+        database = self.engine.url.database
+        return Path(database) if self.is_sqlite and database and database != ":memory:" else None
+
     def dispose(self) -> None:
+        from tipsom.store.opening import release
+
         self.engine.dispose()
+        if self.sqlite_path is not None:
+            release(self.sqlite_path, self.engine)

@@ -17,6 +17,7 @@ disagree.
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +44,37 @@ def check_url(url: str) -> None:
                          "postgresql+psycopg://USER@HOST/NAME (--db or TIPSOM_DB_URL)") from None
 
 
+#: Engines this process holds on each SQLite file (by resolved path). The file check below reads the
+#: header with a plain ``open()``, and closing any descriptor of a file releases every POSIX lock the
+#: process holds on it, including the locks of its live SQLite connections: another process then
+#: believes it is the last user, checkpoints and deletes the WAL, and this process's later commits are
+#: lost (issue 14, the same fault as a second SQLite copy). So the file is read raw only while the
+#: process holds no engine on it; a live engine already proves the file opened as a store.
+_LIVE: dict[str, weakref.WeakSet[Any]] = {}
+
+
+def hold(path: Path, engine: Any) -> None:
+    """Record that ``engine`` may hold connections (and so POSIX locks) on the SQLite file ``path``."""
+    _LIVE.setdefault(str(path.resolve()), weakref.WeakSet()).add(engine)
+
+
+def release(path: Path, engine: Any) -> None:
+    """``engine`` was disposed: its connections, and their locks, are gone."""
+    _LIVE.get(str(path.resolve()), weakref.WeakSet()).discard(engine)
+
+
 def check_sqlite_file(path: Path) -> None:
     """Refuse a path that is not a usable SQLite store: a folder, another file, a cut copy, read-only.
 
-    A missing or empty file is fine: it becomes a new store.
+    A missing or empty file is fine: it becomes a new store. A file this
+    process already holds an engine on is not read again (see :data:`_LIVE`).
     """
+    if len(_LIVE.get(str(path.resolve()), ())):
+        return
+    _check_unopened_file(path)
+
+
+def _check_unopened_file(path: Path) -> None:
     if path.is_dir():
         raise StoreError(f"{path}: is a folder, not a database file; give the path of the store's .db file")
     if not path.exists() or path.stat().st_size == 0:
