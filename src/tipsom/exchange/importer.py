@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import Connection, update
 
 from tipsom.core.errors import ConfigError, InputError
-from tipsom.exchange.cells import neutral
+from tipsom.core.cells import neutral
 from tipsom.exchange.flat import FlatPreparer, add_prepared
 from tipsom.exchange.native import CHUNK_ROWS, CsvChunk, FileFormat, Record, read_csv_chunks, read_records
 from tipsom.schema.document import PERSONS, DocumentValidator, FlatLayout, Problem
