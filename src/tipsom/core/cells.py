@@ -87,9 +87,9 @@ def restore_row(row: Mapping[str, str]) -> dict[str, str]:
 def neutral_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells are :func:`neutral`, for ``to_csv``.
 
-    Only object and string columns are touched, so numeric columns keep their
-    type (and their float format); non-text values inside an object column
-    (None, NaN, numbers) are kept as they are.
+    Only text columns (object, string, categorical) are touched, so numeric
+    columns keep their type (and their float format); non-text values inside
+    an object column (None, NaN, numbers) are kept as they are.
     """
     return _map_text(frame, neutral)
 
@@ -100,14 +100,20 @@ def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _map_text(frame: pd.DataFrame, convert: Callable[[str], str]) -> pd.DataFrame:
+    from pandas import CategoricalDtype
     from pandas.api.types import is_object_dtype, is_string_dtype
 
-    text_columns = [c for c in frame.columns if is_object_dtype(frame[c].dtype) or is_string_dtype(frame[c].dtype)]
+    def holds_text(dtype: object) -> bool:
+        # Categories (codes in microdata, say) are text too; pandas' string test leaves them out.
+        return is_object_dtype(dtype) or is_string_dtype(dtype) or isinstance(dtype, CategoricalDtype)
+
+    text_columns = [c for c in frame.columns if holds_text(frame[c].dtype)]
     if not text_columns:
         return frame
     out = frame.copy()
     for column in text_columns:
-        out[column] = out[column].map(lambda v: convert(v) if isinstance(v, str) else v)
+        values = out[column].astype(object) if isinstance(out[column].dtype, CategoricalDtype) else out[column]
+        out[column] = values.map(lambda v: convert(v) if isinstance(v, str) else v)
     return out
 
 
