@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.registry_helpers import write_cases
-from tipsom.exchange.cells import FORMULA_STARTS, neutral, restore
+from tipsom.core.cells import FORMULA_STARTS, neutral, restore
 from tipsom.exchange.export import ExportFormat, export_cases
 from tipsom.exchange.importer import import_file
 from tipsom.store.db import Store

@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pyotp
@@ -24,6 +25,7 @@ from tests.web.test_person_removal import _edit_data
 from tipsom.store import audit
 from tipsom.store.db import Store
 from tipsom.store.tables import REGISTRY
+from tipsom.store.writer import BatchWriter
 from tipsom.synth.demo import load_demo
 from tipsom.web import accounts, casework, organisations
 from tipsom.web.accounts import DEMO_INSTALLATION_ADMIN, DEMO_OTHER_ORG_USER, DEMO_PASSWORD, Role
@@ -349,19 +351,31 @@ def _personal_columns(env: WebEnv, key: str) -> dict[str, object]:
         return dict(conn.execute(select(*cols).where(persons.c.key == key)).one()._mapping)
 
 
-def test_editing_a_case_never_decrypts_until_one_person_is_revealed(env: WebEnv) -> None:
+def _named_person(env: WebEnv) -> tuple[str, str, str]:
+    """(person key, case id, person id) of the first stored person with a given name in organisation A."""
     persons = REGISTRY["person"]
     with env.store.engine.connect() as conn:
-        key, case_id, person_id = conn.execute(
+        row = conn.execute(
             select(persons.c.key, persons.c.case_id, persons.c.person_id).where(
                 persons.c.given_name_enc.is_not(None), persons.c.case_id.in_(
                     select(REGISTRY["case"].c.id).where(REGISTRY["case"].c.reporting_org == env.org_a)))
-            .order_by(persons.c.key)).first()  # type: ignore[misc]
+            .order_by(persons.c.key)).first()
+    assert row is not None
+    return row[0], row[1], row[2]
+
+
+def _given_name(env: WebEnv, case_id: str, person_id: str) -> str:
+    """The person's given name, decrypted as a caseworker of organisation A revealing it."""
+    document = casework.read_case(env.store, accounts.User(0, "test", "", env.org_a, Role.CASEWORKER, "en", False,
+                                                           True, False, None), case_id, reveal=person_id,
+                                  purpose="test")
+    return str(next(p["given_name"] for p in document["persons"] if p["person_id"] == person_id))
+
+
+def test_editing_a_case_never_decrypts_until_one_person_is_revealed(env: WebEnv) -> None:
+    key, case_id, person_id = _named_person(env)
     before = _personal_columns(env, key)
-    name = casework.read_case(env.store, accounts.User(0, "test", "", env.org_a, Role.CASEWORKER, "en", False,
-                                                       True, False, None), case_id, reveal=person_id,
-                              purpose="test setup")
-    given = next(p["given_name"] for p in name["persons"] if p["person_id"] == person_id)
+    given = _given_name(env, case_id, person_id)
     reads = len(_events(env, action=audit.AuditAction.READ))
     worker = _client(env, "demo.caseworker")
     form = worker.get(f"/cases/{case_id}/edit").text
@@ -385,6 +399,45 @@ def test_editing_a_case_never_decrypts_until_one_person_is_revealed(env: WebEnv)
     new_reads = all_reads[: len(all_reads) - reads]
     assert [e["entity_id"] for e in new_reads] == [key]
     assert "case management" in str(new_reads[0]["purpose"])
+
+
+def test_saving_with_hidden_persons_is_all_or_nothing(env: WebEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hidden persons' stored ciphertexts are kept in the transaction that saves the case."""
+    key, case_id, person_id = _named_person(env)
+    given = _given_name(env, case_id, person_id)
+    before = _personal_columns(env, key)
+    cases = REGISTRY["case"]
+    with env.store.engine.connect() as conn:
+        status = conn.scalar(select(cases.c.status).where(cases.c.id == case_id))
+    new_status = "Closed" if status != "Closed" else "FollowUp"
+    worker = _client(env, "demo.caseworker")
+    data = {**_edit_data(worker, case_id), "c.status": new_status, "action": "save"}
+    written = BatchWriter._update
+    persons = REGISTRY["person"]
+    sealed_in_transaction: list[dict[str, object]] = []
+
+    def fail_after_the_person(self: BatchWriter, layout: Any, key_column: str, row_key: str, row: Any,
+                              entity: str, keep: frozenset[str] = frozenset()) -> None:
+        written(self, layout, key_column, row_key, row, entity, keep)
+        if row_key == key:  # what the transaction holds once the person's row is rewritten
+            columns = [persons.c[name] for name in before]
+            stored = self.conn.execute(select(*columns).where(persons.c.key == key)).one()
+            sealed_in_transaction.append(dict(stored._mapping))
+            raise OSError("disk full")
+
+    monkeypatch.setattr(BatchWriter, "_update", fail_after_the_person)
+    with pytest.raises(OSError, match="disk full"):
+        worker.post(f"/cases/{case_id}/edit", data=data, follow_redirects=False)
+    assert sealed_in_transaction == [before]  # never a moment without them, so no second step to fail
+    with env.store.engine.connect() as conn:
+        assert conn.scalar(select(cases.c.status).where(cases.c.id == case_id)) == status
+    assert _personal_columns(env, key) == before
+    monkeypatch.setattr(BatchWriter, "_update", written)
+    saved = worker.post(f"/cases/{case_id}/edit", data=data, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[-1500:]
+    with env.store.engine.connect() as conn:
+        assert conn.scalar(select(cases.c.status).where(cases.c.id == case_id)) == new_status
+    assert _given_name(env, case_id, person_id) == given
 
 
 # --- finding 5: no existence oracle; ids scoped by organisation ---------------------------------

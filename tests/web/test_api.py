@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.web.conftest import BASE, WebEnv
 from tipsom.store import audit
 from tipsom.store.tables import REGISTRY
-from tipsom.web import security
+from tipsom.web import casework, security
 from tipsom.web.accounts import DEMO_OTHER_ORG_USER, get_user
 from tipsom.web.security import Scope
 
@@ -83,6 +83,26 @@ def test_pagination_and_need_to_know(api: TestClient, web_env: WebEnv) -> None:
     with web_env.store.engine.connect() as conn:
         assert audit.events(conn, entity_id=web_env.case_a, actor=DEMO_OTHER_ORG_USER,
                             action=audit.AuditAction.DENIED)
+
+
+@pytest.mark.parametrize(("page", "per_page", "status"), [
+    (casework.MAX_PAGE, 1, 200),
+    (casework.MAX_PAGE + 1, 1, 422),
+    (2**63, 1, 422),
+    (0, 1, 422),
+    (1, casework.MAX_PAGE_SIZE, 200),
+    (1, casework.MAX_PAGE_SIZE + 1, 422),
+    (1, 0, 422),
+])
+def test_case_list_refuses_pages_out_of_bounds(api: TestClient, web_env: WebEnv, page: int, per_page: int,
+                                               status: int) -> None:
+    token = token_for(web_env, "demo.analyst", {Scope.CASES_READ})
+    response = api.get("/api/v1/cases", params={"page": page, "per_page": per_page}, headers=bearer(token))
+    assert response.status_code == status
+    if status == 200:
+        body = response.json()
+        assert (body["page"], body["per_page"]) == (page, per_page)
+        assert body["items"] == [] or page == 1
 
 
 def test_create_case_through_the_api(api: TestClient, web_env: WebEnv) -> None:

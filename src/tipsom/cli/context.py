@@ -67,10 +67,12 @@ def import_command(
     if issues is not None:
         import csv
 
+        from tipsom.core.cells import neutral_row
+
         with issues.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["file", "line", "field", "severity", "reason"])
-            writer.writerows([i.file, i.line, i.field, i.severity.value, i.reason] for i in result.issues)
+            writer.writerows(neutral_row([i.file, i.line, i.field, i.severity.value, i.reason]) for i in result.issues)
     for issue in result.issues[:SHOWN_ISSUES]:
         print(issue, file=sys.stderr)
     if len(result.issues) > SHOWN_ISSUES:

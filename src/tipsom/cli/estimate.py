@@ -16,6 +16,7 @@ import typer
 
 from tipsom.cli.common import DbOption, QuietOption, fail, progress_bar
 from tipsom.cli.groups import synth_app
+from tipsom.core.cells import neutral_frame
 from tipsom.core.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -402,9 +403,9 @@ def link_command(
         table = capture_histories(frame, result.persons, _split(strata))
     except (LinkageInputError, ValueError, OSError) as exc:
         fail(str(exc))
-    table.to_csv(out, index=False)
+    neutral_frame(table).to_csv(out, index=False)
     if review is not None:
-        result.review_queue().to_csv(review, index=False)
+        neutral_frame(result.review_queue()).to_csv(review, index=False)
     if not quiet:
         print(f"{len(frame):,} records, {result.persons.nunique():,} people, "
               f"{len(result.review_queue()):,} pairs for review; wrote {out}")
@@ -428,7 +429,7 @@ def histories_command(
 
     table = histories_from_store(db, _split(strata), groups, by=_list_by(by), linkage=_linkage(linkage),
                                  threshold=threshold, actor=get_settings().actor)
-    table.to_csv(out, index=False)
+    neutral_frame(table).to_csv(out, index=False)
     if not quiet:
         print(f"{int(table['count'].sum()):,} people in {len(table):,} capture histories; wrote {out}")
 
@@ -456,7 +457,7 @@ def synth_linkage_command(
     frame = pd.DataFrame([dataclasses.asdict(r) for r in rows])
     if not truth:
         frame = frame.drop(columns=["person_id"])
-    frame.to_csv(out, index=False)
+    neutral_frame(frame).to_csv(out, index=False)
     print(f"{len(frame):,} records of {frame['list_name'].nunique()} lists; wrote {out}")
 
 

@@ -10,6 +10,7 @@ import typer
 
 from tipsom.cli.common import DbOption, QuietOption, check_output_path
 from tipsom.cli.groups import synth_app
+from tipsom.core.cells import neutral_frame
 from tipsom.money.model import Attribution, Direction, Engine, ErrorPolicy, InputFormat, Period
 
 if TYPE_CHECKING:
@@ -125,7 +126,7 @@ def trace_cmd(
     for number, path in enumerate(result.paths, start=1):
         print(f"path {number}: {' -> '.join(path.accounts)}  traced {path.amount:,.2f}")
     if out:
-        paths_frame(result).to_csv(out, index=False)
+        neutral_frame(paths_frame(result)).to_csv(out, index=False)
 
 
 @money_app.command("corridors")
@@ -148,7 +149,8 @@ def corridors_cmd(
     tx = _load(file, fmt, rates, on_error)
     flagged = {f.account for f in _findings(findings)}
     case = set(_case_links(links, tx, []))
-    corridors(tx, flagged_accounts=flagged, case_accounts=case, period=period, engine=engine).to_csv(out, index=False)
+    table = corridors(tx, flagged_accounts=flagged, case_accounts=case, period=period, engine=engine)
+    neutral_frame(table).to_csv(out, index=False)
     print(f"corridors written to {out}")
 
 
@@ -170,7 +172,8 @@ def risk_cmd(
     check_output_path(out)
     tx = _load(file, fmt, rates, on_error)
     resolved = _holders(file, fmt, holders)
-    risk_frame(risk_scores(_findings(findings), tx, _case_links(links, tx, resolved))).to_csv(out, index=False)
+    scores = risk_scores(_findings(findings), tx, _case_links(links, tx, resolved))
+    neutral_frame(risk_frame(scores)).to_csv(out, index=False)
     print(f"risk scores written to {out}")
 
 

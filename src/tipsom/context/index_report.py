@@ -21,6 +21,7 @@ from tipsom.context.countries import country_name
 from tipsom.context.index import IndexResult
 from tipsom.context.spec import IndexSpec, UnitLevel
 from tipsom.context.uncertainty import UncertaintyResult
+from tipsom.core.cells import neutral_frame
 from tipsom.report.charts import ATTRIBUTION, bar_svg, choropleth_svg, figure_svg
 
 #: Units shown in the interval chart (the table lists all).
@@ -87,13 +88,13 @@ def write_index_outputs(
     out_dir.mkdir(parents=True, exist_ok=True)
     table = combined_table(result, uncertainty, spec)
     table_path = out_dir / "index.csv"
-    table.to_csv(table_path, index=False)
+    neutral_frame(table).to_csv(table_path, index=False)
     by_code = {i.code: i for i in spec.indicators}
     audits = pd.DataFrame([a.__dict__ | {"treatment": a.treatment.value} for a in result.prepared.audits])
     audit_path = out_dir / "indicators.csv"
-    audits.to_csv(audit_path, index=False)
+    neutral_frame(audits).to_csv(audit_path, index=False)
     sobol_path = out_dir / "sobol.csv"
-    uncertainty.sobol.to_csv(sobol_path, index=False)
+    neutral_frame(uncertainty.sobol).to_csv(sobol_path, index=False)
 
     scored = table.dropna(subset=["index"])
     values = {str(u): float(v) for u, v in zip(scored["unit"], scored["index"], strict=True)}

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from tipsom.context.sources import ContextInputError
+from tipsom.core.cells import neutral_frame
 
 CAVEAT = (
     "These figures describe victims who were detected and recorded, not how many people are trafficked. "
@@ -182,13 +183,13 @@ def write_model_outputs(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     table_path = out_dir / "model.csv"
-    model.table().to_csv(table_path, index=False)
+    neutral_frame(model.table()).to_csv(table_path, index=False)
     published = panel.copy()
     published["victims"] = [
         f"<{suppression_threshold}" if 0 < v < suppression_threshold else str(v) for v in panel["victims"]
     ]
     panel_path = out_dir / "panel.csv"
-    published.to_csv(panel_path, index=False)
+    neutral_frame(published).to_csv(panel_path, index=False)
     yearly = panel.groupby("year")["victims"].sum()
     chart = line_svg({"detected victims": {int(y): float(v) for y, v in yearly.items()}},
                      "Detected victims per year (all countries of origin)")

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tipsom.exchange.cells import restore_all, text_cell
+from tipsom.core.cells import restore_all, text_cell
 from tipsom.exchange.crosswalk import load_crosswalk
 from tipsom.exchange.native import (
     CUT_UNTERMINATED,

@@ -34,8 +34,8 @@ from typing import Any
 
 from sqlalchemy import Connection, update
 
+from tipsom.core.cells import neutral
 from tipsom.core.errors import ConfigError, InputError
-from tipsom.exchange.cells import neutral
 from tipsom.exchange.flat import FlatPreparer, add_prepared
 from tipsom.exchange.native import CHUNK_ROWS, CsvChunk, FileFormat, Record, read_csv_chunks, read_records
 from tipsom.schema.document import PERSONS, DocumentValidator, FlatLayout, Problem
@@ -293,6 +293,7 @@ def import_records(
     replace: bool = True,
     holds_all_persons: bool = False,
     event: tuple[audit.AuditAction, str] | None = None,
+    sealed_persons: frozenset[str] = frozenset(),
 ) -> ImportReport:
     """Validate and write ``records`` in one transaction; see the module docstring.
 
@@ -305,10 +306,15 @@ def import_records(
     ``event`` names the audit action and case id when the records are one case
     entered by hand (web form, API), so the log says "create case X", not an
     anonymous import.
+
+    ``sealed_persons`` names stored persons (by person key) whose personal
+    fields the records leave empty because their editor never saw them: their
+    stored ciphertexts and pseudonyms are kept in the same transaction
+    (:class:`BatchWriter`), so a failed save cannot lose them.
     """
     run = _Run(store, source=source, skip_invalid=skip_invalid, rejects_path=rejects_path, actor=actor,
                purpose=purpose, on_problem=on_problem, progress=progress, sha256=sha256, replace=replace,
-               holds_all_persons=holds_all_persons, event=event)
+               holds_all_persons=holds_all_persons, event=event, sealed_persons=sealed_persons)
     return run.execute(_chunks(records), workers, whole_cases)
 
 
@@ -318,7 +324,8 @@ class _Run:
     def __init__(self, store: Store, *, source: str, skip_invalid: bool, rejects_path: Path | None, actor: str,
                  purpose: str, on_problem: Callable[[Problem], None] | None,
                  progress: Callable[[int], None] | None, sha256: str, replace: bool,
-                 holds_all_persons: bool, event: tuple[audit.AuditAction, str] | None = None) -> None:
+                 holds_all_persons: bool, event: tuple[audit.AuditAction, str] | None = None,
+                 sealed_persons: frozenset[str] = frozenset()) -> None:
         self.store, self.source, self.skip_invalid = store, source, skip_invalid
         #: Whether the file holds every person of its cases (native files), so one left out was dropped.
         self.holds_all_persons = holds_all_persons
@@ -334,6 +341,7 @@ class _Run:
         self.writing = True
         #: The audit action and case id of a case entered by hand; a file import is one anonymous IMPORT.
         self.event = event
+        self.sealed_persons = sealed_persons
 
     def problem(self, p: Problem) -> None:
         self.report.add(p)
@@ -362,7 +370,7 @@ class _Run:
                 event_id = audit.record(conn, actor=self.actor, action=action, entity="case", entity_id=entity_id,
                                         purpose=self.purpose, detail={"source": self.source, "sha256": report.sha256})
                 writer = BatchWriter(conn, self.store.model, actor=self.actor, purpose=self.purpose,
-                                     event_id=event_id, replace=self.replace)
+                                     event_id=event_id, replace=self.replace, sealed=self.sealed_persons)
                 stage_args = (master_key, event_id, audit.now(), self.store.is_sqlite, whole_cases)
                 for unit, result in _staged(work, stage_args, workers):
                     report.read += result.count

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from tipsom.core.cells import TEXT_MARK, neutral, restore_all, text_cell
 from tipsom.core.errors import InputError
-from tipsom.exchange.cells import TEXT_MARK, neutral, restore_all, text_cell
 from tipsom.schema.document import document_to_flat, flat_columns
 
 
@@ -125,7 +125,7 @@ class CsvChunk:
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line number, values) of each non-empty record; the line is where the record ends.
 
-        Values tipsom marked as text on export (:mod:`tipsom.exchange.cells`) are restored.
+        Values tipsom marked as text on export (:mod:`tipsom.core.cells`) are restored.
         """
         base = self.first_line - 1
         marked = TEXT_MARK in self.text

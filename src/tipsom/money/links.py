@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tipsom.core.cells import neutral_row, restore_row
 from tipsom.money.holders import ResolvedHolder, normalise_phone
 from tipsom.money.model import MoneyInputError, RowError
 from tipsom.schema.enums import PersonRole
@@ -56,7 +57,8 @@ def read_links(path: Path) -> list[CaseLink]:
         needed = {"kind", "identifier", "case_id", "person_id"}
         if not reader.fieldnames or not needed <= set(reader.fieldnames):
             raise MoneyInputError(f"{path}: links table needs the columns {sorted(needed)}")
-        for number, rec in enumerate(reader, start=2):
+        for number, stored in enumerate(reader, start=2):
+            rec = restore_row(stored)
             kind = (rec["kind"] or "").strip().lower()
             if kind not in set(IdentifierKind):
                 errors.append(RowError(str(path), number, "kind",
@@ -81,7 +83,9 @@ def write_links(links: list[CaseLink], out: Path) -> Path:
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["kind", "identifier", "case_id", "person_id"])
-        writer.writerows([link.kind.value, link.identifier, link.case_id, link.person_id] for link in links)
+        writer.writerows(
+            neutral_row([link.kind.value, link.identifier, link.case_id, link.person_id]) for link in links
+        )
     return out
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tipsom.core.cells import neutral_row, restore_frame
 from tipsom.core.textinput import decode_utf8, read_utf8
 from tipsom.money.model import TX_COLUMNS, Channel, ErrorPolicy, InputFormat, MoneyInputError, RowError
 
@@ -180,6 +181,7 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise MoneyInputError(f"{path}: missing columns {missing}; found {list(frame.columns)}")
+    frame = restore_frame(frame)
     frame.insert(0, "row", np.arange(2, len(frame) + 2))
     return frame
 
@@ -500,5 +502,5 @@ def write_rejects(errors: list[RowError], out: Path) -> Path:
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["file", "row", "field", "reason"])
-        writer.writerows([e.file, e.row, e.field, e.reason] for e in errors)
+        writer.writerows(neutral_row([e.file, e.row, e.field, e.reason]) for e in errors)
     return out

@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from tipsom.core.cells import neutral_row, restore_row
 from tipsom.money.config import ScanConfig
 from tipsom.money.model import AmountRule, Engine, Finding, MoneyInputError, Typology
 from tipsom.money.typologies import DETECTORS, ScanInputs, summarise
@@ -196,7 +197,7 @@ def write_findings_csv(findings: list[Finding], out: Path) -> Path:
         writer = csv.writer(fh)
         writer.writerow(FINDING_COLUMNS)
         for f in findings:
-            writer.writerow(
+            writer.writerow(neutral_row(
                 [
                     f.account,
                     f.typology.value,
@@ -209,7 +210,7 @@ def write_findings_csv(findings: list[Finding], out: Path) -> Path:
                     " ".join(f.tx_ids),
                     f.explanation,
                 ]
-            )
+            ))
     return out
 
 
@@ -239,7 +240,7 @@ def read_findings(path: Path) -> list[Finding]:
         recs = [{**r, "tx_ids": " ".join(r["tx_ids"]), "counterparties": " ".join(r["counterparties"])} for r in rows]
     else:
         with path.open(newline="", encoding="utf-8") as fh:
-            recs = list(csv.DictReader(fh))
+            recs = [restore_row(r) for r in csv.DictReader(fh)]
     out = []
     for number, r in enumerate(recs, start=2):
         try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tipsom.core.cells import neutral_row, restore_row
 from tipsom.osint.choices import BadRecordPolicy, CrossLingual, LinkEngine
 from tipsom.osint.linkage import Clustering, LinkageSettings, LinkInput, link
 from tipsom.osint.profile import ClusterProfile, profile_clusters
@@ -89,7 +90,7 @@ def write_clusters_csv(path: Path, clustering: Clustering) -> None:
         writer.writerow(CLUSTER_COLUMNS)
         for i, ad_id in enumerate(clustering.ad_ids):
             cid = clustering.cluster_id(i)
-            writer.writerow([ad_id, cid, sizes[cid], ";".join(clustering.link_reasons(i))])
+            writer.writerow(neutral_row([ad_id, cid, sizes[cid], ";".join(clustering.link_reasons(i))]))
 
 
 def write_profiles_json(path: Path, profiles: Sequence[ClusterProfile], meta: dict[str, Any]) -> None:
@@ -125,7 +126,8 @@ def read_clusters_csv(path: Path) -> dict[str, str]:
         if missing:
             raise AdInputError(f"{path}: missing column(s) {missing}")
         mapping: dict[str, str] = {}
-        for row, record in enumerate(reader, start=2):
+        for row, stored in enumerate(reader, start=2):
+            record = restore_row(stored)
             if not record["ad_id"] or not record["cluster_id"]:
                 field = "ad_id" if not record["ad_id"] else "cluster_id"
                 raise AdInputError(f"{path}: row {row}: field {field!r}: empty")

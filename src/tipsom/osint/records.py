@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from tipsom.core.cells import restore_all
 from tipsom.core.errors import InputError
 from tipsom.core.textinput import parse_json
 from tipsom.osint.normalise import strip_html
@@ -190,7 +191,7 @@ def _read_csv(path: Path) -> Iterator[Ad | BadRecord]:
                 return
             lines.consumed.clear()
             for row, values in enumerate(reader, start=2):
-                yield from _csv_record(path, row, header, values, "".join(lines.consumed))
+                yield from _csv_record(path, row, header, restore_all(values), "".join(lines.consumed))
                 lines.consumed.clear()
         except csv.Error as exc:  # NUL bytes, an oversized field: the reader cannot go on
             yield BadRecord(str(path), row + 1, "*", f"not a readable CSV record ({exc})")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tipsom.core.cells import restore_row
 from tipsom.osint.ftm import write_ftm
 from tipsom.osint.pipeline import ScanOptions, read_clusters_csv, scan_all, write_profiles_json
 from tipsom.osint.profile import ClusterProfile, profile_cluster
@@ -207,7 +208,7 @@ def load_clusters(clusters_csv: Path, ads: Sequence[Ad], scan_options: ScanOptio
                        for cid, members in groups.items() if len(members) > 1),
                       key=lambda p: (-p.risk, -len(p.ad_ids), p.cluster_id))
     with clusters_csv.open(encoding="utf-8", newline="") as fh:
-        reasons = {r["ad_id"]: r.get("link_reasons", "") or "" for r in csv.DictReader(fh)}
+        reasons = {r["ad_id"]: r.get("link_reasons", "") or "" for r in map(restore_row, csv.DictReader(fh))}
     return LoadedClusters(profiles, scans, reasons)
 
 

@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tipsom.core.cells import neutral_frame
 from tipsom.core.errors import InputError
 from tipsom.report.statistics import VICTIM_ROLES
 
@@ -214,7 +215,7 @@ def anonymise(frame: pd.DataFrame, k: int = CTDC_K, max_suppression: float = 0.0
 
 def write_microdata(frame: pd.DataFrame, metadata: dict[str, Any], out: Path) -> tuple[Path, Path]:
     """The CSV and, beside it, ``<name>.metadata.json`` describing how it was made."""
-    frame.to_csv(out, index=False)
+    neutral_frame(frame).to_csv(out, index=False)
     meta = out.with_name(out.name + ".metadata.json")
     meta.write_text(json.dumps(metadata, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     return out, meta

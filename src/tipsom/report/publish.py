@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tipsom.core.cells import neutral_row, text_cell
 from tipsom.report.cube import TOTAL, Key
 from tipsom.report.disclosure import CellStatus, Protected
 
@@ -72,8 +73,8 @@ def notes_sheet(cubes: Sequence[Protected]) -> Sheet:
 def write_csv(sheet: Sheet, path: Path) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(sheet.columns)
-        writer.writerows(sheet.rows)
+        writer.writerow(neutral_row(sheet.columns))
+        writer.writerows(neutral_row(row) for row in sheet.rows)
     return path
 
 
@@ -84,12 +85,12 @@ def write_xlsx(sheets: Sequence[Sheet], path: Path, legend: Sequence[str]) -> Pa
     wb = Workbook(write_only=True)
     about = wb.create_sheet("about")
     for line in legend:
-        about.append([line])
+        about.append([text_cell(about, line)])
     for sheet in sheets:
         ws = wb.create_sheet(sheet.name[:31])
-        ws.append(list(sheet.columns))
+        ws.append([text_cell(ws, value) for value in sheet.columns])
         for row in sheet.rows:
-            ws.append(list(row))
+            ws.append([text_cell(ws, value) for value in row])
     wb.save(str(path))
     return path
 

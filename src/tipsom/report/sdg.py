@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from tipsom.core.cells import neutral_row
 from tipsom.report.cube import TOTAL
 from tipsom.report.disclosure import CellStatus, Protected
 from tipsom.report.population import DenominatorMatch, Population
@@ -85,5 +86,5 @@ def write_sdg(rows: list[SdgRow], out: Path, fmt: SdgFormat = SdgFormat.CSV) -> 
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(COLUMNS)
-        writer.writerows([getattr(r, col) for col in COLUMNS] for r in rows)
+        writer.writerows(neutral_row(getattr(r, col) for col in COLUMNS) for r in rows)
     return out

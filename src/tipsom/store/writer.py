@@ -314,17 +314,25 @@ class BatchWriter:
     stored and a :class:`Removal` says why (a file cut short or exported
     without them must not erase them). Fields of the ``context`` group, which
     ``tipsom context flag-cases`` derives and fills in, keep their stored value
-    when the file has none.
+    when the file has none. So do the personal columns (ciphertexts and
+    pseudonyms) of the persons named in ``sealed``: an editor who never
+    revealed them submits them empty, and the stored values stay, in the same
+    transaction, without being decrypted.
     """
 
     def __init__(self, conn: Connection, model: Model, *, actor: str, purpose: str, event_id: int,
-                 replace: bool = False) -> None:
+                 replace: bool = False, sealed: frozenset[str] = frozenset()) -> None:
         self.conn, self.actor, self.purpose, self.event_id = conn, actor, purpose, event_id
         self.replace = replace
         self.children = model.children("person")
         self.layouts = layouts(model, conn.dialect.name == "sqlite")
         self.counts = WriteCounts()
         self.derived = frozenset(f.name for f in model["person"].fields.values() if f.group == DERIVED_GROUP)
+        #: Person keys whose stored personal columns an empty submitted value leaves as they are.
+        self.sealed = sealed
+        personal = model["person"].personal_fields
+        self._personal_columns = frozenset(
+            [f"{f.name}_enc" for f in personal] + [pseudonym_column(f.pseudonym) for f in personal if f.pseudonym])
         self._removals: list[Removal] = []
         #: Cases that were stored before this import and that the file holds.
         self.stored_cases: set[str] = set()
@@ -416,7 +424,8 @@ class BatchWriter:
                 new_persons.append(row)
                 self.counts.persons_created += 1
             else:
-                self._update(persons, PERSON_KEY, key, row, "person", keep=self.derived)
+                keep = self.derived | self._personal_columns if key in self.sealed else self.derived
+                self._update(persons, PERSON_KEY, key, row, "person", keep=keep)
                 for child in self.children:
                     child_t = REGISTRY[child.name]
                     self.conn.execute(delete(child_t).where(child_t.c.person_key == key))

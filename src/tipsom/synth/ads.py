@@ -33,6 +33,7 @@ import phonenumbers
 import yaml
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
+from tipsom.core.cells import neutral
 from tipsom.osint.crypto import base58check_encode
 
 Frames = list[list[list[str]]]
@@ -299,7 +300,7 @@ def write_synthetic_ads(out: Path, n: int, seed: int, truth: Path | None = None)
         truth_writer.writeheader()
         for ad, row in AdGenerator(n, seed).ads():
             if writer:
-                writer.writerow(ad)
+                writer.writerow({key: neutral(value) if isinstance(value, str) else value for key, value in ad.items()})
             else:
                 fh.write(json.dumps(ad, ensure_ascii=False) + "\n")
             truth_writer.writerow(row)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tipsom.core.cells import neutral_frame
 from tipsom.money.model import Channel, Typology
 from tipsom.money.readers import CODE_TO_AMLWORLD
 
@@ -365,8 +366,8 @@ def generate_transactions(
         out_dir / "rates.csv",
         out_dir / "links.csv",
     )
-    native.to_csv(files.native, index=False, float_format="%.2f")
-    amlworld.to_csv(files.amlworld, index=False, header=AMLWORLD_HEADER, float_format="%.2f")
+    neutral_frame(native).to_csv(files.native, index=False, float_format="%.2f")
+    neutral_frame(amlworld).to_csv(files.amlworld, index=False, header=AMLWORLD_HEADER, float_format="%.2f")
     truth = amlworld.iloc[truth_rows].copy()
     for col in ("Amount Received", "Amount Paid"):
         truth[col] = truth[col].map("{:.2f}".format)

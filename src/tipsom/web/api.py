@@ -116,7 +116,7 @@ def me(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, D
 def list_cases(
     request: Request,
     user: Annotated[User, Depends(caller(Scope.CASES_READ, Permission.VIEW_CASES))],
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: Annotated[int, Query(ge=1, le=casework.MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=casework.MAX_PAGE_SIZE)] = casework.PAGE_SIZE,
     q: Annotated[str, Query(max_length=200, description="Case id prefix, or a person's exact full name")] = "",
     case_type: Annotated[str, Query(max_length=64)] = "",

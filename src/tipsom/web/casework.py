@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, func, select, update
+from sqlalchemy import Connection, case, delete, func, select
 
 from tipsom.exchange.importer import ImportFailed, import_records
 from tipsom.exchange.native import Record
@@ -22,7 +22,7 @@ from tipsom.schema.enums import PersonRole
 from tipsom.store import audit
 from tipsom.store.db import Store
 from tipsom.store.reader import iter_documents
-from tipsom.store.tables import PERSON_KEY, REGISTRY, pseudonym_column
+from tipsom.store.tables import PERSON_KEY, REGISTRY
 from tipsom.store.writer import person_key
 from tipsom.web import organisations
 from tipsom.web.access import CASES, visible_to
@@ -33,6 +33,8 @@ from tipsom.web.labels import code_label
 PERSONS_T = REGISTRY["person"]
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
+#: Highest page number a case list accepts: beyond it the offset overflows the database's integers.
+MAX_PAGE = 1_000_000
 _VICTIM_ROLES = [str(r) for r in PersonRole if r.is_victim]
 
 
@@ -172,7 +174,8 @@ def save_case(store: Store, user: User, raw: dict[str, Any], *, creating: bool, 
 
     ``masked`` names stored persons whose personal fields the editor never
     revealed: the form could not show them, so their stored (encrypted)
-    values are kept as they are, without being decrypted.
+    values are kept as they are, without being decrypted, in the same
+    transaction as the rest of the case.
     """
     raw["reporting_org"] = organisation
     if creating and str(raw.get("case_id") or "").strip():
@@ -186,46 +189,14 @@ def save_case(store: Store, user: User, raw: dict[str, Any], *, creating: bool, 
                 problems.append(Problem(1, "case_id", case_id, "already exists"))
     if problems:
         return SaveResult(case_id, problems)
-    kept = _sealed_personal(store, case_id, raw, masked) if masked and not creating else {}
+    sealed = frozenset() if creating else frozenset(person_key(case_id, pid) for pid in masked)
     try:
         action = audit.AuditAction.CREATE if creating else audit.AuditAction.UPDATE
         import_records(store, [Record(1, {}, raw)], source=via, actor=user.username, purpose=purpose,
-                       event=(action, case_id))
+                       event=(action, case_id), sealed_persons=sealed)
     except ImportFailed as exc:
         return SaveResult(case_id, list(exc.report.problems))
-    if kept:
-        with store.begin() as conn:
-            for key, columns in kept.items():
-                conn.execute(update(PERSONS_T).where(PERSONS_T.c[PERSON_KEY] == key).values(**columns))
     return SaveResult(case_id)
-
-
-def _sealed_personal(store: Store, case_id: str, raw: dict[str, Any],
-                     masked: frozenset[str]) -> dict[str, dict[str, Any]]:
-    """Stored ciphertexts (and pseudonyms) of the personal fields the form left empty for masked persons.
-
-    Saving replaces a person's whole row; these columns are written back
-    after it, as stored, so a status change never needs the plaintext.
-    """
-    personal = store.model["person"].personal_fields
-    wanted: dict[str, list[str]] = {}
-    for person in raw.get(PERSONS) or []:
-        pid = str(person.get("person_id") or "")
-        if pid not in masked:
-            continue
-        absent = [f for f in personal if person.get(f.name) in (None, "", [])]
-        kinds_given = {f.pseudonym for f in personal if f.pseudonym and f not in absent}
-        columns = [f"{f.name}_enc" for f in absent]
-        columns += [pseudonym_column(k) for k in {f.pseudonym for f in absent if f.pseudonym} - kinds_given]
-        wanted[person_key(case_id, pid)] = columns
-    kept: dict[str, dict[str, Any]] = {}
-    with store.engine.connect() as conn:
-        for key, columns in wanted.items():
-            row = conn.execute(select(*(PERSONS_T.c[c] for c in columns))
-                               .where(PERSONS_T.c[PERSON_KEY] == key)).first()
-            if row is not None and columns:
-                kept[key] = dict(row._mapping)
-    return kept
 
 
 def new_case_id(conn: Connection, organisation: str) -> str:

@@ -24,12 +24,20 @@ The rule, chosen so that tipsom's own files round-trip exactly:
   value is read as it is. ``restore(neutral(v)) == v`` for every text ``v``.
 
 XLSX cells are written as strings (never formulas), so they need no apostrophe.
+
+The module lives in :mod:`tipsom.core` because every layer writes files:
+exchange, the analyses (money, osint, estimate, context, report) and synth
+all go through the same rule, and none of them may import another's package.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: First characters that make a spreadsheet read a cell as a formula.
 FORMULA_STARTS = frozenset("=+-@\t\r")
@@ -64,6 +72,49 @@ def restore_all(values: list[str]) -> list[str]:
     if not any(v[:1] == TEXT_MARK for v in values):
         return values
     return [restore(v) for v in values]
+
+
+def neutral_row(values: Iterable[Any]) -> list[Any]:
+    """One CSV row with every text value made :func:`neutral`; numbers and other values pass as they are."""
+    return [neutral(v) if isinstance(v, str) else v for v in values]
+
+
+def restore_row(row: Mapping[str, str]) -> dict[str, str]:
+    """A ``csv.DictReader`` row of a file tipsom wrote, with :func:`restore` applied to every value."""
+    return {key: restore(value) if isinstance(value, str) else value for key, value in row.items()}
+
+
+def neutral_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells are :func:`neutral`, for ``to_csv``.
+
+    Only text columns (object, string, categorical) are touched, so numeric
+    columns keep their type (and their float format); non-text values inside
+    an object column (None, NaN, numbers) are kept as they are.
+    """
+    return _map_text(frame, neutral)
+
+
+def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (read from a CSV tipsom wrote) with :func:`restore` applied to its text cells."""
+    return _map_text(frame, restore)
+
+
+def _map_text(frame: pd.DataFrame, convert: Callable[[str], str]) -> pd.DataFrame:
+    from pandas import CategoricalDtype
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    def holds_text(dtype: object) -> bool:
+        # Categories (codes in microdata, say) are text too; pandas' string test leaves them out.
+        return is_object_dtype(dtype) or is_string_dtype(dtype) or isinstance(dtype, CategoricalDtype)
+
+    text_columns = [c for c in frame.columns if holds_text(frame[c].dtype)]
+    if not text_columns:
+        return frame
+    out = frame.copy()
+    for column in text_columns:
+        values = out[column].astype(object) if isinstance(out[column].dtype, CategoricalDtype) else out[column]
+        out[column] = values.map(lambda v: convert(v) if isinstance(v, str) else v)
+    return out
 
 
 def text_cell(sheet: Any, value: Any) -> Any:
