@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from tipsom.core.errors import ConfigError, ExitCode
+from tipsom.core.errors import ConfigError, ExitCode, printable
 
 if TYPE_CHECKING:
     from tipsom.store.db import Store
@@ -28,7 +28,7 @@ def fail(message: str, code: ExitCode = ExitCode.INVALID_INPUT) -> NoReturn:
     The same shape as the refusals the root command prints for raised
     :class:`~tipsom.core.errors.TipsomError`, so scripts and users read one form.
     """
-    print(f"tipsom: {message}", file=sys.stderr)
+    print(f"tipsom: {printable(message)}", file=sys.stderr)
     raise typer.Exit(int(code))
 
 

@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from tipsom.cli.groups import export_app, import_app, synth_app
-from tipsom.core.errors import ExitCode, TipsomError
+from tipsom.core.errors import ExitCode, TipsomError, printable
 
 
 class TipsomGroup(TyperGroup):
@@ -50,8 +50,7 @@ class TipsomGroup(TyperGroup):
 
 
 def _refuse(message: str, code: ExitCode) -> None:
-    first, _, rest = message.partition("\n")
-    print(f"tipsom: {first}" + (f"\n{rest}" if rest else ""), file=sys.stderr)
+    print(f"tipsom: {printable(message)}", file=sys.stderr)
     raise typer.Exit(int(code))
 
 

@@ -31,6 +31,19 @@ class ExitCode(enum.IntEnum):
     INTERNAL = 70
 
 
+def printable(message: str) -> str:
+    """``message`` with every character a terminal or ``splitlines`` would not show as text escaped.
+
+    Refusals quote the values they refuse, and a bad file's values may hold
+    control characters or line separators (``\\x1c``, ``\\u2028``) that would
+    break "one line naming file, row, field and reason" into several, or move
+    the terminal's cursor. Newlines that the message itself puts between
+    problems are kept.
+    """
+    return "\n".join("".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in line)
+                      for line in message.split("\n"))
+
+
 class TipsomError(Exception):
     """Root of every error tipsom raises on purpose."""
 
