@@ -52,7 +52,7 @@ def test_the_pattern_catches_the_attach_that_lost_data() -> None:
     assert not SECOND_SQLITE.search("con.execute('CREATE TABLE cases AS SELECT * FROM _cases_arrow')")
 
 
-def _open_elsewhere_and_close(path: Path) -> None:
+def open_elsewhere_and_close(path: Path) -> None:
     """What ``tipsom user list`` or a backup script does: open the store with another process's SQLite, close."""
     code = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT count(*) FROM cases'); c.close()"
     subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=120)
@@ -69,7 +69,7 @@ def test_the_warehouse_leaves_the_store_locks_of_its_process_in_place(tmp_path: 
         loaded = con.execute("SELECT count(*) FROM duckdb_extensions() WHERE loaded AND "
                              "extension_name LIKE '%sqlite%'").fetchone()
         con.close()
-        _open_elsewhere_and_close(path)
+        open_elsewhere_and_close(path)
         assert Path(f"{path}-wal").exists(), "another process deleted the WAL this process writes into"
         with store.begin() as conn:
             conn.execute(cases.update().where(cases.c.id == select(func.min(cases.c.id)).scalar_subquery())

@@ -9,21 +9,14 @@ process keeps writing into, and its later commits would be lost.
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from tests.report.test_live_store import open_elsewhere_and_close
 from tipsom.store.db import Store
 from tipsom.store.tables import REGISTRY
 from tipsom.synth.demo import load_demo
-
-
-def _open_elsewhere_and_close(path: Path) -> None:
-    """What ``tipsom user list`` or a backup script does: another process opens the store and closes it."""
-    code = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT count(*) FROM cases'); c.close()"
-    subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=120)
 
 
 def test_a_second_open_in_a_process_holding_connections_keeps_their_locks(tmp_path: Path, data_key: str) -> None:
@@ -34,7 +27,7 @@ def test_a_second_open_in_a_process_holding_connections_keeps_their_locks(tmp_pa
     with store.engine.connect() as held:
         held.execute(select(func.count()).select_from(cases))  # a live connection, as a web server keeps
         again = Store.open(f"sqlite:///{path}")  # e.g. a request or a background job opening the store
-        _open_elsewhere_and_close(path)
+        open_elsewhere_and_close(path)
         assert Path(f"{path}-wal").exists(), "another process deleted the WAL this process writes into"
         with store.begin() as conn:
             conn.execute(cases.update().where(cases.c.id == select(func.min(cases.c.id)).scalar_subquery())

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tipsom.core.errors import InputError
+from tipsom.core.files import sync_directory
 from tipsom.evidence.hashing import ALL_ALGORITHMS, Digests, digest_stream, sha256_file
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP  # 0o440: the owner and its group may read
@@ -97,7 +98,7 @@ class Vault:
             os.link(tmp, final)
         except FileExistsError:
             return StoredObject(digests, final, newly_written=False)
-        _fsync_dir(final.parent)
+        sync_directory(final.parent)
         return StoredObject(digests, final, newly_written=True)
 
     def check(self, sha256: str, size: int) -> ObjectState:
@@ -122,10 +123,3 @@ class Vault:
         return dest
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make the new directory entry durable, so a crash cannot lose a linked object."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from tipsom.core.errors import ConfigError
+from tipsom.core.files import sync_directory
 from tipsom.settings import Settings
 
 NONCE = 12
@@ -128,15 +129,6 @@ def write_key_file(path: Path, master: bytes) -> None:
         os.fsync(fh.fileno())
     os.replace(partial, path)
     sync_directory(path.parent)
-
-
-def sync_directory(folder: Path) -> None:
-    # A rename is durable only once the directory entry itself is on disk.
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def create_key_file(path: Path) -> bool:

@@ -28,6 +28,7 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import Column, Connection, Engine, LargeBinary, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError as DuplicateRow
 
+from tipsom.core.files import sync_directory
 from tipsom.schema.document import PERSONS
 from tipsom.schema.model import Model
 from tipsom.settings import Settings
@@ -42,7 +43,6 @@ from tipsom.store.crypto import (
     encode_key,
     find_data_key,
     read_key_file,
-    sync_directory,
     write_key_file,
 )
 from tipsom.store.reader import iter_documents
