@@ -114,9 +114,6 @@ class Cube:
     values: dict[Key, float]
     #: Linear relations beyond the hierarchies (e.g. domestic = sum of the diagonal).
     extra_lines: tuple[Line, ...] = ()
-    #: Dimensions whose breakdown of the grand total is the cube's headline (a country's
-    #: yearly total): those cells, and the grand total, are never hidden to protect others.
-    headline: tuple[str, ...] = ()
     _extra_index: dict[Key, list[Line]] = field(default_factory=dict, init=False, repr=False)
     _lines: dict[Key, list[Line]] = field(default_factory=dict, init=False, repr=False)
 
@@ -127,8 +124,7 @@ class Cube:
 
     @classmethod
     def from_leaves(cls, name: str, title: str, unit: str, dims: Sequence[Dim], leaves: pd.DataFrame,
-                    views: Sequence[View] = ({},), extra_lines: Sequence[Line] = (),
-                    headline: Sequence[str] = ()) -> Cube:
+                    views: Sequence[View] = ({},), extra_lines: Sequence[Line] = ()) -> Cube:
         """Roll leaf counts (one column per dimension plus ``n``) up every hierarchy.
 
         A leaf value not in its dimension is an error: it would otherwise vanish
@@ -142,7 +138,7 @@ class Cube:
             if unknown:
                 raise ValueError(f"cube {name}: values {sorted(map(str, unknown))} are not in dimension {d.name}")
         names = [d.name for d in dims]
-        cube = cls(name, title, unit, tuple(dims), tuple(views), {}, tuple(extra_lines), tuple(headline))
+        cube = cls(name, title, unit, tuple(dims), tuple(views), {}, tuple(extra_lines))
         for view in cube.views:
             # Each view rolls up only to the nodes it shows, so no unpublished margin is computed.
             rolled = frame
@@ -194,17 +190,9 @@ class Cube:
                 children = tuple((*key[:i], k, *key[i + 1 :]) for k in kids)
                 if self.is_published(parent) and all(self.is_published(c) for c in children):
                     lines.append((parent, children))
-        lines.extend(self.extra_lines_of(key))
+        lines.extend(self._extra_index.get(key, ()))
         self._lines[key] = lines
         return lines
-
-    def extra_lines_of(self, key: Key) -> list[Line]:
-        """The relations beyond the hierarchies that ``key`` belongs to."""
-        return self._extra_index.get(key, [])
-
-    def is_headline(self, key: Key) -> bool:
-        """The grand total, or a breakdown of it only by the headline dimensions."""
-        return all(n == TOTAL for d, n in zip(self.dims, key, strict=True) if d.name not in self.headline)
 
     def label(self, key: Key) -> str:
         return ", ".join(f"{d.label}={d.label_of(n)}" for d, n in zip(self.dims, key, strict=True))

@@ -14,13 +14,6 @@ statistical offices run with tau-argus; complements are chosen greedily until
 the audit passes. When the bounds alone pin a small cell (a shown 8 made of two
 ``"<5"`` cells) and nothing is left to hide, the small cell is shown as ``"x"``.
 
-Complements are the cheapest cells by slack, detail and count; a cube's
-*headlines* (its grand total and the breakdowns it names, such as a country's
-yearly total of detected victims) are taken only when no other cell of the
-lines can protect a small cell, so readers keep the numbers they publish most.
-All cells of one cube are protected jointly: a cube's views are the tables
-published from it, so a cell shown in two tables has one status in both.
-
 Zeros are published as 0: they reveal nothing about a person.
 """
 
@@ -230,23 +223,21 @@ def _cost(cube: Cube, key: Key, needed: float) -> tuple[int, int, float]:
     return (0 if v >= needed else 1, sum(1 for n in key if n == TOTAL), v if v >= needed else -v)
 
 
-def _candidates(cube: Cube, hidden: Mapping[Key, CellStatus], lines: Iterable[Line], needed: float,
-                headlines: bool = False) -> list[Key]:
+def _candidates(cube: Cube, hidden: Mapping[Key, CellStatus], lines: Iterable[Line], needed: float) -> list[Key]:
     """Shown non-zero cells of ``lines``, cheapest complement first.
 
     Zeros are never hidden: a shown zero parent pins any hidden zero below it,
     and hiding zeros cascades through every empty category of the cube. The
-    cube's headlines (the grand total, a country's yearly total of victims) are
-    offered only with ``headlines``, when nothing else can protect a cell.
+    grand total is never hidden either: it is the one number every reader needs.
     """
     found = {m for parent, children in lines for m in (parent, *children)
-             if m not in hidden and cube.value(m) > 0 and (headlines or not cube.is_headline(m))}
+             if m not in hidden and cube.value(m) > 0 and any(n != TOTAL for n in m)}
     return sorted(found, key=lambda k: (*_cost(cube, k, needed), k))
 
 
-def _complement(cube: Cube, hidden: Mapping[Key, CellStatus], lines: list[Line], needed: float,
-                headlines: bool = False) -> Key | None:
-    found = _candidates(cube, hidden, lines, needed, headlines)
+def _complement(cube: Cube, hidden: Mapping[Key, CellStatus], lines: Iterable[Line],
+                needed: float) -> Key | None:
+    found = _candidates(cube, hidden, lines, needed)
     return found[0] if found else None
 
 
@@ -271,23 +262,16 @@ def protect(cube: Cube, policy: DisclosurePolicy | None = None) -> Protected:
         weak = [k for k in system.unproven(need) if 0 < cube.value(k) < policy.threshold and k not in proven]
         touched: set[Line] = set()
         added = False
-        # shown cells around the group, cheapest first, without and with headlines
-        nearby: dict[bool, list[Key] | None] = {False: None, True: None}
+        nearby: list[Key] | None = None  # shown cells around the group, cheapest first
         for key in weak:
             lines = cube.lines_of(key)
             if touched.intersection(lines):
                 continue  # a complement beside it was just added; the next audit decides
             pick = _complement(cube, hidden, lines, need)
-            for headlines in (False, True):
-                if pick is not None:
-                    break
-                # Any shown cell around the group before a headline beside the cell.
-                if nearby[headlines] is None:
-                    around = [ln for k in system.cells for ln in cube.lines_of(k)]
-                    nearby[headlines] = _candidates(cube, hidden, around, need, headlines)
-                pick = next((k for k in nearby[headlines] or () if k not in hidden), None)
-                if pick is None and not headlines:
-                    pick = _complement(cube, hidden, lines, need, headlines=True)
+            if pick is None:
+                if nearby is None:
+                    nearby = _candidates(cube, hidden, (ln for k in system.cells for ln in cube.lines_of(k)), need)
+                pick = next((k for k in nearby if k not in hidden), None)
             if pick is None:
                 # Nothing left to hide: only an exact audit can still clear the cell.
                 if system.exact_width(key, policy, hidden) >= need - 1e-6:
@@ -317,8 +301,7 @@ def _close_singletons(cube: Cube, hidden: dict[Key, CellStatus], start: list[Key
         for line in cube.lines_of(key):
             members = (line[0], *line[1])
             if sum(1 for m in members if m in hidden) == 1:
-                pick = (_complement(cube, hidden, [line], need)
-                        or _complement(cube, hidden, [line], need, headlines=True))
+                pick = _complement(cube, hidden, [line], need)
                 if pick is None:
                     continue  # every cell of the line is hidden already
                 hidden[pick] = CellStatus.SECONDARY

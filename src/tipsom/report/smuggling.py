@@ -49,7 +49,7 @@ def migrants_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
         SELECT {ROUTE_SQL} AS route, {YEAR_SQL} AS year, count(*) AS n
         {MIGRANTS_FROM.format(legs=journeys(con))}{where} GROUP BY ALL""", params)
     return Cube.from_leaves("migrants", "Smuggled migrants by route", "persons",
-                            [_route_dim(list(frame["route"])), _year_dim(frame)], frame, headline=("year",))
+                            [_route_dim(list(frame["route"])), _year_dim(frame)], frame)
 
 
 def harm_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:

@@ -173,7 +173,7 @@ def victims_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
         {"area": t, "year": t, "age": frozenset({"Child"}), "form": t},  # unaccompanied children by sex
     )
     return Cube.from_leaves("victims", "Detected victims of trafficking", "persons",
-                            [area, year, SEX, AGE, form_dim(), unacc], frame, views, headline=("year",))
+                            [area, year, SEX, AGE, form_dim(), unacc], frame, views)
 
 
 def flows_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
@@ -272,8 +272,7 @@ def context_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
     ]
     t = frozenset({TOTAL})
     views = tuple({other: t for other in indicators if other != name} for name in indicators)
-    return Cube.from_leaves("context", "Cases with context indicators", "cases", dims, frame, views,
-                            headline=("year",))
+    return Cube.from_leaves("context", "Cases with context indicators", "cases", dims, frame, views)
 
 
 def non_punishment_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
