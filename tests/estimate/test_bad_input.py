@@ -32,7 +32,7 @@ def test_count_too_large_for_a_c_long_names_row_and_field(tmp_path: Path) -> Non
     path = tmp_path / "big.csv"
     path.write_bytes(GOOD + b"1,1,0,99999999999999999999999\n")
     line = _one_line_failure(["estimate", "mse", str(path)])
-    assert line.startswith(f"{path}: row 9: field 'count': ")
+    assert line.startswith(f"tipsom: {path}: row 9: field 'count': ")
     assert f"{MAX_COUNT:,}" in line
 
 
@@ -59,7 +59,7 @@ def test_latin1_bytes_are_a_clean_input_error(tmp_path: Path) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes("Agence pénale,B,count\n1,0,4\n0,1,3\n1,1,1\n".encode("latin-1"))
     line = _one_line_failure(["estimate", "mse", str(path)])
-    assert line.startswith(str(path))
+    assert line.startswith(f"tipsom: {path}")
     assert "not UTF-8" in line
 
 
@@ -79,7 +79,7 @@ def test_non_finite_population_in_a_file_names_row_and_field(tmp_path: Path) -> 
     pops = tmp_path / "pop.csv"
     pops.write_text("sex,population\nF,1000\nM,nan\n", encoding="utf-8")
     line = _one_line_failure(["estimate", "mse", str(table), "--strata", "sex", "--population", str(pops)])
-    assert line.startswith(f"{pops}: row 3: field 'population'")
+    assert line.startswith(f"tipsom: {pops}: row 3: field 'population'")
 
 
 @pytest.mark.parametrize("command", ["mse", "lcmcr"])
