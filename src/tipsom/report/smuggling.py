@@ -91,7 +91,11 @@ class FeeRow:
 
 
 def fee_rows(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> list[FeeRow]:
-    """Median and interquartile range of fees by route x year, route, year and overall."""
+    """Median and interquartile range of fees by route x year, route, year and overall.
+
+    Mean and standard deviation are rounded to cents: a floating-point sum depends on the order
+    the rows arrive in, and the same registry must publish the same figures from either store.
+    """
     where, params = flt.where()
     frame = _query(con, f"""WITH
         fees AS (SELECT {ROUTE_SQL} AS route, {YEAR_SQL} AS year, p.fee_currency AS currency,
@@ -100,7 +104,8 @@ def fee_rows(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> list[FeeRow]:
         SELECT coalesce(route, '{TOTAL}') AS route, coalesce(year, '{TOTAL}') AS year,
                coalesce(currency, '{UNKNOWN}') AS currency, count(*) AS reported,
                quantile_cont(fee, 0.5) AS median, quantile_cont(fee, 0.25) AS q1,
-               quantile_cont(fee, 0.75) AS q3, avg(fee) AS mean, stddev_samp(fee) AS sd
+               quantile_cont(fee, 0.75) AS q3, round(avg(fee), 2) AS mean,
+               round(stddev_samp(fee), 2) AS sd
         FROM fees GROUP BY GROUPING SETS ((route, year, currency), (route, currency), (year, currency),
                                           (currency))
         ORDER BY route, year, currency""", params)
