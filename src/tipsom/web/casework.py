@@ -33,7 +33,7 @@ from tipsom.web.labels import code_label
 PERSONS_T = REGISTRY["person"]
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
-#: Highest page number a case list accepts: beyond it the offset overflows the database's integers.
+#: Highest page number any list accepts (cases, audit): beyond it the offset overflows the database's integers.
 MAX_PAGE = 1_000_000
 _VICTIM_ROLES = [str(r) for r in PersonRole if r.is_victim]
 

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from tipsom.core.errors import InputError
 from tipsom.store import audit
 from tipsom.store.tables import PERSON_KEY, REGISTRY, audit_log
-from tipsom.web import accounts, organisations
+from tipsom.web import accounts, casework, organisations
 from tipsom.web.accounts import AccountError, Permission, Role, User
 from tipsom.web.context import PageRefused, Refusal, check_csrf, render, require, state
 from tipsom.web.i18n import Language
@@ -27,8 +27,6 @@ from tipsom.web.tables import users as users_t
 CASES, PERSONS_T = REGISTRY["case"], REGISTRY["person"]
 router = APIRouter(prefix="/admin", dependencies=[Depends(check_csrf)], include_in_schema=False)
 AUDIT_PAGE = 50
-#: Highest page number accepted; beyond it the offset would overflow the database's integers.
-MAX_PAGE = 1_000_000
 #: Records about accounts, whose ids the installation administrator may see.
 ACCOUNT_ENTITIES = ("web_user", "organisation", "api_token")
 #: Records that are about accounts and access, not about cases or persons.
@@ -74,7 +72,7 @@ def _shown(user: User, row: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/audit")
 def audit_page(request: Request, actor: str = "", action: str = "", entity_id: str = "", since: str = "",
-               until: str = "", page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1) -> Response:
+               until: str = "", page: Annotated[int, Query(ge=1, le=casework.MAX_PAGE)] = 1) -> Response:
     session = require(request, Permission.VIEW_AUDIT)
     conds = [audit_scope(session.user)]
     if actor:

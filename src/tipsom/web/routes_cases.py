@@ -37,7 +37,6 @@ PURPOSES = (N_("case management"), N_("victim assistance"), N_("investigation"),
 
 
 #: Bounds of integer query parameters: beyond them an offset or a year overflows the database's integers.
-MAX_PAGE = 1_000_000
 YEARS = (1900, 2100)
 
 
@@ -73,7 +72,7 @@ def case_list(request: Request, q: str = "", case_type: str = "", status: str = 
     session = require(request, Permission.VIEW_CASES)
     store = workspace_store(request, session)
     flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=_int(year, "year", *YEARS),
-                              jurisdiction=jurisdiction, page=_int(page, "page", 1, MAX_PAGE) or 1)
+                              jurisdiction=jurisdiction, page=_int(page, "page", 1, casework.MAX_PAGE) or 1)
     listing = casework.list_cases(store, session.user, flt, via="web page")
     case_e = store.model["case"]
     template = "cases_table.html" if request.headers.get("hx-request") else "cases.html"
