@@ -7,9 +7,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import BASE, WebEnv, signed_in
+from tests.web.test_api import bearer, token_for
 from tipsom.web import app as web_app
 from tipsom.web import casework, i18n
 from tipsom.web.i18n import Language
+from tipsom.web.security import Scope
 
 HUGE = "99999999999999999999"
 
@@ -85,3 +87,30 @@ def test_case_links_encode_identifiers_as_one_path_segment(web_env: WebEnv,
     page = signed_in(web_env, "demo.caseworker").get("/cases").text
     assert 'href="/cases/A%20B%2F..%2Fx%3Fy%23z%3C1%3E"' in page
     assert "/cases/A B" not in page
+
+
+def test_a_write_blocked_by_another_process_answers_503_and_asks_to_retry(
+        web_env: WebEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store held by an import past the lock timeout is a busy store, not a server error."""
+    from tipsom.store.base import StoreLockedError
+
+    admin = signed_in(web_env, "demo.admin")
+    cookies = dict(admin.cookies)
+
+    def locked(*_args: object, **_kw: object) -> None:
+        raise StoreLockedError("the store is locked by another process")
+
+    monkeypatch.setattr(casework, "list_cases", locked)
+    token = token_for(web_env, "demo.admin", {Scope.CASES_READ})
+    with TestClient(web_env.app, base_url=BASE, raise_server_exceptions=False, cookies=cookies) as c:
+        page = c.get("/cases")
+    with TestClient(web_env.app, base_url=BASE, raise_server_exceptions=False) as c:
+        api = c.get("/api/v1/cases", headers=bearer(token))
+    assert api.status_code == 503
+    assert "retry" in api.json()["detail"]
+    assert api.headers["retry-after"] == str(web_app.BUSY_RETRY_SECONDS)
+    assert page.status_code == 503
+    assert page.headers["retry-after"] == str(web_app.BUSY_RETRY_SECONDS)
+    assert "Store busy" in page.text
+    assert "Nothing was changed" in page.text
+    assert page.headers["x-frame-options"] == "DENY"

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tipsom.store.base import StoreLockedError
 from tipsom.store.db import Store
 from tipsom.web import i18n
 from tipsom.web.context import HERE, LANG_COOKIE, PageRefused, Refusal, cookie_header, new_state, render
@@ -28,6 +29,8 @@ from tipsom.web.security import PRELOGIN_COOKIE, SESSION_COOKIE, SessionStage, l
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+#: What a refused write tells browsers and API clients to wait before repeating it.
+BUSY_RETRY_SECONDS = 30
 SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -124,8 +127,27 @@ def _refused(request: Request, exc: Exception) -> Response:
             "This file is larger than the web upload limit. Ask an administrator to add it with the "
             "tipsom evidence command.")),
         Refusal.EMPTY_UPLOAD: (422, _("Empty file"), _("The chosen file is empty; nothing was stored.")),
+        Refusal.STORE_BUSY: (503, _("Store busy"), _(
+            "Another task (an import, a backup or a key rotation) is writing to the store. Nothing was "
+            "changed; go back and try again in a minute.")),
     }[exc.refusal]
-    return render(request, "error.html", {"title": title, "message": message}, status_code=status)
+    response = render(request, "error.html", {"title": title, "message": message}, status_code=status)
+    if exc.refusal is Refusal.STORE_BUSY:
+        response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+    return response
+
+
+def _store_busy(request: Request, exc: Exception) -> Response:
+    """A write that waited ``TIPSOM_DB_LOCK_TIMEOUT`` for another process's lock: 503, not a crash.
+
+    The transaction was rolled back, so the user only has to repeat the action; an
+    API client gets the same answer as JSON with ``Retry-After``.
+    """
+    assert isinstance(exc, StoreLockedError)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": "the store is busy with another writer; nothing was changed, retry"},
+                            status_code=503, headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+    return _refused(request, PageRefused(Refusal.STORE_BUSY))
 
 
 def serving_app(url: str | None = None) -> FastAPI:
@@ -156,6 +178,7 @@ def create_app(store: Store | None = None) -> FastAPI:
     app.state.web = new_state(store)
     app.add_middleware(RequestContext, store=store)
     app.add_exception_handler(PageRefused, _refused)
+    app.add_exception_handler(StoreLockedError, _store_busy)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(auth_router)
     app.include_router(cases_router)

@@ -60,6 +60,7 @@ class Refusal(enum.Enum):
     NOT_FOUND = "not_found"
     TOO_LARGE = "too_large"
     EMPTY_UPLOAD = "empty_upload"
+    STORE_BUSY = "store_busy"
 
 
 class PageRefused(Exception):
