@@ -148,6 +148,7 @@ def demo(
     """Fill the store with synthetic demo cases."""
     from tipsom.synth.demo import load_demo
     from tipsom.web.accounts import ensure_demo_accounts
+    from tipsom.web.organisations import register_reporting_organisations
 
     store = open_store(db)
     if if_empty and store.counts()["cases"] > 0:
@@ -155,6 +156,8 @@ def demo(
     else:
         with progress_bar(quiet, "loading demo") as tick:
             report = load_demo(store, n=n, seed=seed, progress=tick)
+        # so the demo's organisations can hold accounts and receive shares, as real ones must
+        register_reporting_organisations(store, actor="demo")
         print(f"demo: {report.written.cases_created} synthetic cases loaded")
     for username, password, role in ensure_demo_accounts(store):
         print(f"demo login: {username} / {password} ({role})")

@@ -7,6 +7,7 @@ installation both end up at the same tables.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,20 @@ from tipsom.store.crypto import DataKey, FieldCipher, load_data_key
 from tipsom.store.tables import PERSON_KEY, REGISTRY
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: The store's own revisions (the registry, audit chain and key record).
+STORE_VERSIONS = MIGRATIONS / "versions"
+
+
+def version_locations() -> list[Path]:
+    """The store's revisions, then every module's ``tipsom/<module>/migrations`` directory.
+
+    Found by that convention rather than by importing the modules: the store
+    sits below every module with tables and must not know them. Each module's
+    revisions are its own Alembic branch from ``0001``; ``tipsom.application``
+    lists the same directories, and a test checks the two agree.
+    """
+    package = MIGRATIONS.parent.parent
+    return [STORE_VERSIONS, *sorted(p for p in package.glob("*/migrations") if p != MIGRATIONS)]
 
 
 def alembic_config(url: str) -> Any:
@@ -32,6 +47,8 @@ def alembic_config(url: str) -> Any:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in version_locations()))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
