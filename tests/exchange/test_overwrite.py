@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from tests.exchange.helpers import contents, one_line_errors, run_cli
 from tests.registry_helpers import csv_rows, write_cases, write_rows
-from tipsom.exchange import importer
+from tipsom.exchange import formats
 from tipsom.exchange.export import export_cases
 from tipsom.exchange.importer import ImportFailed, import_file, import_records
 from tipsom.exchange.native import ReadError, read_csv
@@ -234,7 +234,7 @@ def test_same_case_twice_in_jsonl_is_a_problem(tmp_path: Path) -> None:
 
 def test_repeats_across_chunks_are_refused_and_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A repeat in a later unit of work is found too; with --skip-invalid the first record is kept."""
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(formats, "CHUNK_ROWS", 4)
     rows = csv_rows(write_cases(tmp_path / "c.csv", 12))
     src = write_rows(tmp_path / "twice.csv", [*rows, {**rows[1], "age": "45"}])
     with pytest.raises(ImportFailed):

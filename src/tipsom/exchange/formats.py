@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tipsom.core.errors import ConfigError
+from tipsom.exchange.native import CHUNK_ROWS
 
 if TYPE_CHECKING:
     from tipsom.exchange.native import CsvChunk, Record
@@ -83,12 +84,10 @@ class CaseFormat:
         return self.write(docs, path, named, progress)
 
 
-def chunks(records: Iterable[Record], size: int | None = None) -> Iterator[list[Record]]:
-    """Records in lists of ``size`` (by default the importer's chunk), the unit a worker validates."""
-    from tipsom.exchange.native import CHUNK_ROWS
-
+def chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
+    """Records in lists of :data:`CHUNK_ROWS`, the unit of work a worker validates."""
     it = iter(records)
-    while chunk := list(islice(it, size or CHUNK_ROWS)):
+    while chunk := list(islice(it, CHUNK_ROWS)):
         yield chunk
 
 
