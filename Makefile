@@ -27,10 +27,11 @@ run: venv
 	$(BIN)/tipsom demo --if-empty
 	$(BIN)/tipsom serve --host $(HOST) --port $(PORT)
 
-## lint: ruff and mypy --strict on src/
+## lint: ruff, mypy --strict on src/, and the layers contract (data flows one way: pyproject.toml [tool.importlinter])
 lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy --strict src
+	$(BIN)/lint-imports
 
 ## test: fresh machine -> lint, then every test (starts PostgreSQL, Chromium, Spark itself)
 test: venv system-deps lint

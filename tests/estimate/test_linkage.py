@@ -15,6 +15,7 @@ from tipsom.estimate.histories import capture_histories
 from tipsom.estimate.linkage import LinkDecision, fold, link, pairwise_quality, skeleton
 from tipsom.estimate.store_histories import Linkage, histories_from_store, link_registry
 from tipsom.estimate.table import CaptureTable
+from tipsom.store.db import Store
 from tipsom.synth.linkage import LinkageRecord, generate
 
 
@@ -79,14 +80,16 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
 
 
 def test_registry_histories_reach_095_precision_and_recall(registry: pd.DataFrame) -> None:
-    _rows, result = link_registry(None, Linkage.PROBABILISTIC, actor="test")
+    store = Store.open()
+    _rows, result = link_registry(store, Linkage.PROBABILISTIC, actor="test")
     case_of = {f"{cid}/P1": cid for cid in registry["record_id"]}
     truth = registry.set_index("record_id")["person_id"]
     persons = result.persons.rename(index=case_of)
     precision, recall = pairwise_quality(persons, truth)
     assert precision >= 0.95, (precision, recall)
     assert recall >= 0.95, (precision, recall)
-    table = histories_from_store(None, ["sex"], linkage=Linkage.EXACT)
+    table = histories_from_store(store, ["sex"], linkage=Linkage.EXACT, actor="test")
+    store.dispose()
     assert int(table["count"].sum()) >= registry["person_id"].nunique()  # exact links miss typos, never merge
 
 

@@ -15,6 +15,7 @@ from tipsom.cli.main import app
 from tipsom.estimate.mse import MAX_LISTS_LOGLINEAR, Selection
 from tipsom.estimate.registry import estimate_registry
 from tipsom.estimate.store_histories import ListBy
+from tipsom.store.db import Store
 
 runner = CliRunner()
 
@@ -56,7 +57,9 @@ def test_organisations_as_lists_are_refused_naming_the_limit(demo_store: None) -
 
 
 def test_strata_are_estimated_and_summed_beside_the_pooled_estimate(demo_store: None) -> None:
-    result = estimate_registry(None, strata=["sex"])
+    store = Store.open()
+    result = estimate_registry(store, strata=["sex"], actor="test")
+    store.dispose()
     assert [dict(s.stratum)["sex"] for s in result.strata] == ["Female", "Male"]
     estimated = [s.result for s in result.strata if s.result is not None]
     assert result.strata_sum == pytest.approx(sum(e.total for e in estimated))
@@ -83,10 +86,10 @@ def test_twenty_agency_lists_refused_at_once(keyed: None) -> None:
                                        "reporting_org": chosen[0], "year": 2024, "persons": [person]}))
     store = Store.open()
     import_records(store, docs, source="twenty agencies", actor="test")
-    store.dispose()
     res = runner.invoke(app, ["estimate", "registry", "--by", "agency"])
     assert res.exit_code == 1, res.output
     assert "the registry gives 20 lists" in res.stderr
     assert f"at most {MAX_LISTS_LOGLINEAR}" in res.stderr
     with pytest.raises(ValueError, match="at most 6"):
-        estimate_registry(None, by=ListBy.AGENCY, selection=Selection.BIC)
+        estimate_registry(store, by=ListBy.AGENCY, selection=Selection.BIC, actor="test")
+    store.dispose()

@@ -12,7 +12,7 @@ import pytest
 
 from tests.exchange.helpers import contents, one_line_errors, run_cli
 from tests.registry_helpers import write_cases
-from tipsom.exchange.export import ExportFormat, export_cases
+from tipsom.exchange.export import export_cases
 from tipsom.exchange.importer import import_file
 from tipsom.schema.document import DocumentValidator
 from tipsom.store.db import Store
@@ -207,6 +207,6 @@ def test_exported_identifiers_and_dates_import_again(tmp_path: Path) -> None:
     store = Store.open()
     import_file(store, write_cases(tmp_path / "c.jsonl", 80), actor="t")
     out = tmp_path / "out.xlsx"
-    export_cases(store, out, fmt=ExportFormat.HTCDS, include_personal=True, actor="t")
+    export_cases(store, out, fmt="htcds", include_personal=True, actor="t")
     other = Store.open(f"sqlite:///{tmp_path / 'other.db'}")
     assert import_file(other, out, fmt="htcds", actor="t").rejected == 0

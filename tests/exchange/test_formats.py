@@ -9,7 +9,7 @@ import pytest
 
 from tests.registry_helpers import write_cases
 from tipsom.exchange.crosswalk import load_crosswalk
-from tipsom.exchange.export import ExportFormat, export_cases
+from tipsom.exchange.export import export_cases
 from tipsom.exchange.importer import import_file
 from tipsom.schema.enums import PersonRole
 from tipsom.store.db import Store
@@ -29,7 +29,7 @@ def test_native_round_trip(tmp_path: Path, suffix: str) -> None:
     src = Store.open(f"sqlite:///{tmp_path / 'a.db'}")
     import_file(src, write_cases(tmp_path / "in.jsonl", 60), actor="t")
     out = tmp_path / f"out.{suffix}"
-    export_cases(src, out, fmt=ExportFormat.JSONL if suffix == "jsonl" else ExportFormat.NATIVE,
+    export_cases(src, out, fmt="jsonl" if suffix == "jsonl" else "native",
                  include_personal=True, actor="t", purpose="round trip test")
     dst = Store.open(f"sqlite:///{tmp_path / 'b.db'}")
     import_file(dst, out, actor="t")
@@ -63,7 +63,7 @@ def test_htcds_round_trip(tmp_path: Path) -> None:
     src = Store.open(f"sqlite:///{tmp_path / 'a.db'}")
     import_file(src, write_cases(tmp_path / "in.jsonl", 150), actor="t")
     out = tmp_path / "htcds.xlsx"
-    export_cases(src, out, fmt=ExportFormat.HTCDS, include_personal=True, actor="t", purpose="HTCDS test")
+    export_cases(src, out, fmt="htcds", include_personal=True, actor="t", purpose="HTCDS test")
     dst = Store.open(f"sqlite:///{tmp_path / 'b.db'}")
     report = import_file(dst, out, fmt="htcds", actor="t")
     assert report.rejected == 0

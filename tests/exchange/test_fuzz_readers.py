@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tests.exchange.helpers import contents
 from tests.registry_helpers import write_cases
 from tipsom.core.errors import ExitCode, TipsomError
-from tipsom.exchange.export import ExportFormat, export_cases
+from tipsom.exchange.export import export_cases
 from tipsom.exchange.importer import import_file
 from tipsom.store.db import Store
 
@@ -92,7 +92,7 @@ def test_htcds_reader(tmp_path: Path) -> None:
     seed = Store.open(f"sqlite:///{tmp_path / 'seed.db'}")
     import_file(seed, write_cases(tmp_path / "cases.jsonl", 6), actor="setup")
     source = tmp_path / "htcds.xlsx"
-    export_cases(seed, source, fmt=ExportFormat.HTCDS, include_personal=True, actor="setup")
+    export_cases(seed, source, fmt="htcds", include_personal=True, actor="setup")
     _run(tmp_path, source, "htcds", lambda n: source.read_bytes()[:40] + b"<a>" * n)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tipsom.report.charts import line_svg, period_axis
+from tipsom.core.render.charts import line_svg, period_axis
 
 
 def test_period_axis_is_in_time_order_when_series_hide_different_years() -> None:

@@ -12,7 +12,8 @@ import pytest
 
 from tipsom.report import dpsynth
 from tipsom.report.dpsynth import synthesise
-from tipsom.report.microdata import QUASI_IDENTIFIERS, _generalise, victim_records
+from tipsom.report.microdata import victim_records
+from tipsom.report.sdc import QUASI_IDENTIFIERS, generalise
 
 EPSILON = 1.0
 
@@ -38,7 +39,7 @@ def test_synthetic_records_stay_inside_the_code_lists_and_the_stores_range(recor
     synthetic, report = synthesise(records, EPSILON, seed=5)
     assert len(synthetic) == report.records_out > 0
     qis = [q for q in QUASI_IDENTIFIERS if q.column in dpsynth.SYNTH_LEVELS]
-    real = _generalise(records, qis, [dpsynth.SYNTH_LEVELS[q.column] for q in qis])
+    real = generalise(records, qis, [dpsynth.SYNTH_LEVELS[q.column] for q in qis])
     assert set(synthetic["yearOfRegistration"]) <= set(real["yearOfRegistration"])
     assert set(synthetic["citizenship"]) <= set(real["citizenship"])
     assert not {"Antarctica", "Seven seas (open ocean)"} & set(synthetic["citizenship"])

@@ -19,12 +19,12 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import create_engine, delete, select
 from typer.testing import CliRunner
 
+from tipsom.application import metadata as all_tables
 from tipsom.cli.main import app
 from tipsom.exchange.importer import import_file
 from tipsom.exchange.native import DocumentSink
 from tipsom.schema.document import PERSONS
 from tipsom.settings import get_settings
-from tipsom.store.all_tables import metadata
 from tipsom.store.crypto import FieldCipher, create_key_file, key_id, read_key_file
 from tipsom.store.db import Store
 from tipsom.store.keys import (
@@ -85,7 +85,7 @@ def _state(url: str) -> str:
     engine = create_engine(url)
     digest = hashlib.sha256()
     with engine.connect() as conn:
-        for table in metadata.sorted_tables:
+        for table in all_tables().sorted_tables:
             digest.update(repr(sorted(map(repr, conn.execute(select(table))))).encode())
     engine.dispose()
     return digest.hexdigest()
@@ -244,7 +244,7 @@ def _assert_readable_under(url: str, material: bytes) -> None:
     cipher = FieldCipher(material)
     engine = create_engine(url)
     with engine.connect() as conn:
-        for _table, _pk, sealed in sealed_columns():
+        for _table, _pk, sealed in sealed_columns(conn):
             for row in conn.execute(select(*sealed)):
                 for col, blob in zip(sealed, row, strict=True):
                     if blob is not None:

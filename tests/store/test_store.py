@@ -10,10 +10,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
 from tests.registry_helpers import csv_rows, write_cases, write_rows
+from tipsom.application import metadata as all_tables
 from tipsom.exchange.importer import ImportFailed, import_file
 from tipsom.schema.model import get_model
 from tipsom.store import audit
-from tipsom.store.all_tables import metadata
 from tipsom.store.db import Store
 from tipsom.store.reader import iter_documents
 from tipsom.store.tables import REGISTRY, audit_log
@@ -43,7 +43,7 @@ def test_migrated_tables_match_the_standard(db_url: str) -> None:
              "created_by_event"}
         assert not extra, f"{entity.table} has columns the standard does not define: {extra}"
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), all_tables())
     assert diff == [], f"migrations are behind the table definitions: {diff}"
     store.dispose()
 

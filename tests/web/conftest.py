@@ -28,6 +28,7 @@ from tipsom.store.tables import REGISTRY
 from tipsom.synth.demo import load_demo
 from tipsom.web.accounts import DEMO_OTHER_ORG_USER, DEMO_PASSWORD, ensure_demo_accounts, get_user
 from tipsom.web.app import create_app
+from tipsom.web.organisations import register_reporting_organisations
 
 BASE = "https://testserver"
 
@@ -51,6 +52,7 @@ def make_settings(home: Path, *, secure_cookies: bool = True) -> Settings:
 def seeded_store(home: Path, *, secure_cookies: bool = True) -> Store:
     store = Store.open(settings=make_settings(home, secure_cookies=secure_cookies))
     load_demo(store, n=40, seed=5)
+    register_reporting_organisations(store, actor="demo")
     ensure_demo_accounts(store)
     return store
 

@@ -29,6 +29,7 @@ from tipsom.store.writer import BatchWriter
 from tipsom.synth.demo import load_demo
 from tipsom.web import accounts, casework, organisations
 from tipsom.web.accounts import DEMO_INSTALLATION_ADMIN, DEMO_OTHER_ORG_USER, DEMO_PASSWORD, Role
+from tipsom.web.organisations import register_reporting_organisations
 from tipsom.web.tables import case_shares
 
 
@@ -40,6 +41,7 @@ def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("no such user"))
     store = Store.open(db_url, settings=make_settings(tmp_path / "var"))
     load_demo(store, n=24, seed=5)
+    register_reporting_organisations(store, actor="demo")
     accounts.ensure_demo_accounts(store)
     yield env_for(store)
     store.dispose()

@@ -31,6 +31,7 @@ from tests.web.conftest import csrf_of
 from tipsom.store.db import Store
 from tipsom.store.tables import REGISTRY, audit_log
 from tipsom.synth.demo import load_demo
+from tipsom.web.organisations import register_reporting_organisations
 from tipsom.web.tables import chart_snapshots
 
 PASSWORD = "a long test password"
@@ -137,6 +138,7 @@ def test_cases_saved_on_the_web_survive_other_processes_and_a_restart(
         db_url: str, data_key: str, tmp_path: Path) -> None:
     seeded = Store.open(db_url)
     load_demo(seeded, n=30, seed=5)
+    register_reporting_organisations(seeded, actor="demo")
     seeded.dispose()  # this process holds no connection while the server runs, as in the report
     env = _environment(db_url)
     _tipsom(env, "user", "add", "durable.caseworker", "--org", "Shelter NGO", "--role", "caseworker",

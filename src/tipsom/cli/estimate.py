@@ -150,12 +150,17 @@ def registry_command(
     """Estimate the registry's victims, seen and unseen: lists by agency type, stratified on request."""
     from tipsom.estimate.registry import estimate_registry
     from tipsom.settings import get_settings
+    from tipsom.store.db import Store
 
     options = _options(method, interval, threshold=threshold, max_order=2, bootstrap=bootstrap, seed=seed,
                        level=0.95)
     names = _split(strata)
-    result = estimate_registry(db, strata=names, by=_list_by(by), groups=groups, linkage=_linkage(linkage),
-                               actor=get_settings().actor, **options)
+    store = Store.open(db)  # not open_store: exact linkage reads pseudonyms only and needs no data key
+    try:
+        result = estimate_registry(store, strata=names, by=_list_by(by), groups=groups, linkage=_linkage(linkage),
+                                   actor=get_settings().actor, **options)
+    finally:
+        store.dispose()
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))
         return
@@ -426,9 +431,14 @@ def histories_command(
     """Build the capture-history table from the registry's identification records."""
     from tipsom.estimate.store_histories import histories_from_store
     from tipsom.settings import get_settings
+    from tipsom.store.db import Store
 
-    table = histories_from_store(db, _split(strata), groups, by=_list_by(by), linkage=_linkage(linkage),
-                                 threshold=threshold, actor=get_settings().actor)
+    store = Store.open(db)  # not open_store: exact linkage reads pseudonyms only and needs no data key
+    try:
+        table = histories_from_store(store, _split(strata), groups, by=_list_by(by), linkage=_linkage(linkage),
+                                     threshold=threshold, actor=get_settings().actor)
+    finally:
+        store.dispose()
     neutral_frame(table).to_csv(out, index=False)
     if not quiet:
         print(f"{int(table['count'].sum()):,} people in {len(table):,} capture histories; wrote {out}")

@@ -12,6 +12,7 @@ import typer
 from tipsom.cli.common import DbOption, QuietOption, fail, open_store, progress_bar
 from tipsom.cli.groups import export_app, import_app, synth_app
 from tipsom.core.errors import ExitCode
+from tipsom.exchange.formats import Direction, case_format, help_text
 from tipsom.schema.document import Problem
 
 
@@ -32,7 +33,7 @@ def init(db: DbOption = None) -> None:
 
 def import_cases(
     file: Annotated[Path, typer.Argument(help="CSV, XLSX or JSONL file.")],
-    fmt: Annotated[str, typer.Option("--format", help="native, htcds or ctdc.")] = "native",
+    fmt: Annotated[str, typer.Option("--format", help=help_text(Direction.IMPORT))] = "native",
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Write valid rows; rejected rows go "
                                                "to a rejects file.")] = False,
     rejects: Annotated[Path | None, typer.Option("--rejects", help="Rejects file (default FILE.rejects).")] = None,
@@ -44,13 +45,10 @@ def import_cases(
     quiet: QuietOption = False,
 ) -> None:
     """Import cases from FILE, all or nothing unless --skip-invalid."""
-    from tipsom.exchange.importer import ImportFailed, ImportFormat, import_file
+    from tipsom.exchange.importer import ImportFailed, import_file
     from tipsom.settings import get_settings
 
-    try:
-        kind = ImportFormat(fmt)
-    except ValueError:
-        fail(f"unknown format {fmt!r}: use native, htcds or ctdc", ExitCode.USAGE)
+    kind = case_format(fmt, Direction.IMPORT)
     store = open_store(db)
     printed = 0
 
@@ -76,8 +74,7 @@ def import_cases(
 
 def export_cases(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output file.")],
-    fmt: Annotated[str, typer.Option("--format", help="native (CSV/XLSX by extension), htcds (XLSX) "
-                                     "or jsonl.")] = "native",
+    fmt: Annotated[str, typer.Option("--format", help=help_text(Direction.EXPORT))] = "native",
     include_personal: Annotated[bool, typer.Option("--include-personal", help="Decrypt names, phones, "
                                                    "dates of birth into the file.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
@@ -86,14 +83,10 @@ def export_cases(
     quiet: QuietOption = False,
 ) -> None:
     """Export every case (without personal data unless --include-personal)."""
-    from tipsom.exchange.export import ExportFormat
     from tipsom.exchange.export import export_cases as run_export
     from tipsom.settings import get_settings
 
-    try:
-        format_ = ExportFormat(fmt)
-    except ValueError:
-        fail(f"unknown format {fmt!r}: use native, htcds or jsonl", ExitCode.USAGE)
+    format_ = case_format(fmt, Direction.EXPORT)
     store = open_store(db)
     with progress_bar(quiet, "exporting") as tick:
         n = run_export(store, out, fmt=format_, include_personal=include_personal, actor=get_settings().actor,
@@ -148,6 +141,7 @@ def demo(
     """Fill the store with synthetic demo cases."""
     from tipsom.synth.demo import load_demo
     from tipsom.web.accounts import ensure_demo_accounts
+    from tipsom.web.organisations import register_reporting_organisations
 
     store = open_store(db)
     if if_empty and store.counts()["cases"] > 0:
@@ -155,6 +149,8 @@ def demo(
     else:
         with progress_bar(quiet, "loading demo") as tick:
             report = load_demo(store, n=n, seed=seed, progress=tick)
+        # so the demo's organisations can hold accounts and receive shares, as real ones must
+        register_reporting_organisations(store, actor="demo")
         print(f"demo: {report.written.cases_created} synthetic cases loaded")
     for username, password, role in ensure_demo_accounts(store):
         print(f"demo login: {username} / {password} ({role})")

@@ -124,7 +124,7 @@ def render_card(
 def write_card(html: str, out: Path) -> Path:
     """Write the card as HTML, or as PDF when ``out`` ends in ``.pdf``."""
     if out.suffix.lower() == ".pdf":
-        from tipsom.report.pdf import html_to_pdf
+        from tipsom.core.render.pdf import html_to_pdf
 
         return html_to_pdf(html, out)
     out.write_text(html, encoding="utf-8")

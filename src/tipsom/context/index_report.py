@@ -22,7 +22,7 @@ from tipsom.context.index import IndexResult
 from tipsom.context.spec import IndexSpec, UnitLevel
 from tipsom.context.uncertainty import UncertaintyResult
 from tipsom.core.cells import neutral_frame
-from tipsom.report.charts import ATTRIBUTION, bar_svg, choropleth_svg, figure_svg
+from tipsom.core.render.charts import ATTRIBUTION, bar_svg, choropleth_svg, figure_svg
 
 #: Units shown in the interval chart (the table lists all).
 CHART_UNITS = 30
@@ -133,7 +133,7 @@ def write_index_outputs(
     html_path.write_text(html, encoding="utf-8")
     pdf_path = None
     if pdf:
-        from tipsom.report.pdf import html_to_pdf
+        from tipsom.core.render.pdf import html_to_pdf
 
         pdf_path = html_to_pdf(html, out_dir / "index.pdf")
     return IndexOutputs(table_path, audit_path, sobol_path, html_path, pdf_path)

@@ -179,7 +179,7 @@ def write_model_outputs(
 ) -> list[Path]:
     """``model.csv`` (IRRs), ``panel.csv`` (counts below the threshold suppressed) and ``model.html``."""
     from tipsom.context.index_report import jinja, template
-    from tipsom.report.charts import line_svg
+    from tipsom.core.render.charts import line_svg
 
     out_dir.mkdir(parents=True, exist_ok=True)
     table_path = out_dir / "model.csv"

@@ -170,7 +170,7 @@ def write_routes_report(
     """
     from tipsom.context.boundaries import Boundaries
     from tipsom.context.index_report import jinja, template
-    from tipsom.report.charts import ATTRIBUTION, choropleth_svg, line_svg, natural_earth_path
+    from tipsom.core.render.charts import ATTRIBUTION, choropleth_svg, line_svg, natural_earth_path
 
     world = Boundaries.load(natural_earth_path(), "iso_a3")
     by_country: dict[str, float] = defaultdict(float)

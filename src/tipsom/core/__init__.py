@@ -11,4 +11,8 @@ from tipsom.core.errors import (
     TipsomError,
 )
 
-__all__ = ["ConfigError", "ExitCode", "InputError", "IntegrityError", "TipsomError"]
+#: Names defined here and the public modules other packages may import from.
+__all__ = [
+    "ConfigError", "ExitCode", "InputError", "IntegrityError", "TipsomError", "cells", "errors", "files", "render",
+    "textinput",
+]

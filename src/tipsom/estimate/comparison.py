@@ -234,7 +234,7 @@ def write_comparison(out_dir: Path, table: CaptureTable, rows: Sequence[Row], la
         path.write_text(page, encoding="utf-8")
         written.append(path)
         if pdf:
-            from tipsom.report.pdf import html_to_pdf
+            from tipsom.core.render.pdf import html_to_pdf
 
             written.append(html_to_pdf(page, out_dir / f"comparison.{lang.value}.pdf"))
     return written

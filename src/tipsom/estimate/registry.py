@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ from tipsom.estimate.mse import (
 )
 from tipsom.estimate.store_histories import Linkage, ListBy, histories_from_store
 from tipsom.estimate.table import COUNT, CaptureTable
+
+if TYPE_CHECKING:
+    from tipsom.store.db import Store
 
 #: Source name of tables built from the registry, in messages.
 SOURCE = "registry"
@@ -83,7 +86,7 @@ class RegistryEstimate:
 
 
 def estimate_registry(
-    url: str | None,
+    store: Store,
     *,
     strata: Sequence[str] = (),
     by: ListBy = ListBy.AGENCY_TYPE,
@@ -92,11 +95,11 @@ def estimate_registry(
     interval: IntervalMethod = IntervalMethod.WALD,
     linkage: Linkage = Linkage.EXACT,
     link_threshold: float = DEFAULT_THRESHOLD,
-    actor: str = "cli",
+    actor: str,
     **options: Any,
 ) -> RegistryEstimate:
     """Estimate the registry's victims, seen and unseen; refuses more lists than ``selection`` supports."""
-    frame = histories_from_store(url, strata, groups, by=by, most_lists=most_lists(selection), linkage=linkage,
+    frame = histories_from_store(store, strata, groups, by=by, most_lists=most_lists(selection), linkage=linkage,
                                  threshold=link_threshold, actor=actor)
     lists = [c for c in frame.columns if c != COUNT and c not in strata]
     pooled_frame = frame.groupby(lists, as_index=False)[COUNT].sum()

@@ -15,10 +15,10 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from tipsom.core.render.charts import bar_svg
 from tipsom.estimate.diagnostics import MethodRow
 from tipsom.estimate.mse import LCMCR_METHOD, Estimate, IntervalMethod, StratumEstimate
 from tipsom.estimate.table import CaptureTable, stratum_label
-from tipsom.report.charts import bar_svg
 
 CSS = """
 body{font-family:DejaVu Sans,Arial,sans-serif;max-width:60rem;margin:2rem auto;color:#222;line-height:1.45}
@@ -200,7 +200,7 @@ def write_report(
     }
     written[1].write_text(json.dumps(payload, indent=2), encoding="utf-8")
     if pdf:
-        from tipsom.report.pdf import html_to_pdf
+        from tipsom.core.render.pdf import html_to_pdf
 
         written.append(html_to_pdf(page, out_dir / "report.pdf"))
     return written

@@ -20,13 +20,16 @@ import csv
 import enum
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from tipsom.core.errors import InputError
 from tipsom.estimate.histories import capture_histories
 from tipsom.estimate.linkage import DEFAULT_THRESHOLD, LinkageResult, link
+
+if TYPE_CHECKING:
+    from tipsom.store.db import Store
 
 AUDIT_PURPOSE = "multiple systems estimation: linking victims across agency lists"
 
@@ -69,38 +72,26 @@ def read_groups(path: Path) -> dict[str, str]:
     return out
 
 
-def _victim_rows(store: Any, probabilistic: bool, actor: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _victim_rows(store: Store, probabilistic: bool, actor: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     from sqlalchemy import select
 
     from tipsom.schema.enums import PersonRole
-    from tipsom.store import audit
-    from tipsom.store.tables import PERSON_KEY, REGISTRY
+    from tipsom.store.tables import REGISTRY
+    from tipsom.store.view import PersonRead, persons_frame
 
-    persons, cases, idents = REGISTRY["person"], REGISTRY["case"], REGISTRY["identification"]
-    roles = [str(r) for r in PersonRole if r.is_victim]
-    cols = [persons.c[PERSON_KEY], persons.c.sex, persons.c.age, persons.c.citizenship,
-            persons.c.pseudo_name, persons.c.pseudo_birth_date, persons.c.pseudo_id_number,
-            persons.c.pseudo_phone,
-            cases.c.year.label("case_year"), cases.c.jurisdiction]
-    if probabilistic:
-        cols += [persons.c.given_name_enc, persons.c.family_name_enc, persons.c.birth_date_enc]
-    q = select(*cols).join(cases, cases.c.id == persons.c.case_id).where(persons.c.role.in_(roles))
-    with store.begin() as conn:
-        people = pd.DataFrame(conn.execute(q).mappings().all())
+    request = PersonRead(
+        columns=("key", "sex", "age", "citizenship", "pseudo_name", "pseudo_birth_date", "pseudo_id_number",
+                 "pseudo_phone"),
+        decrypt=("given_name", "family_name", "birth_date") if probabilistic else (),
+        case_columns=("year", "jurisdiction"),
+        roles=[r for r in PersonRole if r.is_victim])
+    people = persons_frame(store, request, actor=actor, purpose=AUDIT_PURPOSE)
+    people = people.rename(columns={"case_jurisdiction": "jurisdiction"})
+    idents = REGISTRY["identification"]
+    with store.engine.connect() as conn:
         ident = pd.DataFrame(conn.execute(
             select(idents.c.person_key, idents.c.agency, idents.c.agency_type, idents.c.identified_on)
         ).mappings().all())
-        if probabilistic and len(people):
-            audit.record(conn, actor=actor, action=audit.AuditAction.READ, entity="person",
-                         purpose=AUDIT_PURPOSE,
-                         detail={"fields": ["given_name", "family_name", "birth_date"],
-                                 "persons": len(people)})
-    if probabilistic and len(people):
-        cipher = store.cipher
-        for field in ("given_name", "family_name", "birth_date"):
-            people[field] = [cipher.open(field, b) if b is not None else None
-                             for b in people[f"{field}_enc"]]
-            people = people.drop(columns=[f"{field}_enc"])
     return people, ident
 
 
@@ -115,20 +106,16 @@ def _exact_key(row: Mapping[str, Any]) -> str | None:
 
 
 def link_registry(
-    url: str | None, linkage: Linkage = Linkage.EXACT, threshold: float = DEFAULT_THRESHOLD, actor: str = "cli"
+    store: Store, linkage: Linkage = Linkage.EXACT, threshold: float = DEFAULT_THRESHOLD, *, actor: str
 ) -> tuple[pd.DataFrame, LinkageResult]:
     """Identification rows (record_id = person row, list_name = agency, year, sex, age, region)
     and the person each person row was linked to."""
     from tipsom.store.crypto import DataKeyError
-    from tipsom.store.db import Store
 
-    store = Store.open(url)
     try:
         people, ident = _victim_rows(store, linkage is Linkage.PROBABILISTIC, actor)
     except DataKeyError as exc:
         raise StoreHistoriesError(str(exc)) from exc
-    finally:
-        store.dispose()
     if people.empty or ident.empty:
         raise StoreHistoriesError("the registry has no victims with identification records")
     people = people.rename(columns={"key": "record_id"})
@@ -172,7 +159,7 @@ def list_names(rows: pd.DataFrame, by: ListBy, groups: Mapping[str, str]) -> pd.
 
 
 def histories_from_store(
-    url: str | None,
+    store: Store,
     strata: Sequence[str] = (),
     groups: Path | Mapping[str, str] | None = None,
     *,
@@ -180,7 +167,7 @@ def histories_from_store(
     most_lists: int | None = None,
     linkage: Linkage = Linkage.EXACT,
     threshold: float = DEFAULT_THRESHOLD,
-    actor: str = "cli",
+    actor: str,
 ) -> pd.DataFrame:
     """The capture-history table (lists, strata, ``count``) of the registry's victims.
 
@@ -190,7 +177,7 @@ def histories_from_store(
     the lists so the user can group them.
     """
     mapping = read_groups(groups) if isinstance(groups, Path) else dict(groups or {})
-    rows, result = link_registry(url, linkage, threshold, actor)
+    rows, result = link_registry(store, linkage, threshold, actor=actor)
     rows["list_name"] = list_names(rows, by, mapping).to_numpy()
     lists = sorted(rows["list_name"].unique())
     if most_lists is not None and len(lists) > most_lists:

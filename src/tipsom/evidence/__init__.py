@@ -6,3 +6,6 @@ it is a signed, chained event (:mod:`.custody`), and :mod:`.verify` names any
 changed file or edited, deleted, reordered or rolled-back event. Entry point:
 :class:`tipsom.evidence.locker.EvidenceLocker`.
 """
+
+#: The public modules other packages may import from (the rest are this package's own).
+__all__ = ["actions", "capture", "case_export", "custody", "locker", "report", "seals", "tables", "verify"]

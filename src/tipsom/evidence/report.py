@@ -16,10 +16,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from tipsom.core.render.pdf import html_to_pdf
 from tipsom.evidence.custody import utc_now
 from tipsom.evidence.locker import EvidenceItem, EvidenceLocker
 from tipsom.evidence.verify import Verification, verify
-from tipsom.report.pdf import html_to_pdf
 from tipsom.store import audit
 
 STYLE = """

@@ -1,1 +1,8 @@
-"""tipsom.exchange"""
+"""Case exchange: the formats cases come in and go out in (native JSON Lines, flat CSV/Excel, CTDC, HTCDS).
+
+Every import goes through :func:`tipsom.exchange.importer.import_file`; exports through
+:mod:`tipsom.exchange.export`.
+"""
+
+#: The public modules other packages may import from (the rest are this package's own).
+__all__ = ["export", "formats", "importer", "native"]

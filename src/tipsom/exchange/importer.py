@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import enum
 import gc
 import hashlib
 import json
@@ -28,7 +27,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +35,8 @@ from sqlalchemy import Connection, update
 from tipsom.core.cells import neutral
 from tipsom.core.errors import ConfigError, InputError
 from tipsom.exchange.flat import FlatPreparer, add_prepared
-from tipsom.exchange.native import CHUNK_ROWS, CsvChunk, FileFormat, Record, read_csv_chunks, read_records
+from tipsom.exchange.formats import CaseFormat, Direction, case_format, chunks
+from tipsom.exchange.native import CsvChunk, Record
 from tipsom.schema.document import PERSONS, DocumentValidator, FlatLayout, Problem
 from tipsom.schema.model import get_model
 from tipsom.store import audit
@@ -229,12 +228,6 @@ def _worker_run(work: Work) -> _StageResult:
     return _WORKER_STAGE.run(work)
 
 
-def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
-    it = iter(records)
-    while chunk := list(islice(it, CHUNK_ROWS)):
-        yield chunk
-
-
 def _staged(work: Iterable[Work], stage_args: tuple[bytes, int, dt.datetime, bool, bool],
             workers: int) -> Iterator[tuple[Work, _StageResult]]:
     """Each unit with its stage result, in input order, in-process or from a bounded worker pool."""
@@ -315,7 +308,7 @@ def import_records(
     run = _Run(store, source=source, skip_invalid=skip_invalid, rejects_path=rejects_path, actor=actor,
                purpose=purpose, on_problem=on_problem, progress=progress, sha256=sha256, replace=replace,
                holds_all_persons=holds_all_persons, event=event, sealed_persons=sealed_persons)
-    return run.execute(_chunks(records), workers, whole_cases)
+    return run.execute(chunks(records), workers, whole_cases)
 
 
 class _Run:
@@ -454,14 +447,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-class ImportFormat(enum.StrEnum):
-    """The file layouts ``import cases`` reads."""
-
-    NATIVE = "native"
-    HTCDS = "htcds"
-    CTDC = "ctdc"
-
-
 def check_output(out: Path, *, inputs: Iterable[Path] = (), force: bool = False) -> None:
     """Refuse an output path that is one of the inputs (same file), a folder, or (unless ``force``) a file.
 
@@ -486,7 +471,7 @@ def import_file(
     store: Store,
     path: Path,
     *,
-    fmt: ImportFormat | str = ImportFormat.NATIVE,
+    fmt: CaseFormat | str = "native",
     skip_invalid: bool = False,
     rejects_path: Path | None = None,
     force: bool = False,
@@ -497,7 +482,7 @@ def import_file(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
 ) -> ImportReport:
-    """Import a file in the native, HTCDS or CTDC format.
+    """Import a file in one of the :data:`~tipsom.exchange.formats.CASE_FORMATS` that can be read.
 
     ``workers=None`` uses one worker process per core for files over 4 MiB on
     machines with more than one core; 0 keeps everything in this process.
@@ -508,37 +493,21 @@ def import_file(
     """
     if not path.is_file():
         raise InputError("no such file" if not path.exists() else "not a regular file", file=path)
-    try:
-        kind = ImportFormat(fmt)
-    except ValueError:
-        raise ConfigError(f"unknown import format {fmt!r}: use native, htcds or ctdc") from None
+    layout = case_format(fmt, Direction.IMPORT)
     rejects = rejects_path or Path(f"{path}.rejects")
     if skip_invalid:
         check_output(rejects, inputs=[path], force=force)
     elif rejects_path is not None:
         check_output(rejects_path, inputs=[path], force=True)
-    work: Iterable[Work]
-    whole_cases = False
-    if kind is ImportFormat.NATIVE:
-        file_format = FileFormat.from_path(path)
-        whole_cases = file_format is FileFormat.JSONL
-        work = read_csv_chunks(path) if file_format is FileFormat.CSV else _chunks(read_records(path, file_format))
-    elif kind is ImportFormat.HTCDS:
-        from tipsom.exchange.htcds import match_stored, read_htcds
-
-        work = _chunks(match_stored(store, read_htcds(path)))
-    else:
-        from tipsom.exchange.ctdc import read_ctdc
-
-        work = _chunks(read_ctdc(path))
+    reading = layout.open(store, path)
     if workers is None:
         cores = os.cpu_count() or 1
         workers = cores if cores > 1 and path.stat().st_size > PARALLEL_BYTES else 0
     run = _Run(store, source=str(path), skip_invalid=skip_invalid, rejects_path=rejects, actor=actor,
                purpose=purpose, on_problem=on_problem, progress=progress, sha256=_sha256(path), replace=replace,
-               holds_all_persons=kind is ImportFormat.NATIVE)
+               holds_all_persons=reading.holds_all_persons)
     try:
-        return run.execute(work, workers, whole_cases)
+        return run.execute(reading.units, workers, reading.whole_cases)
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start} of a block cannot be decoded); save the file as "
                          "UTF-8", file=path) from None

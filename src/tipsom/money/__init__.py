@@ -5,3 +5,9 @@ Entry points: :func:`tipsom.money.readers.load_transactions`, :func:`tipsom.mone
 :func:`tipsom.money.risk.risk_scores` and the writers in :mod:`tipsom.money.export`.
 See ``docs/money.md``.
 """
+
+#: The public modules other packages may import from (the rest are this package's own).
+__all__ = [
+    "config", "corridors", "evaluate", "export", "goaml", "holders", "links", "model", "readers", "risk", "scan",
+    "trace",
+]

@@ -145,31 +145,21 @@ def links_from_store(store: Store, *, actor: str, roles: Collection[PersonRole] 
     the phone field. Either way one audit event names the fields, the roles,
     the purpose and the number of rows.
     """
-    from sqlalchemy import select
-
     from tipsom.store import audit
-    from tipsom.store.tables import REGISTRY
+    from tipsom.store.view import PersonRead, read_persons
 
     if not roles:
         raise MoneyInputError("links: name at least one role to take phone numbers from")
     personal = purpose is not None
     if personal and not (purpose or "").strip():
         raise MoneyInputError("links: --include-personal needs a --purpose saying why the numbers are needed")
-    persons = REGISTRY["person"]
-    selector = persons.c.phone_enc if personal else persons.c.pseudo_phone
-    query = (select(persons.c.case_id, persons.c.person_id, selector)
-             .where(persons.c.pseudo_phone.is_not(None), persons.c.role.in_([str(r) for r in roles]))
-             .order_by(persons.c.case_id, persons.c.person_id))
-    with store.begin() as conn:
-        rows = conn.execute(query).all()
-        audit.record(conn, actor=actor, action=audit.AuditAction.READ if personal else audit.AuditAction.EXPORT,
-                     entity="person", purpose=(purpose or STORE_PURPOSE).strip(),
-                     detail={"fields": ["phone" if personal else "pseudo_phone"], "rows": len(rows),
-                             "roles": sorted(str(r) for r in roles), "decrypted": personal,
-                             "via": "money links"})
-    if not personal:
-        return [CaseLink(IdentifierKind.PHONE_PSEUDONYM, str(pseudo), str(case_id), str(person_id))
-                for case_id, person_id, pseudo in rows]
-    cipher = store.cipher
-    return [CaseLink(IdentifierKind.PHONE, cipher.open("phone", blob), str(case_id), str(person_id))
-            for case_id, person_id, blob in rows]
+    ids = ("case_id", "person_id")
+    request = (PersonRead(columns=ids, decrypt=("phone",), roles=roles, present=("pseudo_phone",)) if personal
+               else PersonRead(columns=(*ids, "pseudo_phone"), roles=roles, present=("pseudo_phone",)))
+    rows = read_persons(store, request, actor=actor, purpose=purpose or STORE_PURPOSE,
+                        action=audit.AuditAction.READ if personal else audit.AuditAction.EXPORT,
+                        detail={"roles": sorted(str(r) for r in roles), "decrypted": personal,
+                                "via": "money links"})
+    kind, selector = ((IdentifierKind.PHONE, "phone") if personal
+                      else (IdentifierKind.PHONE_PSEUDONYM, "pseudo_phone"))
+    return [CaseLink(kind, str(row[selector]), str(row["case_id"]), str(row["person_id"])) for row in rows]

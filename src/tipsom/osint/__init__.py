@@ -7,3 +7,6 @@ identifiers and verified near-duplicate text on DuckDB or Spark
 (:mod:`~tipsom.osint.profile`, :mod:`~tipsom.osint.report`). The command line
 calls the workflows in :mod:`~tipsom.osint.pipeline`; see ``docs/osint.md``.
 """
+
+#: The public modules other packages may import from (the rest are this package's own).
+__all__ = ["choices", "crypto", "evaluate", "ftm", "linkage", "pipeline", "records", "report"]

@@ -77,7 +77,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def _timeline(profile: ClusterProfile, scans: Sequence[AdScan]) -> str:
-    from tipsom.report.charts import line_svg
+    from tipsom.core.render.charts import line_svg
 
     weeks: Counter[str] = Counter()
     for scan in scans:
@@ -91,7 +91,7 @@ def _timeline(profile: ClusterProfile, scans: Sequence[AdScan]) -> str:
 
 
 def _map(profiles: Sequence[ClusterProfile], title: str) -> str:
-    from tipsom.report.charts import choropleth_svg
+    from tipsom.core.render.charts import choropleth_svg
 
     countries: Counter[str] = Counter()
     points: dict[tuple[float, float], int] = defaultdict(int)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tipsom.report.charts import choropleth_svg, line_svg
+from tipsom.core.render.charts import choropleth_svg, line_svg
 from tipsom.report.compute import REPORT_COLUMNS, ReportData, compute_cubes
 from tipsom.report.cube import TOTAL
 from tipsom.report.disclosure import DisclosurePolicy, Protected

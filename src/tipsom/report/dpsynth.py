@@ -28,7 +28,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from tipsom.report.microdata import QUASI_IDENTIFIERS, _generalise
+from tipsom.report.sdc import QUASI_IDENTIFIERS, generalise
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,7 +71,7 @@ def synthesise(records: pd.DataFrame, epsilon: float, seed: int = 0) -> tuple[pd
     if not epsilon > 0:
         raise ValueError(f"epsilon must be positive, got {epsilon}")
     qis = [q for q in QUASI_IDENTIFIERS if q.column in SYNTH_LEVELS]
-    general = _generalise(records, qis, [SYNTH_LEVELS[q.column] for q in qis])
+    general = generalise(records, qis, [SYNTH_LEVELS[q.column] for q in qis])
     general["mainForm"] = [_main_form(r) for r in records.itertuples(index=False)]
     columns = [*SYNTH_LEVELS, "mainForm"]
     observed_continents = set(general["citizenship"])
@@ -136,6 +136,6 @@ def marginal_errors(real: pd.DataFrame, synthetic: pd.DataFrame, columns: list[s
 
 
 def _continent_names() -> list[str]:
-    from tipsom.report.microdata import continents
+    from tipsom.report.sdc import continents
 
     return [*sorted(set(continents().values())), "Unknown"]

@@ -1,6 +1,6 @@
 """Charts that know about suppression, and an origin-to-destination flow chart.
 
-:func:`tipsom.report.charts.bar_svg` draws plain numbers; a published table
+:func:`tipsom.core.render.charts.bar_svg` draws plain numbers; a published table
 also has hidden cells, which a chart must show as hidden (a hatched stub
 labelled ``<5`` or ``x``), never as zero and never as their true value.
 """
@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
-from tipsom.report.charts import figure_svg
+from tipsom.core.render.charts import figure_svg
 
 #: (label, shown value or None when hidden, text as published)
 Bar = tuple[str, float | None, str]

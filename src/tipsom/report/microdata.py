@@ -18,14 +18,20 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tipsom.core.cells import neutral_frame
 from tipsom.core.errors import InputError
+from tipsom.report.sdc import (
+    LEVEL_NAMES,
+    QUASI_IDENTIFIERS,
+    QuasiIdentifier,
+    generalise,
+    majority,
+)
 from tipsom.report.statistics import VICTIM_ROLES
 
 if TYPE_CHECKING:
@@ -34,7 +40,6 @@ if TYPE_CHECKING:
     from tipsom.store.db import Store
 
 CTDC_K = 11
-SUPPRESSED = "*"
 AGE_BANDS = ((0, 8, "0--8"), (9, 17, "9--17"), (18, 20, "18--20"), (21, 23, "21--23"), (24, 26, "24--26"),
              (27, 29, "27--29"), (30, 38, "30--38"), (39, 47, "39--47"), (48, 200, "48+"))
 FORM_FLAGS = {"isSexualExploit": ("SexualExploitation",), "isForcedLabour": ("ForcedLabour",),
@@ -50,19 +55,6 @@ class MicrodataError(InputError):
     """The export cannot meet k (too few records, or a k below 2)."""
 
 
-@lru_cache(maxsize=1)
-def continents() -> dict[str, str]:
-    """ISO3 -> continent, from the Natural Earth boundaries shipped with tipsom."""
-    import shapefile
-
-    from tipsom.report.charts import natural_earth_path
-
-    reader = shapefile.Reader(str(natural_earth_path()))
-    names = [f[0] for f in reader.fields[1:]]
-    iso, cont = names.index("iso_a3"), names.index("continent")
-    return {str(r[iso]): str(r[cont]) for r in reader.records()}
-
-
 #: CTDC age band from the recorded age; without one, child or adult when an estimate
 #: or appearance tells (presumption of minority), else Unknown.
 AGE_BAND_SQL = "CASE WHEN p.age IS NOT NULL THEN CASE " + " ".join(
@@ -71,45 +63,6 @@ AGE_BAND_SQL = "CASE WHEN p.age IS NOT NULL THEN CASE " + " ".join(
   WHEN p.age_min IS NOT NULL OR p.age_max < 18 OR p.age_appearance IN ('Child', 'Adolescent') THEN '0--17'
   WHEN p.age_appearance = 'Adult' THEN '18+'
   ELSE 'Unknown' END"""
-
-
-def _majority(band: str) -> str:
-    if band in ("0--8", "9--17", "0--17"):
-        return "Minor"
-    return "Unknown" if band in ("Unknown", SUPPRESSED) else "Adult"
-
-
-@dataclass(frozen=True)
-class QuasiIdentifier:
-    """A column an outsider may know, with its generalisation ladder (level 0 = as recorded)."""
-
-    column: str
-    ladder: tuple[Callable[[str], str], ...]
-
-    @property
-    def levels(self) -> int:
-        return len(self.ladder)
-
-
-def _year_period(year: str) -> str:
-    if not year.isdigit():
-        return year
-    start = int(year) - int(year) % 5
-    return f"{start}-{start + 4}"
-
-
-def _age_group(band: str) -> str:
-    return {"Minor": "0--17", "Adult": "18+"}.get(_majority(band), band)
-
-
-QUASI_IDENTIFIERS = (
-    QuasiIdentifier("yearOfRegistration", (str, _year_period, lambda _: SUPPRESSED)),
-    QuasiIdentifier("gender", (str, lambda _: SUPPRESSED)),
-    QuasiIdentifier("ageBroad", (str, _age_group, lambda _: SUPPRESSED)),
-    QuasiIdentifier("citizenship", (str, lambda c: continents().get(c, "Unknown"), lambda _: SUPPRESSED)),
-    QuasiIdentifier("countryOfExploitation", (str, lambda c: continents().get(c, "Unknown"),
-                                              lambda _: SUPPRESSED)),
-)
 
 
 @dataclass
@@ -129,15 +82,6 @@ class MicrodataReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-LEVEL_NAMES = {
-    "yearOfRegistration": ("year", "five-year period", "suppressed"),
-    "gender": ("sex", "suppressed"),
-    "ageBroad": ("CTDC age band", "child / adult", "suppressed"),
-    "citizenship": ("country", "continent", "suppressed"),
-    "countryOfExploitation": ("country", "continent", "suppressed"),
-}
 
 
 def victim_records(store: Store) -> pd.DataFrame:
@@ -175,15 +119,6 @@ def victim_records(store: Store) -> pd.DataFrame:
     return frame.drop(columns=["forms", "controls"])
 
 
-def _generalise(frame: pd.DataFrame, qis: Sequence[QuasiIdentifier], levels: Sequence[int]) -> pd.DataFrame:
-    out = frame.copy()
-    for qi, level in zip(qis, levels, strict=True):
-        values = out[qi.column].astype(str)
-        mapping = {v: qi.ladder[level](v) for v in values.unique()}
-        out[qi.column] = values.map(mapping)
-    return out
-
-
 def anonymise(frame: pd.DataFrame, k: int = CTDC_K, max_suppression: float = 0.02,
               qis: Sequence[QuasiIdentifier] = QUASI_IDENTIFIERS) -> tuple[pd.DataFrame, MicrodataReport]:
     """The least generalised k-anonymous version of ``frame`` within the suppression budget."""
@@ -194,13 +129,13 @@ def anonymise(frame: pd.DataFrame, k: int = CTDC_K, max_suppression: float = 0.0
     columns = [q.column for q in qis]
     lattice = sorted(itertools.product(*(range(q.levels) for q in qis)), key=lambda lv: (sum(lv), lv))
     for levels in lattice:
-        general = _generalise(frame, qis, levels)
+        general = generalise(frame, qis, levels)
         sizes = general.groupby(columns, dropna=False)[columns[0]].transform("size")
         small = int((sizes < k).sum())
         if small <= max_suppression * len(frame):
             kept = general[sizes >= k].reset_index(drop=True)
             ages = kept["ageBroad"].astype(str)
-            kept.insert(columns.index("ageBroad") + 1, "majorityStatus", ages.map(_majority))
+            kept.insert(columns.index("ageBroad") + 1, "majorityStatus", ages.map(majority))
             report = MicrodataReport(
                 k=k, quasi_identifiers=columns, levels=dict(zip(columns, levels, strict=True)),
                 level_names={c: LEVEL_NAMES.get(c, ())[lv] if c in LEVEL_NAMES else str(lv)

@@ -23,8 +23,26 @@ from tipsom.screening.screen import (
     screen_stored_case,
 )
 
+#: Names defined here and the public modules other packages may import from.
 __all__ = [
-    "Alert", "AlertCode", "BulkScreening", "IndicatorLevel", "InvalidDocument", "MissingElement",
-    "NonPunishmentTest", "RuleError", "ScreeningResult", "Severity", "Source", "case_alerts", "screen_document",
-    "screen_documents", "screen_store", "screen_stored_case",
+    "Alert",
+    "AlertCode",
+    "BulkScreening",
+    "IndicatorLevel",
+    "InvalidDocument",
+    "MissingElement",
+    "NonPunishmentTest",
+    "RuleError",
+    "ScreeningResult",
+    "Severity",
+    "Source",
+    "case_alerts",
+    "engine",
+    "indicators",
+    "legislation",
+    "monitoring",
+    "screen_document",
+    "screen_documents",
+    "screen_store",
+    "screen_stored_case",
 ]

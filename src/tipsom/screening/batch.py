@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from tipsom.screening.fields import FieldSpec, Kind, batch_schema
+
+if TYPE_CHECKING:
+    from tipsom.store.db import Store
 
 Mask = npt.NDArray[np.bool_]
 
@@ -246,7 +249,7 @@ def batch_from_documents(docs: Iterable[Mapping[str, Any]], columns: Collection[
     return Batch(frame, children)
 
 
-def batches_from_store(store: Any, columns: Collection[str], chunk: int = 200_000) -> Iterator[Batch]:
+def batches_from_store(store: Store, columns: Collection[str], chunk: int = 200_000) -> Iterator[Batch]:
     """Stream the whole store as batches of about ``chunk`` persons, in one pass.
 
     Persons are read in key order; each chunk's repeated records are then read

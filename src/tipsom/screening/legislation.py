@@ -148,7 +148,7 @@ def gap_report_html(review: Review) -> str:
     """The gap report as one self-contained HTML page (inline SVG chart, no external resources)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    from tipsom.report.charts import bar_svg
+    from tipsom.core.render.charts import bar_svg
 
     counts = Counter(f.status for f in review.findings)
     summary = [(s.value, counts.get(s, 0)) for s in ChecklistStatus]
@@ -169,7 +169,7 @@ def write_gap_report(review: Review, out: Path) -> Path:
     html = gap_report_html(review)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".pdf":
-        from tipsom.report.pdf import html_to_pdf
+        from tipsom.core.render.pdf import html_to_pdf
 
         return html_to_pdf(html, out)
     out.write_text(html, encoding="utf-8")

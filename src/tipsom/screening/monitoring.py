@@ -18,7 +18,7 @@ Counts are exact; the report module applies statistical disclosure control
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ import pandas as pd
 from tipsom.screening.batch import ROW, Batch, batches_from_store
 from tipsom.screening.conditions import EvalContext
 from tipsom.screening.engine import default_screener
+
+if TYPE_CHECKING:
+    from tipsom.store.db import Store
 
 #: Measures of the table, in order, with their labels.
 MEASURES: dict[str, str] = {
@@ -100,7 +103,7 @@ def _batch_figures(batch: Batch, art5: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def monitoring_table(store: Any, *, chunk: int = 200_000) -> list[dict[str, Any]]:
+def monitoring_table(store: Store, *, chunk: int = 200_000) -> list[dict[str, Any]]:
     """Monitoring figures as rows ``{jurisdiction, year, measure, label, offence, count}``.
 
     ``offence`` is empty on total rows; by-offence rows count each person once

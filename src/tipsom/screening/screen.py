@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from tipsom.screening.conditions import EvalContext
 from tipsom.screening.engine import CODES, Alert, CompiledRuleSet, Screener, alert_counts, default_screener
 from tipsom.screening.indicators import derived_indicators, indicator_columns
 from tipsom.screening.rows import DocumentRows, document_rows
+
+if TYPE_CHECKING:
+    from tipsom.store.db import Store
 
 #: Most persons one case may hold to be screened on its own. A case is a
 #: family, a group or a raid: hundreds of persons at most. Screening builds
@@ -160,7 +163,7 @@ def screen_documents(docs: Iterable[Mapping[str, Any]], jurisdiction: str | None
     return out
 
 
-def screen_store(store: Any, *, chunk: int = 200_000, screener: Screener | None = None,
+def screen_store(store: Store, *, chunk: int = 200_000, screener: Screener | None = None,
                  progress: Callable[[int], None] | None = None) -> BulkScreening:
     """Screen every stored case in one pass over the registry tables."""
     screener = screener or default_screener()
@@ -172,7 +175,7 @@ def screen_store(store: Any, *, chunk: int = 200_000, screener: Screener | None 
     return out
 
 
-def screen_stored_case(store: Any, case_id: str, jurisdiction: str | None = None) -> ScreeningResult:
+def screen_stored_case(store: Store, case_id: str, jurisdiction: str | None = None) -> ScreeningResult:
     """Screen one stored case (read without personal fields)."""
     from tipsom.store.reader import iter_documents
 

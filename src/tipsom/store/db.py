@@ -7,6 +7,7 @@ installation both end up at the same tables.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,12 +20,25 @@ from sqlalchemy import Connection, Engine, func, select
 from tipsom.schema.enums import PersonRole
 from tipsom.schema.model import Model, get_model
 from tipsom.settings import Settings, get_settings
-from tipsom.store import audit
 from tipsom.store.base import engine_for
 from tipsom.store.crypto import DataKey, FieldCipher, load_data_key
-from tipsom.store.tables import PERSON_KEY, REGISTRY
+from tipsom.store.tables import REGISTRY
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: The store's own revisions (the registry, audit chain and key record).
+STORE_VERSIONS = MIGRATIONS / "versions"
+
+
+def version_locations() -> list[Path]:
+    """The store's revisions, then every module's ``tipsom/<module>/migrations`` directory.
+
+    Found by that convention rather than by importing the modules: the store
+    sits below every module with tables and must not know them. Each module's
+    revisions are its own Alembic branch from ``0001``; ``tipsom.application``
+    lists the same directories, and a test checks the two agree.
+    """
+    package = MIGRATIONS.parent.parent
+    return [STORE_VERSIONS, *sorted(p for p in package.glob("*/migrations") if p != MIGRATIONS)]
 
 
 def alembic_config(url: str) -> Any:
@@ -32,6 +46,8 @@ def alembic_config(url: str) -> Any:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in version_locations()))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
@@ -137,21 +153,15 @@ class Store:
         return {"cases": int(n_cases), "persons": int(n_persons), "victims": int(n_victims)}
 
     def read_personal(self, person_key: str, *, actor: str, purpose: str) -> dict[str, Any]:
-        """Decrypt one person's personal fields, writing the read to the audit log."""
-        persons = REGISTRY["person"]
-        personal = self.model["person"].personal_fields
-        with self.begin() as conn:
-            row = conn.execute(select(persons).where(persons.c[PERSON_KEY] == person_key)).first()
-            if row is None:
-                raise LookupError(f"no person {person_key!r}")
-            audit.record(conn, actor=actor, action=audit.AuditAction.READ, entity="person",
-                         entity_id=person_key, purpose=purpose,
-                         detail={"fields": [f.name for f in personal]})
-            m = row._mapping
-            return {
-                f.name: (self.cipher.open(f.name, m[f"{f.name}_enc"]) if m[f"{f.name}_enc"] else None)
-                for f in personal
-            }
+        """Decrypt one person's personal fields, writing the read to the audit log (even for no such person)."""
+        from tipsom.store.view import PersonRead, read_persons
+
+        fields = tuple(f.name for f in self.model["person"].personal_fields)
+        rows = read_persons(self, PersonRead(decrypt=fields, keys=(person_key,)), actor=actor, purpose=purpose,
+                            entity_id=person_key)
+        if not rows:
+            raise LookupError(f"no person {person_key!r}")
+        return rows[0]
 
     @property
     def sqlite_path(self) -> Path | None:

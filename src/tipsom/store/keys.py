@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import Column, Connection, Engine, LargeBinary, Table, bindparam, select
+from sqlalchemy import Column, Connection, Engine, LargeBinary, MetaData, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError as DuplicateRow
 
 from tipsom.core.files import sync_directory
@@ -33,7 +33,6 @@ from tipsom.schema.document import PERSONS
 from tipsom.schema.model import Model
 from tipsom.settings import Settings
 from tipsom.store import audit
-from tipsom.store.all_tables import metadata
 from tipsom.store.crypto import (
     DataKey,
     DataKeyError,
@@ -75,13 +74,17 @@ def _record_key_id(conn: Connection, kid: str) -> None:
         conn.execute(store_meta.insert().values(name=KEY_CHECK, value=kid, updated_at=audit.now()))
 
 
-def sealed_columns() -> Iterator[tuple[Table, Column[Any], list[Column[Any]]]]:
+def sealed_columns(conn: Connection) -> Iterator[tuple[Table, Column[Any], list[Column[Any]]]]:
     """Every table with sealed personal values: its primary key and its ``*_enc`` columns.
 
-    Found from the table definitions rather than listed, so a module that adds
-    a sealed column (web TOTP secrets, say) is rotated without being named here.
+    Read from the database itself rather than listed or imported, so a module
+    that adds a sealed column (web TOTP secrets, say) is rotated without being
+    named here, and no table the store holds is missed because its module was
+    not imported (the store sits below every module that owns tables).
     """
-    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
+    found = MetaData()
+    found.reflect(bind=conn)
+    for table in sorted(found.tables.values(), key=lambda t: t.name):
         sealed = [c for c in table.columns if c.name.endswith(SEALED) and isinstance(c.type, LargeBinary)]
         if sealed:
             (pk,) = table.primary_key.columns
@@ -89,7 +92,7 @@ def sealed_columns() -> Iterator[tuple[Table, Column[Any], list[Column[Any]]]]:
 
 
 def _first_sealed(conn: Connection) -> tuple[str, bytes] | None:
-    for _table, _pk, sealed in sealed_columns():
+    for _table, _pk, sealed in sealed_columns(conn):
         for col in sealed:
             blob = conn.scalar(select(col).where(col.is_not(None)).limit(1))
             if blob is not None:
@@ -191,7 +194,7 @@ Progress = Callable[[str, int], None]
 def _reseal_table(conn: Connection, table: Table, pk: Column[Any], sealed: list[Column[Any]], old: FieldCipher,
                   new: FieldCipher, model: Model, progress: Progress | None) -> int:
     pseudonyms = ([(f.name, f.pseudonym) for f in model["person"].fields.values() if f.pseudonym]
-                  if table is REGISTRY["person"] else [])
+                  if table.name == REGISTRY["person"].name else [])
     targets: dict[str, Any] = {c.name: bindparam(f"new_{c.name}") for c in sealed}
     targets |= {pseudonym_column(kind): bindparam(f"new_{pseudonym_column(kind)}") for _, kind in pseudonyms}
     statement = table.update().where(pk == bindparam("old_pk")).values(targets)
@@ -284,7 +287,7 @@ def reencrypt(conn: Connection, model: Model, old: FieldCipher, new: FieldCipher
               progress: Progress | None = None) -> dict[str, int]:
     """Re-seal every sealed value and recompute every keyed value under ``new`` (caller owns the transaction)."""
     rows = {table.name: _reseal_table(conn, table, pk, sealed, old, new, model, progress)
-            for table, pk, sealed in sealed_columns()}
+            for table, pk, sealed in sealed_columns(conn)}
     rows[ROW_HASH] = _rehash(conn, model, new, progress)
     return rows
 

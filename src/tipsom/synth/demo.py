@@ -12,12 +12,12 @@ from tipsom.synth.cases import CaseGenerator
 
 def load_demo(store: Store, *, n: int = 3000, seed: int = 7,
               progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Import ``n`` synthetic cases and register their reporting organisations (so the demo's
-    organisations can hold accounts and receive shares, as real ones must)."""
-    from tipsom.web.organisations import register_reporting_organisations
+    """Import ``n`` synthetic cases.
 
+    Their reporting organisations are registered by the caller
+    (``tipsom.web.organisations.register_reporting_organisations``): organisations
+    are the web's accounts, a layer above this one.
+    """
     records = (Record(i, {}, doc) for i, doc in enumerate(CaseGenerator(seed).cases(n), start=1))
-    report = import_records(store, records, source=f"synthetic demo (seed {seed})", actor="demo",
-                            purpose="load synthetic demo data", progress=progress)
-    register_reporting_organisations(store, actor="demo")
-    return report
+    return import_records(store, records, source=f"synthetic demo (seed {seed})", actor="demo",
+                          purpose="load synthetic demo data", progress=progress)

@@ -1,11 +1,16 @@
-"""Alembic environment: migrations run on the connection ``Store.migrate`` passes."""
+"""Alembic environment: migrations run on the connection ``Store.migrate`` passes.
+
+The target metadata holds whichever tables are imported; ``upgrade`` does not
+read it. For ``alembic revision --autogenerate`` import ``tipsom.application``
+and call its ``metadata()`` first, so every module's tables are compared.
+"""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from tipsom.store.all_tables import metadata
+from tipsom.store.base import metadata
 
 config = context.config
 
