@@ -58,7 +58,7 @@ def test_osint_report_escapes_ad_text_and_ad_ids() -> None:
 
 def test_estimate_report_and_comparison_escape_list_names_and_source() -> None:
     from tipsom.estimate.comparison import Language, Method, Row, build_comparison_html
-    from tipsom.estimate.mse import compare_methods, estimate
+    from tipsom.estimate.mse import compare_methods, estimate, estimate_strata
     from tipsom.estimate.report import build_html
     from tipsom.estimate.table import CaptureTable
 
@@ -67,7 +67,11 @@ def test_estimate_report_and_comparison_escape_list_names_and_source() -> None:
             ((0, 1, 1), 7), ((1, 1, 1), 3)]
     table = CaptureTable.from_histories(lists, rows, source=f"cases{HOSTILE}.csv")
     result = estimate(table)
-    assert_escaped(build_html(result, compare_methods(table), title=HOSTILE))
+    stratum = (("region", HOSTILE),)
+    strata = estimate_strata({stratum: table}, {stratum: 250_000.0})
+    page = build_html(result, compare_methods(table), strata, title=HOSTILE)
+    assert_escaped(page)
+    assert "per 100,000 population" in page
     for lang in Language:
         page = build_comparison_html(table, [Row(Method.STEPWISE, 200, 150, 260),
                                              Row(Method.DGA, missing=HOSTILE)], lang)

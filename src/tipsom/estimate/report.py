@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from tipsom.core.render import drawn, html_to_pdf, render
@@ -37,21 +36,6 @@ INTERVAL_NAMES = {IntervalMethod.WALD: "Wald", IntervalMethod.BCA: "bootstrap (B
                   IntervalMethod.PROFILE: "profile likelihood"}
 
 
-@dataclass(frozen=True)
-class _Step:
-    names: str
-    p_value: float
-    skipped: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class _StratumRow:
-    label: str
-    result: Estimate | None
-    error: str
-    rate: tuple[float, float, float] | None
-
-
 def _term(result: Estimate, term: Sequence[int]) -> str:
     return ":".join(result.table.lists[i] for i in term)
 
@@ -73,9 +57,10 @@ def build_html(
         chart=drawn(chart),
         overlaps=[[int(v) for v in row] for row in result.table.overlap_matrix()],
         infinite=[_term(result, t) for t in result.fit.infinite],
-        steps=[_Step(_term(result, s.added), s.p_value, tuple((_term(result, t), c.describe()) for t, c in s.skipped))
-               for s in result.steps],
-        strata=[_StratumRow(stratum_label(s.stratum), s.result, s.error or "", s.per_100k()) for s in strata],
+        steps=[{"names": _term(result, s.added), "p_value": s.p_value,
+                "skipped": [(_term(result, t), c.describe()) for t, c in s.skipped]} for s in result.steps],
+        strata=[{"label": stratum_label(s.stratum), "result": s.result, "error": s.error or "", "rate": s.per_100k()}
+                for s in strata],
         has_lcmcr=has_lcmcr, sources=(*SOURCES, LCMCR_SOURCE) if has_lcmcr else SOURCES,
     )
 
