@@ -4,7 +4,7 @@ Outreach workers hand it to people thinking of leaving, and agencies pin it in
 offices; it states, in plain words and the reader's language, how many people
 died on a route and how. All text comes from ``card_catalog.yaml`` (one catalog,
 ready to move to gettext); numbers are formatted for the language with Babel;
-Arabic pages are laid out right to left. The by-year chart is drawn in HTML,
+Arabic pages are laid out right to left (``core/base.html`` sets ``dir``). The by-year chart is drawn in HTML,
 not SVG, so Arabic labels are shaped correctly by the browser and WeasyPrint.
 """
 
@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from babel.numbers import format_decimal
 
-from tipsom.context.index_report import jinja, template
 from tipsom.context.sources import ContextInputError
+from tipsom.core.render import number, render, write_page
 
 
 class Language(enum.StrEnum):
@@ -31,10 +30,6 @@ class Language(enum.StrEnum):
     FR = "fr"
     AR = "ar"
     RU = "ru"
-
-    @property
-    def right_to_left(self) -> bool:
-        return self is Language.AR
 
 
 ADVICE = ("advice_smugglers", "advice_jobs", "advice_tell", "advice_documents")
@@ -72,8 +67,7 @@ def load_catalog() -> Catalog:
 
 
 def _number(value: float, lang: Language, digits: int = 0) -> str:
-    pattern = "#,##0" if digits == 0 else "#,##0." + "0" * digits
-    return str(format_decimal(value, format=pattern, locale=lang.value))
+    return number(value, digits, lang.value)
 
 
 def render_card(
@@ -93,9 +87,9 @@ def render_card(
     by_year: dict[int, float] = summary["by_year"]
     peak = max(by_year.values(), default=0.0) or 1.0
     causes: list[tuple[str, float]] = summary["causes"]
-    return jinja().from_string(template("route_card.html")).render(
+    return render(
+        "tipsom.context", "route_card.html",
         lang=lang.value,
-        direction="rtl" if lang.right_to_left else "ltr",
         title=cat.text("title", lang, route=route),
         subtitle=cat.text("subtitle", lang, first=first, last=last),
         headline=cat.text("headline", lang, total=_number(summary["total"], lang)),
@@ -123,9 +117,4 @@ def render_card(
 
 def write_card(html: str, out: Path) -> Path:
     """Write the card as HTML, or as PDF when ``out`` ends in ``.pdf``."""
-    if out.suffix.lower() == ".pdf":
-        from tipsom.core.render.pdf import html_to_pdf
-
-        return html_to_pdf(html, out)
-    out.write_text(html, encoding="utf-8")
-    return out
+    return write_page(html, out)

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, select_autoescape
 
 from tipsom.context.countries import country_name
 from tipsom.context.index import IndexResult
 from tipsom.context.spec import IndexSpec, UnitLevel
 from tipsom.context.uncertainty import UncertaintyResult
 from tipsom.core.cells import neutral_frame
+from tipsom.core.render import drawn, html_to_pdf, render
 from tipsom.core.render.charts import ATTRIBUTION, bar_svg, choropleth_svg, figure_svg
 
 #: Units shown in the interval chart (the table lists all).
@@ -35,14 +34,6 @@ class IndexOutputs:
     sobol: Path
     html: Path
     pdf: Path | None
-
-
-def template(name: str) -> str:
-    return resources.files("tipsom.context").joinpath("templates", name).read_text(encoding="utf-8")
-
-
-def jinja() -> Environment:
-    return Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 
 
 def _fmt(value: float, digits: int = 2) -> str:
@@ -120,12 +111,13 @@ def write_index_outputs(
             "weight": f"{ind.weight:g}", "values": a.values, "shape": shape,
             "treatment": treatment if a.included else f"left out: {a.note}", "source": ind.source,
         })
-    html = jinja().from_string(template("index_report.html")).render(
+    html = render(
+        "tipsom.context", "index_report.html",
         spec=spec, year=year, units=len(table), scored=len(scored), runs=uncertainty.runs,
-        seed=uncertainty.seed, map_svg=map_svg, interval_svg=interval_svg(table),
-        sobol_svg=bar_svg(list(uncertainty.sobol["choice"]),
+        seed=uncertainty.seed, map_svg=drawn(map_svg), interval_svg=drawn(interval_svg(table)),
+        sobol_svg=drawn(bar_svg(list(uncertainty.sobol["choice"]),
                           [round(float(v), 3) for v in uncertainty.sobol["ST"]],
-                          "Total Sobol index of the mean rank shift", "share of variance"),
+                          "Total Sobol index of the mean rank shift", "share of variance")),
         dimensions=dims, rows=rows, sobol=sobol_rows, audits=audit_rows, notes=result.notes,
         spread=round(spec.uncertainty.weight_spread * 100), attribution=ATTRIBUTION,
     )
@@ -133,7 +125,5 @@ def write_index_outputs(
     html_path.write_text(html, encoding="utf-8")
     pdf_path = None
     if pdf:
-        from tipsom.core.render.pdf import html_to_pdf
-
         pdf_path = html_to_pdf(html, out_dir / "index.pdf")
     return IndexOutputs(table_path, audit_path, sobol_path, html_path, pdf_path)

@@ -178,7 +178,7 @@ def write_model_outputs(
     model: PanelModel, panel: pd.DataFrame, out_dir: Path, *, lag: int, suppression_threshold: int
 ) -> list[Path]:
     """``model.csv`` (IRRs), ``panel.csv`` (counts below the threshold suppressed) and ``model.html``."""
-    from tipsom.context.index_report import jinja, template
+    from tipsom.core.render import drawn, render
     from tipsom.core.render.charts import line_svg
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -193,9 +193,9 @@ def write_model_outputs(
     yearly = panel.groupby("year")["victims"].sum()
     chart = line_svg({"detected victims": {int(y): float(v) for y, v in yearly.items()}},
                      "Detected victims per year (all countries of origin)")
-    html = jinja().from_string(template("model_report.html")).render(
-        caveat=CAVEAT, model=model, lag=lag, alpha=f"{model.alpha:.3f}",
-        level=round(100 * model.confidence), chart=chart, notes=model.notes,
+    html = render(
+        "tipsom.context", "model_report.html", caveat=CAVEAT, model=model, lag=lag, alpha=f"{model.alpha:.3f}",
+        level=round(100 * model.confidence), chart=drawn(chart), notes=model.notes,
         estimates=[{"term": e.term, "irr": f"{e.irr:.3f}", "low": f"{e.low:.3f}", "high": f"{e.high:.3f}",
                     "p": f"{e.p_value:.3g}"} for e in model.estimates],
     )

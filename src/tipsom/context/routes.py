@@ -169,7 +169,7 @@ def write_routes_report(
     (Natural Earth boundaries); grid cells of incidents, at sea too, are dots.
     """
     from tipsom.context.boundaries import Boundaries
-    from tipsom.context.index_report import jinja, template
+    from tipsom.core.render import drawn, render
     from tipsom.core.render.charts import ATTRIBUTION, choropleth_svg, line_svg, natural_earth_path
 
     world = Boundaries.load(natural_earth_path(), "iso_a3")
@@ -193,9 +193,10 @@ def write_routes_report(
     causes = [{"route": route or UNKNOWN_ROUTE, "cause": cause, "total": f"{total:,.0f}"}
               for route, by_cause in sorted(causes_by_route(incidents).items(), key=lambda kv: kv[0] or "~")
               for cause, total in by_cause.items()]
-    html = jinja().from_string(template("routes_report.html")).render(
+    html = render(
+        "tipsom.context", "routes_report.html",
         incidents=len(incidents), located=sum(1 for i in incidents if i.latitude is not None),
-        map_svg=map_svg, trend_svg=line_svg(series, "Dead and missing per year"),
+        map_svg=drawn(map_svg), trend_svg=drawn(line_svg(series, "Dead and missing per year")),
         rows=[{"route": r.route or UNKNOWN_ROUTE, "year": r.year, "incidents": r.incidents,
                "dead": f"{r.dead:,.0f}", "missing": f"{r.missing:,.0f}", "total": f"{r.total:,.0f}",
                "children": f"{r.children:,.0f}",

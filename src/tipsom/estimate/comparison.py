@@ -16,7 +16,6 @@ official publication; the page says so in each language.
 from __future__ import annotations
 
 import enum
-import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tipsom.core.errors import InputError
+from tipsom.core.render import html_to_pdf, render
 from tipsom.estimate.intervals import Interval
 from tipsom.estimate.table import CaptureTable
 
@@ -191,36 +191,17 @@ def sensitivity_note(rows: Sequence[Row], lang: Language) -> str:
 
 
 def build_comparison_html(table: CaptureTable, rows: Sequence[Row], lang: Language) -> str:
-    """A self-contained page (inline CSS, right-to-left for Arabic) that prints to PDF."""
+    """A self-contained page (right to left for Arabic) that prints to PDF (template ``comparison.html``)."""
     t = TEXT[lang]
-
-    def e(s: object) -> str:
-        return html.escape(str(s))
-
-    body = []
-    for r in rows:
-        name, assumes = t[r.method.value], t[f"a_{r.method.value}"]
-        if r.missing or not math.isfinite(r.estimate):
-            body.append(f"<tr><td>{e(name)}</td><td colspan=2>{e(t['none'])}: {e(r.missing)}</td>"
-                        f"<td>{e(assumes)}</td></tr>")
-            continue
-        body.append(f"<tr><td>{e(name)}</td><td class=num>{_number(r.estimate, lang)}</td>"
-                    f"<td class=num>{_number(r.low, lang)} {e(t['to'])} {_number(r.high, lang)}</td>"
-                    f"<td>{e(assumes)}</td></tr>")
-    direction = "rtl" if lang is Language.AR else "ltr"
-    review = f"<p class=review>{e(t['review'])}</p>" if t["review"] else ""
-    observed = t["observed"].format(lists=table.n_lists, observed=_number(table.observed, lang))
-    return f"""<!DOCTYPE html><html lang="{lang.value}" dir="{direction}"><head><meta charset="utf-8">
-<title>{e(t['title'])}</title><style>
-body{{font-family:DejaVu Sans,Arial,sans-serif;max-width:60rem;margin:2rem auto;color:#222;line-height:1.45}}
-table{{border-collapse:collapse;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.3rem .6rem}}
-th{{background:#eef3f7}}td.num{{text-align:right;white-space:nowrap}}.note{{font-size:1.1rem}}
-.review{{background:#fff4e5;padding:.5rem;font-size:.9rem}}</style></head><body>
-<h1>{e(t['title'])}</h1>{review}<p>{e(observed)}</p>
-<table><tr><th>{e(t['method'])}</th><th>{e(t['estimate'])}</th><th>{e(t['interval'])}</th>
-<th>{e(t['assumes'])}</th></tr>{''.join(body)}</table>
-<p class=note>{e(sensitivity_note(rows, lang))}</p>
-<p style="font-size:.85rem;color:#555">{e(table.source)} · tipsom</p></body></html>"""
+    shown = [{"name": t[r.method.value], "assumes": t[f"a_{r.method.value}"],
+              "missing": r.missing if r.missing or not math.isfinite(r.estimate) else None,
+              "estimate": _number(r.estimate, lang), "low": _number(r.low, lang), "high": _number(r.high, lang)}
+             for r in rows]
+    return render(
+        "tipsom.estimate", "comparison.html", lang=lang.value, t=t, rows=shown,
+        observed=t["observed"].format(lists=table.n_lists, observed=_number(table.observed, lang)),
+        note=sensitivity_note(rows, lang), source=table.source,
+    )
 
 
 def write_comparison(out_dir: Path, table: CaptureTable, rows: Sequence[Row], languages: Sequence[Language],
@@ -234,8 +215,6 @@ def write_comparison(out_dir: Path, table: CaptureTable, rows: Sequence[Row], la
         path.write_text(page, encoding="utf-8")
         written.append(path)
         if pdf:
-            from tipsom.core.render.pdf import html_to_pdf
-
             written.append(html_to_pdf(page, out_dir / f"comparison.{lang.value}.pdf"))
     return written
 

@@ -10,31 +10,21 @@ highlighted, next to each ad's evidence reference (SHA-256, URL, capture time).
 
 from __future__ import annotations
 
-import html
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+from markupsafe import Markup
+
 from tipsom.core.cells import restore_row
+from tipsom.core.render import drawn, render, timestamp
 from tipsom.osint.ftm import write_ftm
 from tipsom.osint.pipeline import ScanOptions, read_clusters_csv, scan_all, write_profiles_json
 from tipsom.osint.profile import ClusterProfile, profile_cluster
 from tipsom.osint.records import Ad, AdInputError
 from tipsom.osint.scan import AdScan
-
-_CSS = """
-body{font-family:DejaVu Sans,Arial,sans-serif;margin:2em;color:#222;max-width:1100px}
-h1{font-size:1.6em}h2{border-bottom:2px solid #1f5f8b;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;margin:.5em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .5em;
-text-align:left;vertical-align:top}th{background:#eef3f7}.high{color:#b30000;font-weight:bold}
-.medium{color:#b36b00;font-weight:bold}.low{color:#2b6e2b}mark.id{background:#cfe3ff}
-mark.ind{background:#ffe08a}mark.xl{background:#ffd0e0}.ad{border:1px solid #ddd;padding:.5em;margin:.5em 0;
-font-size:.9em;white-space:pre-wrap}.meta{color:#666;font-size:.8em;font-family:monospace;word-break:break-all}
-.template{font-family:monospace;background:#f6f6f6;padding:.5em}.slot{color:#1f5f8b;font-weight:bold}
-.note{color:#555;font-size:.85em}svg{max-width:100%;height:auto}
-"""
 
 
 @dataclass(frozen=True)
@@ -45,12 +35,21 @@ class ReportOptions:
     maps: int = 5
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
+@dataclass(frozen=True)
+class Mark:
+    """A run of an ad's text: plain (``css`` empty), or a highlighted identifier or indicator."""
+
+    text: str
+    css: str = ""
+    title: str = ""
 
 
-def highlight(scan: AdScan) -> str:
-    """The ad's normalised text as HTML, with identifier and indicator spans marked."""
+def highlight(scan: AdScan) -> list[Mark]:
+    """The ad's normalised text cut into runs, identifier and indicator spans marked.
+
+    Runs, not HTML: the page template escapes every run, since ad text is
+    written by whoever posted the ad.
+    """
     spans: list[tuple[int, int, str, str]] = [
         (i.start, i.end, "id", f"{i.kind.value}: {i.value}" + (" (disguised)" if i.obfuscated else ""))
         for i in scan.identifiers
@@ -58,25 +57,18 @@ def highlight(scan: AdScan) -> str:
     spans += [(h.start, h.end, "ind" if h.method.value == "lexicon" else "xl",
                f"{h.indicator}" + ("" if h.method.value == "lexicon" else f" (cross-lingual {h.similarity:.2f})"))
               for h in scan.hits]
-    out: list[str] = []
+    out: list[Mark] = []
     pos = 0
     for start, end, css, title in sorted(spans, key=lambda s: (s[0], -s[1])):
         if start < pos:
             continue  # overlapping spans: the first (longest) wins
-        out.append(_esc(scan.text[pos:start]))
-        out.append(f'<mark class="{css}" title="{_esc(title)}">{_esc(scan.text[start:end])}</mark>')
+        out += [Mark(scan.text[pos:start]), Mark(scan.text[start:end], css, title)]
         pos = end
-    out.append(_esc(scan.text[pos:]))
-    return "".join(out)
+    out.append(Mark(scan.text[pos:]))
+    return [m for m in out if m.text]
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _timeline(profile: ClusterProfile, scans: Sequence[AdScan]) -> str:
+def _timeline(profile: ClusterProfile, scans: Sequence[AdScan]) -> Markup | None:
     from tipsom.core.render.charts import line_svg
 
     weeks: Counter[str] = Counter()
@@ -85,12 +77,12 @@ def _timeline(profile: ClusterProfile, scans: Sequence[AdScan]) -> str:
             year, week, _ = scan.ad.posted_at.isocalendar()
             weeks[f"{year}-W{week:02d}"] += 1
     if len(weeks) < 2:
-        return '<p class="note">Too few dated ads for a timeline.</p>'
+        return None
     points: dict[int | str, float] = {week: float(n) for week, n in weeks.items()}
-    return line_svg({"ads per week": points}, f"{profile.cluster_id}: ads per week", "ads")
+    return drawn(line_svg({"ads per week": points}, f"{profile.cluster_id}: ads per week", "ads"))
 
 
-def _map(profiles: Sequence[ClusterProfile], title: str) -> str:
+def _map(profiles: Sequence[ClusterProfile], title: str) -> Markup | None:
     from tipsom.core.render.charts import choropleth_svg
 
     countries: Counter[str] = Counter()
@@ -100,55 +92,50 @@ def _map(profiles: Sequence[ClusterProfile], title: str) -> str:
             countries[iso3] += n
             points[(lon, lat)] += n
     if not countries:
-        return '<p class="note">No known places in these ads.</p>'
+        return None
     largest = max(points.values())
     marks = [(lon, lat, 10 + 190 * n / largest) for (lon, lat), n in sorted(points.items())]
-    return choropleth_svg({k: float(v) for k, v in countries.items()}, title, points=marks)
+    return drawn(choropleth_svg({k: float(v) for k, v in countries.items()}, title, points=marks))
 
 
-def _template_html(profile: ClusterProfile) -> str:
-    template = profile.template
-    if template is None:
-        return ""
-    text = _esc(template.text)
-    for slot in template.slots:
-        text = text.replace(f"{{{slot.number}}}", f'<span class="slot">[{slot.number}]</span>')
-    rows = [(s.number, "; ".join(f"{t} ×{c}" for t, c in s.fillers)) for s in template.slots]
-    return (f"<h3>Template (covers {template.coverage:.0%} of the words of {template.ads_aligned} ads)</h3>"
-            f'<div class="template">{text}</div>' + (_table(["slot", "what the ads put there"], rows) if rows else ""))
+def _template_runs(profile: ClusterProfile) -> list[tuple[str, int | None]]:
+    """The consensus template as literal runs and slot numbers (``{3}`` in the text is slot 3)."""
+    if profile.template is None:
+        return []
+    slots = {s.number for s in profile.template.slots}
+    runs: list[tuple[str, int | None]] = []
+    for i, piece in enumerate(re.split(r"\{(\d+)\}", profile.template.text)):
+        if i % 2 and int(piece) in slots:
+            runs.append((piece, int(piece)))
+        elif piece:
+            runs.append((piece if i % 2 == 0 else f"{{{piece}}}", None))
+    return runs
 
 
 def _cluster_section(profile: ClusterProfile, scans: dict[str, AdScan], reasons: dict[str, str],
-                     options: ReportOptions, with_map: bool) -> str:
+                     options: ReportOptions, with_map: bool) -> dict[str, object]:
     members = [scans[a] for a in profile.ad_ids]
-    parts = [
-        f'<h2 id="{_esc(profile.cluster_id)}">{_esc(profile.cluster_id)}: {len(members)} ads, '
-        f'risk <span class="{profile.level.value}">{profile.risk:.2f} ({profile.level.value})</span></h2>',
-        _table(["signal", "contribution", "why"], [(r.signal, f"{r.contribution:.2f}", r.detail)
-                                                   for r in profile.reasons]),
-        _template_html(profile),
-        "<h3>Identifiers</h3>",
-        _table(["kind", "value", "ads"], [(k, v, n) for k, vals in profile.identifiers.items() for v, n in vals]),
-        "<h3>Movement</h3>",
-        _table(["city", "country", "from", "to", "ads"],
-               [(s.city, s.country, s.first.date() if s.first else "", s.last.date() if s.last else "", s.ads)
-                for s in profile.movement]),
-        _table(["currency", "lowest", "highest"], [(c, lo, hi) for c, (lo, hi) in profile.prices.items()]),
-        _timeline(profile, members),
-    ]
-    if with_map:
-        parts.append(_map([profile], f"{profile.cluster_id}: places named or posted from"))
-    parts.append("<h3>Ads</h3>")
-    for scan in sorted(members, key=lambda s: (s.ad.posted_at is None, s.ad.posted_at or 0, s.ad.ad_id))[
-            : options.max_ads_per_cluster]:
-        ad = scan.ad
-        meta = (f"{_esc(ad.ad_id)} · posted {_esc(ad.posted_at or 'unknown')} · {_esc(scan.language)} · "
-                f"score {scan.score.score:.2f} · url {_esc(ad.url)} · sha256 {_esc(ad.raw_sha256)} · "
-                f"captured {_esc(ad.captured_at or 'n/a')} · links: {_esc(reasons.get(ad.ad_id, ''))}")
-        parts.append(f'<div class="ad"><div class="meta">{meta}</div>{highlight(scan)}</div>')
-    if len(members) > options.max_ads_per_cluster:
-        parts.append(f'<p class="note">{len(members) - options.max_ads_per_cluster} more ads in clusters.json.</p>')
-    return "\n".join(parts)
+    shown = sorted(members, key=lambda s: (s.ad.posted_at is None, s.ad.posted_at or 0, s.ad.ad_id))[
+        : options.max_ads_per_cluster]
+    return {
+        "profile": profile,
+        "reasons": [(r.signal, f"{r.contribution:.2f}", r.detail) for r in profile.reasons],
+        "template": _template_runs(profile),
+        "fillers": [(s.number, "; ".join(f"{t} ×{c}" for t, c in s.fillers))
+                    for s in (profile.template.slots if profile.template else ())],
+        "identifiers": [(k, v, n) for k, vals in profile.identifiers.items() for v, n in vals],
+        "movement": [(s.city, s.country, s.first.date() if s.first else "", s.last.date() if s.last else "", s.ads)
+                     for s in profile.movement],
+        "prices": [(c, lo, hi) for c, (lo, hi) in profile.prices.items()],
+        "timeline": _timeline(profile, members),
+        "mapped": with_map,
+        "map": _map([profile], f"{profile.cluster_id}: places named or posted from") if with_map else None,
+        "ads": [{"meta": f"{scan.ad.ad_id} · posted {scan.ad.posted_at or 'unknown'} · {scan.language} · "
+                         f"score {scan.score.score:.2f} · url {scan.ad.url} · sha256 {scan.ad.raw_sha256} · "
+                         f"captured {scan.ad.captured_at or 'n/a'} · links: {reasons.get(scan.ad.ad_id, '')}",
+                 "marks": highlight(scan)} for scan in shown],
+        "more": len(members) - len(shown),
+    }
 
 
 def render_report(profiles: Sequence[ClusterProfile], scans: dict[str, AdScan], reasons: dict[str, str],
@@ -157,29 +144,15 @@ def render_report(profiles: Sequence[ClusterProfile], scans: dict[str, AdScan], 
     options = options or ReportOptions()
     shown = list(profiles[: options.max_clusters])
     versions = next(iter(scans.values())).lexicon_versions if scans else {}
-    overview = _table(
-        ["cluster", "ads", "risk", "level", "cities", "first seen", "last seen"],
-        [(p.cluster_id, len(p.ad_ids), f"{p.risk:.2f}", p.level.value, ", ".join(c[0] for c in p.cities[:5]),
-          p.first_seen.date() if p.first_seen else "", p.last_seen.date() if p.last_seen else "")
-         for p in shown],
+    return render(
+        "tipsom.osint", "cluster_report.html", title=title, stamp=timestamp(), clusters=len(profiles),
+        lexicons=", ".join(f"{k} {v}" for k, v in sorted(versions.items())),
+        overall_map=_map(shown, "Places named or posted from, all shown clusters"),
+        overview=[(p.cluster_id, len(p.ad_ids), f"{p.risk:.2f}", p.level.value, ", ".join(c[0] for c in p.cities[:5]),
+                   p.first_seen.date() if p.first_seen else "", p.last_seen.date() if p.last_seen else "")
+                  for p in shown],
+        sections=[_cluster_section(p, scans, reasons, options, i < options.maps) for i, p in enumerate(shown)],
     )
-    sections = [_cluster_section(p, scans, reasons, options, i < options.maps) for i, p in enumerate(shown)]
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{_esc(title)}</title><style>{_CSS}</style></head>
-<body>
-<h1>{_esc(title)}</h1>
-<p class="note">Generated {stamp} by tipsom. {len(profiles)} clusters of two or more ads; the {len(shown)}
-highest-risk are shown. Lexicons: {_esc(", ".join(f"{k} {v}" for k, v in sorted(versions.items())))}.
-Indicators and risk scores point analysts to ads worth reading; they are not evidence of an offence.
-Highlights: <mark class="id">identifier</mark> <mark class="ind">indicator</mark>
-<mark class="xl">cross-lingual indicator</mark>. URLs are not links, so reading this page contacts no site.</p>
-{_map(shown, "Places named or posted from, all shown clusters")}
-<h2>Clusters</h2>
-{overview}
-{"".join(sections)}
-</body></html>
-"""
 
 
 @dataclass

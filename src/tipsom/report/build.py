@@ -69,7 +69,7 @@ def build_report(store: Store, out: Path, flt: ReportFilter | None = None, *,
     for sheet in sheets:
         built.files[f"csv:{sheet.name}"] = write_csv(sheet, tables / f"{sheet.name}.csv")
     if pdf is PdfOption.RENDER:
-        from tipsom.core.render.pdf import html_to_pdf
+        from tipsom.core.render import html_to_pdf
 
         built.files["pdf"] = html_to_pdf(html, out / "report.pdf")
     return built

@@ -1,4 +1,4 @@
-"""The self-contained HTML report (and, through WeasyPrint, the PDF).
+"""The self-contained HTML report (and, through :mod:`tipsom.core.render`, the PDF).
 
 Charts are inline SVG and styles are inline CSS: the file opens offline,
 from a USB stick, with no request leaving the machine. Each section starts a
@@ -9,21 +9,18 @@ in ``tables.xlsx`` and ``tables/*.csv``.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from tipsom.core.render import render, timestamp
 from tipsom.report.compute import ReportData
 from tipsom.report.cube import TOTAL
 from tipsom.report.disclosure import SECONDARY_MARK, Protected
 from tipsom.report.publish import cell
 from tipsom.report.smuggling import route_label
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Section titles, one printed page each, in order.
 SECTIONS = (
     "Summary",
@@ -125,11 +122,9 @@ def _tables(data: ReportData) -> dict[str, list[HtmlTable]]:
 
 def render_html(data: ReportData, charts: Mapping[str, str]) -> str:
     """The whole report as one HTML string with inline SVG charts."""
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
-    template = env.get_template("report.html.j2")
-    return template.render(
-        data=data, sections=SECTIONS, tables=_tables(data),
+    return render(
+        "tipsom.report", "report.html.j2", data=data, sections=SECTIONS, tables=_tables(data),
         charts={k: Markup(v) for k, v in charts.items()},
         primary=data.policy.primary_mark, secondary=SECONDARY_MARK,
-        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=timestamp(),
     )

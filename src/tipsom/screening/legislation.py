@@ -4,7 +4,7 @@ The checklist is data (``legislative_checklist.yaml``). A reviewer fills in a
 review file (YAML or JSON) with, for each item, a status, the citation of the
 national provision and a note; :func:`gap_report_html` renders the gaps with the
 international provisions that apply, and :func:`write_gap_report` writes HTML
-or PDF (WeasyPrint, offline).
+or PDF (through :mod:`tipsom.core.render`, offline).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from tipsom.core.errors import InputError
+from tipsom.core.render import drawn, render, write_page
 from tipsom.screening.enums import ChecklistStatus
 from tipsom.screening.rules import Source
 
@@ -146,8 +147,6 @@ def read_review(path: Path) -> Review:
 
 def gap_report_html(review: Review) -> str:
     """The gap report as one self-contained HTML page (inline SVG chart, no external resources)."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
     from tipsom.core.render.charts import bar_svg
 
     counts = Counter(f.status for f in review.findings)
@@ -157,20 +156,13 @@ def gap_report_html(review: Review) -> str:
     order = {ChecklistStatus.NOT_MET: 0, ChecklistStatus.UNKNOWN: 1, ChecklistStatus.PARTIAL: 2,
              ChecklistStatus.MET: 3}
     rows = sorted(review.findings, key=lambda f: order[f.status])
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-    return env.get_template("gap_report.html").render(
-        review=review, checklist=load_checklist(), summary=summary, chart=chart,
+    return render(
+        "tipsom.screening", "gap_report.html", review=review, checklist=load_checklist(), summary=summary,
+        chart=drawn(chart),
         rows=[{"item": f.item, "status": f.status.value, "citation": f.citation, "note": f.note} for f in rows],
     )
 
 
 def write_gap_report(review: Review, out: Path) -> Path:
     """Write the report as PDF when ``out`` ends in .pdf, else HTML."""
-    html = gap_report_html(review)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".pdf":
-        from tipsom.core.render.pdf import html_to_pdf
-
-        return html_to_pdf(html, out)
-    out.write_text(html, encoding="utf-8")
-    return out
+    return write_page(gap_report_html(review), out)
