@@ -69,6 +69,8 @@ class Settings:
     web_upload_max_mb: int = field(default_factory=lambda: _int_env("TIPSOM_WEB_UPLOAD_MAX_MB", 100, minimum=1))
     #: Database of the training workspace; empty means ``home/training.db``.
     training_db_url: str = field(default_factory=lambda: _env("TIPSOM_TRAINING_DB_URL", ""))
+    #: Country (ISO 3166 alpha-2) in which phone numbers written without a country code are read.
+    phone_region: str = field(default_factory=lambda: _env("TIPSOM_PHONE_REGION", "").upper())
 
     @property
     def database_url(self) -> str:

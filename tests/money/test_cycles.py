@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tipsom.core.errors import ConfigError
 from tipsom.money.config import ScanConfig, read_config
 from tipsom.money.cycles import cycle_evidence, find_cycles, temporal_cycles
-from tipsom.money.model import AmountRule, Engine, MoneyInputError, Typology
+from tipsom.money.model import AmountRule, Engine, Typology
 from tipsom.money.scan import SCAN_COLUMNS, cached_table, connect
 from tipsom.money.typologies import DETECTORS, ScanInputs, summarise
 
@@ -140,5 +141,6 @@ def test_cycle_amount_rule_is_read_from_settings(tmp_path: Path) -> None:
     assert cfg.cycle_amounts is AmountRule.ANY
     assert cfg.cycle_window_hours == 240
     path.write_text("cycle_amounts: some\n", encoding="utf-8")
-    with pytest.raises(MoneyInputError, match=r"cycle_amounts: 'some' is not one of \['similar', 'any'\]"):
+    with pytest.raises(ConfigError, match=r"cfg.yaml: cycle_amounts: Input should be 'similar' or 'any' "
+                                          r"\(got 'some'\)"):
         read_config(path)

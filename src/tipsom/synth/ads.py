@@ -34,7 +34,7 @@ import yaml
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from tipsom.core.cells import neutral
-from tipsom.osint.crypto import base58check_encode
+from tipsom.core.wallets import base58check_encode
 
 Frames = list[list[list[str]]]
 
