@@ -71,6 +71,9 @@ class Settings:
     training_db_url: str = field(default_factory=lambda: _env("TIPSOM_TRAINING_DB_URL", ""))
     #: Country (ISO 3166 alpha-2) in which phone numbers written without a country code are read.
     phone_region: str = field(default_factory=lambda: _env("TIPSOM_PHONE_REGION", "").upper())
+    #: Directories searched before the package's own data (rule layers, lexicons), first one first.
+    data_path: tuple[Path, ...] = field(default_factory=lambda: tuple(
+        Path(part) for part in _env("TIPSOM_DATA_PATH", "").split(os.pathsep) if part.strip()))
 
     @property
     def database_url(self) -> str:

@@ -9,6 +9,11 @@ ignored and the default used) and turns every problem into one
 :class:`~tipsom.core.errors.ConfigError` line such as
 ``scan.yaml: fan_window_hours: Input should be a valid integer (got 'abc')``.
 
+Data that a deployment extends (a jurisdiction's screening rule layer, a
+lexicon in another language) is found through :func:`data_files`, which looks
+in the directories of ``TIPSOM_DATA_PATH`` before the package's own data, so an
+agency adds a file without forking tipsom.
+
 Dataclasses refuse unknown keys when decorated with ``@with_config(CLOSED)``;
 pydantic models set ``model_config = CLOSED``. Models for rich data may stay
 open where an extra key is harmless.
@@ -93,6 +98,25 @@ def load_typed(data: Any, model: type[T], *, where: str | Path) -> T:
 def load_file(path: Path, model: type[T]) -> T:
     """A YAML or JSON file read as ``model``; every failure is one line naming the file and key."""
     return load_typed(read_file(path), model, where=path)
+
+
+def data_files(area: str, shipped: Path, pattern: str = "*.yaml") -> list[Path]:
+    """Files matching ``pattern`` in ``shipped`` and in ``<dir>/<area>`` of each data-path directory.
+
+    ``area`` is the folder's place in the package (``screening/rules/jurisdictions``).
+    A data-path file with the same name as a shipped one replaces it (an agency
+    extends a shipped lexicon by copying it), and an earlier directory of the
+    path wins over a later one. The result is sorted by file name, so the order
+    does not depend on where a file came from.
+    """
+    from tipsom.settings import get_settings  # settings sit beside core; read at call time, as tests change them
+
+    found: dict[str, Path] = {}
+    for directory in [*(d / area for d in get_settings().data_path), shipped]:
+        if directory.is_dir():
+            for path in sorted(directory.glob(pattern)):
+                found.setdefault(path.name, path)
+    return [found[name] for name in sorted(found)]
 
 
 def require_mapping(data: Any, where: str | Path) -> Mapping[str, Any]:

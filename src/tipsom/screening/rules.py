@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from tipsom.core.config import data_files
 from tipsom.core.errors import ConfigError
 from tipsom.screening.enums import AlertCode, NonPunishmentTest, Severity
 
@@ -256,22 +257,36 @@ def applies_to(path: Path) -> list[str]:
     return [str(c).upper() for c in codes]
 
 
+def jurisdiction_files(directory: Path = RULES_DIR) -> list[Path]:
+    """Every jurisdiction layer: ``TIPSOM_DATA_PATH``'s ``screening/rules/jurisdictions`` first, then shipped ones.
+
+    A national agency adds its own layer there without forking; a file named
+    like a shipped layer replaces it.
+    """
+    return data_files("screening/rules/jurisdictions", directory / "jurisdictions")
+
+
 def layers_for(jurisdiction: str | None, directory: Path = RULES_DIR) -> list[Path]:
     """Jurisdiction files that apply to ``jurisdiction``, regional before national."""
     if not jurisdiction:
         return []
     found = []
-    for path in sorted((directory / "jurisdictions").glob("*.yaml")):
+    for path in jurisdiction_files(directory):
         if jurisdiction.upper() in applies_to(path):
             found.append((int(_read(path).get("order", 0)), path))
     return [p for _, p in sorted(found)]
 
 
-@cache
 def load_ruleset(jurisdiction: str | None = None, directory: Path = RULES_DIR,
                  base: Path | None = None) -> RuleSet:
     """The rule set for ``jurisdiction`` (the international base alone when None)."""
-    rs = _base(base or directory / BASE_FILE.name)
-    for path in layers_for(jurisdiction, directory):
+    return _ruleset(jurisdiction, base or directory / BASE_FILE.name, tuple(layers_for(jurisdiction, directory)))
+
+
+@cache
+def _ruleset(jurisdiction: str | None, base: Path, layers: tuple[Path, ...]) -> RuleSet:
+    # Keyed by the layer files found, so a changed data path never returns a stale rule set.
+    rs = _base(base)
+    for path in layers:
         rs = _layer(rs, path)
     return replace(rs, jurisdiction=jurisdiction.upper() if jurisdiction else None)
