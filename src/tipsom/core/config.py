@@ -66,7 +66,7 @@ def read_file(path: Path) -> Any:
 
 
 def _key(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
+    return "".join(f"{part}: " if i == len(loc) - 1 else f"{part}." for i, part in enumerate(loc))
 
 
 def _quoted(value: Any) -> str:
@@ -81,7 +81,7 @@ def describe(exc: ValidationError, where: str | Path) -> str:
         got = "" if error["type"] == "missing" else f" (got {_quoted(error.get('input'))})"
         message = "unknown key" if error["type"] in ("unexpected_keyword_argument", "extra_forbidden") \
             else error["msg"]
-        problems.append(f"{_key(error['loc'])}: {message}{got}")
+        problems.append(f"{_key(error['loc'])}{message}{got}")
     return printable(f"{where}: " + "; ".join(problems))
 
 

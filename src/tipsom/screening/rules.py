@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from tipsom.core.config import data_files
+from tipsom.core.config import data_files, load_typed
 from tipsom.core.errors import ConfigError
 from tipsom.screening.enums import AlertCode, NonPunishmentTest, Severity
 
@@ -273,7 +273,7 @@ def layers_for(jurisdiction: str | None, directory: Path = RULES_DIR) -> list[Pa
     found = []
     for path in jurisdiction_files(directory):
         if jurisdiction.upper() in applies_to(path):
-            found.append((int(_read(path).get("order", 0)), path))
+            found.append((load_typed(_read(path).get("order", 0), int, where=f"{path}: order"), path))
     return [p for _, p in sorted(found)]
 
 
