@@ -34,11 +34,13 @@ from typing import Any
 
 from common import ROOT, Measurement, measure, python_cmd, write_result
 
+from tipsom.settings import get_settings
+
 N = int(os.environ.get("TIPSOM_BENCH_MONEY_N", "5000000"))
 SEED = 1
 PLANTED_N = 20_000
 WORK = ROOT / "bench" / "work" / "money"
-REFERENCE = ROOT.parent / "shared" / "reference" / "finance" / "20K_fanin200.tgz"
+REFERENCE = get_settings().reference_dir / "finance" / "20K_fanin200.tgz"
 CYCLE_WINDOW_STEPS = 10  # AMLSim steps are days
 CYCLE_MAX_LENGTH = 5
 NX_BUDGET_S = int(os.environ.get("TIPSOM_BENCH_MONEY_NX_S", "180"))
