@@ -59,7 +59,7 @@ from tipsom.money.cycles import cycle_evidence
 from tipsom.money.model import Engine, InputFormat, Typology
 from tipsom.money.readers import Rates, load_transactions
 from tipsom.money.scan import SCAN_COLUMNS, cached_table, connect
-from tipsom.money.typologies import DETECTORS, ScanInputs, summarise
+from tipsom.money.typologies import SPECS, ScanInputs, summarise
 folder = Path(sys.argv[1]); stages = {}
 start = time.perf_counter()
 tx = load_transactions(folder / "transactions.csv", InputFormat.NATIVE, Rates.load(folder / "rates.csv")).transactions
@@ -72,7 +72,7 @@ with ExitStack() as held:
     stages["copy into DuckDB"] = time.perf_counter() - start
     for typ in Typology:
         start = time.perf_counter()
-        ev = ibis.memtable(cycle_evidence(tx, cfg)) if typ is Typology.CYCLE else DETECTORS[typ](inputs)
+        ev = ibis.memtable(cycle_evidence(tx, cfg)) if typ is Typology.CYCLE else SPECS[typ].detector(inputs)
         con.to_pandas(summarise(ev))
         stages[typ.value] = time.perf_counter() - start
 print(json.dumps({"stages": stages, "load": os.getloadavg()[0]}))

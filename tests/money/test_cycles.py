@@ -16,7 +16,7 @@ from tipsom.money.config import ScanConfig, read_config
 from tipsom.money.cycles import cycle_evidence, find_cycles, temporal_cycles
 from tipsom.money.model import AmountRule, Engine, Typology
 from tipsom.money.scan import SCAN_COLUMNS, cached_table, connect
-from tipsom.money.typologies import DETECTORS, ScanInputs, summarise
+from tipsom.money.typologies import SPECS, ScanInputs, summarise
 
 HOUR = 3600
 
@@ -102,7 +102,7 @@ def test_random_graphs_match_brute_force(seed: int) -> None:
 def _relational(tx: pd.DataFrame, cfg: ScanConfig) -> pd.DataFrame:
     con = connect(Engine.DUCKDB)
     with cached_table(con, tx[list(SCAN_COLUMNS)]) as table:
-        return con.to_pandas(summarise(DETECTORS[Typology.CYCLE](ScanInputs(table, cfg))))
+        return con.to_pandas(summarise(SPECS[Typology.CYCLE].detector(ScanInputs(table, cfg))))
 
 
 def _vectorised(tx: pd.DataFrame, cfg: ScanConfig) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import AfterValidator, with_config
 
 from tipsom.core.config import CLOSED, load_typed, read_file, require_mapping
-from tipsom.money.model import AmountRule, MoneyInputError, RowError, Typology
+from tipsom.money.model import AmountRule, MoneyInputError, RowError
 
 #: FATF "high-risk jurisdictions subject to a call for action" (unchanged in every
 #: FATF plenary list from February 2020 through 2024): DPRK, Iran, Myanmar.
@@ -84,19 +84,6 @@ class ScanConfig:
     #: ISO 3166 alpha-3 codes, upper-cased when read from a file.
     high_risk_countries: Annotated[frozenset[str], AfterValidator(_upper)] = FATF_CALL_FOR_ACTION
     high_risk_corridors: tuple[Corridor, ...] = field(default=())
-
-    def threshold(self, typology: Typology) -> int:
-        """The minimum ``metric`` a finding of ``typology`` has (for scoring)."""
-        return {
-            Typology.FAN_IN: self.min_fan,
-            Typology.FAN_OUT: self.min_fan,
-            Typology.GATHER_SCATTER: self.min_fan,
-            Typology.SCATTER_GATHER: self.min_intermediates,
-            Typology.STRUCTURING: self.min_structured,
-            Typology.PASS_THROUGH: self.min_passes,
-            Typology.ROUND_AMOUNTS: self.min_round,
-            Typology.HIGH_FREQUENCY: self.min_burst,
-        }.get(typology, 1)
 
 
 #: Settings for IBM AMLSim's labelled samples: one-step placements of repeated small
