@@ -11,8 +11,7 @@ from tipsom.money.typologies import SPECS, TYPOLOGIES
 
 
 def test_every_typology_has_exactly_one_spec() -> None:
-    assert [spec.typology for spec in TYPOLOGIES] == list(SPECS)
-    assert set(SPECS) == set(Typology)
+    assert [spec.typology for spec in TYPOLOGIES] == list(SPECS) == list(Typology)
     assert len(TYPOLOGIES) == len(Typology)
 
 

@@ -377,16 +377,17 @@ class TypologySpec:
         return int(getattr(cfg, self.threshold_field)) if self.threshold_field else 1
 
 
-#: Every typology the scan detects, in the order findings are computed and planted.
+#: Every typology the scan detects, in the order findings are computed and planted (the order of
+#: :class:`Typology`: synthetic data planted in another order would draw other random numbers).
 TYPOLOGIES: tuple[TypologySpec, ...] = (
     TypologySpec(Typology.FAN_IN, lambda inputs: fan(inputs, Typology.FAN_IN), "min_fan", Role.SUBSUMED,
                  "many one-off senders pay one account within a window"),
     TypologySpec(Typology.FAN_OUT, lambda inputs: fan(inputs, Typology.FAN_OUT), "min_fan", Role.SUBSUMED,
                  "one account pays many one-off payees within a window"),
-    TypologySpec(Typology.GATHER_SCATTER, gather_scatter, "min_fan", Role.STRUCTURAL,
-                 "an account collects from many senders, then pays many payees"),
     TypologySpec(Typology.SCATTER_GATHER, scatter_gather, "min_intermediates", Role.STRUCTURAL,
                  "money split over intermediaries and gathered again"),
+    TypologySpec(Typology.GATHER_SCATTER, gather_scatter, "min_fan", Role.STRUCTURAL,
+                 "an account collects from many senders, then pays many payees"),
     TypologySpec(Typology.CYCLE, cycles, None, Role.STRUCTURAL,
                  "money returns to its origin through time-ordered payments"),
     TypologySpec(Typology.STRUCTURING, structuring, "min_structured", Role.INDEPENDENT,
