@@ -42,8 +42,10 @@ _QUOTED = 60
 
 def parse_text(text: str, where: str | Path) -> Any:
     """YAML (or JSON, which YAML reads too) from ``text``; a syntax error names ``where`` and the line."""
+    # The C loader when libyaml is present: the same safe subset of YAML, read several times faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark is not None else ""

@@ -23,9 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tipsom.core.config import data_files, load_typed
+from tipsom.core.config import data_files, load_typed, parse_text
 from tipsom.core.errors import ConfigError
 from tipsom.screening.enums import AlertCode, NonPunishmentTest, Severity
 
@@ -110,11 +108,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 @cache
 def _parse(path: Path, _version: int) -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-    except yaml.YAMLError as exc:
-        raise RuleError(f"{path.name}: not valid YAML: {exc}") from None
+    raw = parse_text(path.read_text(encoding="utf-8"), path.name)
     if not isinstance(raw, dict):
         raise RuleError(f"{path.name}: must be a mapping at the top level")
     return raw
