@@ -18,14 +18,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tipsom.settings import get_settings
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import ROOT, measure, python_cmd, write_result  # noqa: E402  (bench/ is not a package)
+from common import measure, python_cmd, write_result  # noqa: E402  (bench/ is not a package)
 
-MSE = ROOT.parent / "shared" / "reference" / "mse"
-if not MSE.exists():  # a git worktree sits one level deeper than the main checkout
-    MSE = Path("/work/shared/reference/mse")
+MSE = get_settings().reference_dir / "mse"
 R_BCA_SECONDS = 75.0
 R_BIC5_SECONDS = "10-18"
 BCA_TARGET = 5.0

@@ -34,11 +34,13 @@ from typing import Any
 
 from common import ROOT, Measurement, measure, python_cmd, write_result
 
+from tipsom.settings import get_settings
+
 N = int(os.environ.get("TIPSOM_BENCH_MONEY_N", "5000000"))
 SEED = 1
 PLANTED_N = 20_000
 WORK = ROOT / "bench" / "work" / "money"
-REFERENCE = ROOT.parent / "shared" / "reference" / "finance" / "20K_fanin200.tgz"
+REFERENCE = get_settings().reference_dir / "finance" / "20K_fanin200.tgz"
 CYCLE_WINDOW_STEPS = 10  # AMLSim steps are days
 CYCLE_MAX_LENGTH = 5
 NX_BUDGET_S = int(os.environ.get("TIPSOM_BENCH_MONEY_NX_S", "180"))
@@ -57,7 +59,7 @@ from tipsom.money.cycles import cycle_evidence
 from tipsom.money.model import Engine, InputFormat, Typology
 from tipsom.money.readers import Rates, load_transactions
 from tipsom.money.scan import SCAN_COLUMNS, cached_table, connect
-from tipsom.money.typologies import DETECTORS, ScanInputs, summarise
+from tipsom.money.typologies import SPECS, ScanInputs, summarise
 folder = Path(sys.argv[1]); stages = {}
 start = time.perf_counter()
 tx = load_transactions(folder / "transactions.csv", InputFormat.NATIVE, Rates.load(folder / "rates.csv")).transactions
@@ -70,7 +72,7 @@ with ExitStack() as held:
     stages["copy into DuckDB"] = time.perf_counter() - start
     for typ in Typology:
         start = time.perf_counter()
-        ev = ibis.memtable(cycle_evidence(tx, cfg)) if typ is Typology.CYCLE else DETECTORS[typ](inputs)
+        ev = ibis.memtable(cycle_evidence(tx, cfg)) if typ is Typology.CYCLE else SPECS[typ].detector(inputs)
         con.to_pandas(summarise(ev))
         stages[typ.value] = time.perf_counter() - start
 print(json.dumps({"stages": stages, "load": os.getloadavg()[0]}))

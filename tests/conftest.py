@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
-if not REFERENCE.exists():  # CI clones main beside a copy of shared/
-    REFERENCE = Path(os.environ.get("TIPSOM_REFERENCE", "/work/shared/reference"))
+from tipsom.settings import get_settings
+
+#: TIPSOM_REFERENCE_PATH, else ``shared/reference`` beside the checkout (see ``Settings.reference_dir``).
+REFERENCE = get_settings().reference_dir
 
 
 @pytest.fixture(scope="session")

@@ -69,6 +69,14 @@ class Settings:
     web_upload_max_mb: int = field(default_factory=lambda: _int_env("TIPSOM_WEB_UPLOAD_MAX_MB", 100, minimum=1))
     #: Database of the training workspace; empty means ``home/training.db``.
     training_db_url: str = field(default_factory=lambda: _env("TIPSOM_TRAINING_DB_URL", ""))
+    #: Country (ISO 3166 alpha-2) in which phone numbers written without a country code are read.
+    phone_region: str = field(default_factory=lambda: _env("TIPSOM_PHONE_REGION", "").upper())
+    #: Read-only public reference material that tests and benchmarks read; empty means ``shared/reference``
+    #: in the nearest directory above the checkout that holds one.
+    reference_path: str = field(default_factory=lambda: _env("TIPSOM_REFERENCE_PATH", ""))
+    #: Directories searched before the package's own data (rule layers, lexicons), first one first.
+    data_path: tuple[Path, ...] = field(default_factory=lambda: tuple(
+        Path(part) for part in _env("TIPSOM_DATA_PATH", "").split(os.pathsep) if part.strip()))
 
     @property
     def database_url(self) -> str:
@@ -80,6 +88,20 @@ class Settings:
     @property
     def key_path(self) -> Path:
         return Path(self.key_file) if self.key_file else self.home / "tipsom.key"
+
+    @property
+    def reference_dir(self) -> Path:
+        """The reference material: the setting, else ``shared/reference`` beside the checkout or a parent of it.
+
+        A main checkout and its git worktrees sit at different depths below the
+        shared directory, so the parents are searched instead of a fixed path.
+        """
+        if self.reference_path:
+            return Path(self.reference_path)
+        checkout = Path(__file__).resolve().parents[2]
+        found = next((p / "shared" / "reference" for p in checkout.parents if (p / "shared" / "reference").is_dir()),
+                     None)
+        return found or checkout.parent / "shared" / "reference"
 
     @property
     def vault_path(self) -> Path:

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tipsom.core.errors import ConfigError
 from tipsom.money.config import ScanConfig, read_config
 from tipsom.money.cycles import cycle_evidence, find_cycles, temporal_cycles
-from tipsom.money.model import AmountRule, Engine, MoneyInputError, Typology
+from tipsom.money.model import AmountRule, Engine, Typology
 from tipsom.money.scan import SCAN_COLUMNS, cached_table, connect
-from tipsom.money.typologies import DETECTORS, ScanInputs, summarise
+from tipsom.money.typologies import SPECS, ScanInputs, summarise
 
 HOUR = 3600
 
@@ -101,7 +102,7 @@ def test_random_graphs_match_brute_force(seed: int) -> None:
 def _relational(tx: pd.DataFrame, cfg: ScanConfig) -> pd.DataFrame:
     con = connect(Engine.DUCKDB)
     with cached_table(con, tx[list(SCAN_COLUMNS)]) as table:
-        return con.to_pandas(summarise(DETECTORS[Typology.CYCLE](ScanInputs(table, cfg))))
+        return con.to_pandas(summarise(SPECS[Typology.CYCLE].detector(ScanInputs(table, cfg))))
 
 
 def _vectorised(tx: pd.DataFrame, cfg: ScanConfig) -> pd.DataFrame:
@@ -140,5 +141,6 @@ def test_cycle_amount_rule_is_read_from_settings(tmp_path: Path) -> None:
     assert cfg.cycle_amounts is AmountRule.ANY
     assert cfg.cycle_window_hours == 240
     path.write_text("cycle_amounts: some\n", encoding="utf-8")
-    with pytest.raises(MoneyInputError, match=r"cycle_amounts: 'some' is not one of \['similar', 'any'\]"):
+    with pytest.raises(ConfigError, match=r"cfg.yaml: cycle_amounts: Input should be 'similar' or 'any' "
+                                          r"\(got 'some'\)"):
         read_config(path)

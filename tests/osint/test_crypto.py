@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from tipsom.osint.crypto import (
+from tipsom.core.wallets import (
     Chain,
     ChecksumStatus,
     base58check_encode,

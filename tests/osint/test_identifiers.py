@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tipsom.osint.identifiers import IdentifierKind, find_ages, find_identifiers, find_prices
+from tipsom.core.identifiers import IdentifierKind
+from tipsom.osint.identifiers import find_ages, find_identifiers, find_prices
 from tipsom.osint.normalise import normalise_text, strip_html
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tipsom.core.errors import ConfigError
 from tipsom.screening.engine import CompiledRuleSet
 from tipsom.screening.rules import RULES_DIR, RuleError, load_ruleset
 
@@ -75,7 +76,7 @@ def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
     target = tmp_path / "rules"
     shutil.copytree(RULES_DIR, target)
     (target / "international.yaml").write_text("rules: [unclosed\n", encoding="utf-8")
-    with pytest.raises(RuleError, match=r"international\.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"^international\.yaml: line 2: "):
         load_ruleset(None, directory=target)
 
 

@@ -17,9 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tipsom.context.sources import ContextInputError
+from tipsom.core.config import parse_text
 from tipsom.core.render import number, render, write_page
 
 
@@ -57,7 +56,7 @@ class Catalog:
 def load_catalog() -> Catalog:
     """Read and check the catalog: every entry must exist in every language."""
     text = resources.files("tipsom.context").joinpath("card_catalog.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = parse_text(text, "card_catalog.yaml")
     for section in ("messages", "causes", "routes"):
         for key, translations in data[section].items():
             absent = [lang.value for lang in Language if not translations.get(lang.value)]

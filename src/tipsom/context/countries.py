@@ -15,7 +15,8 @@ from functools import lru_cache
 from importlib import resources
 
 import pycountry
-import yaml
+
+from tipsom.core.config import parse_text
 
 #: Publisher codes that are not in ISO 3166 but identify a territory unambiguously.
 NON_ISO_CODES = frozenset({"XKX", "AB9"})
@@ -29,7 +30,7 @@ def _key(text: str) -> str:
 @lru_cache(maxsize=1)
 def _tables() -> tuple[dict[str, str], dict[str, str]]:
     text = resources.files("tipsom.context").joinpath("country_variants.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = parse_text(text, "country_variants.yaml")
     names = {_key(str(k)): str(v) for k, v in data["variants"].items()}
     codes = {str(k).upper(): str(v) for k, v in data["codes"].items()}
     return names, codes

@@ -16,9 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from pydantic import BaseModel, ConfigDict
 
 from tipsom.context.sources import ContextInputError
+from tipsom.core.config import load_typed, parse_text, require_mapping
 
 
 class Direction(enum.StrEnum):
@@ -142,8 +143,33 @@ def _positive(value: Any, where: str) -> float:
     return number
 
 
+class _SpecFile(BaseModel):
+    """The shape of an index configuration file, checked before its entries are read.
+
+    Open (``extra="allow"``): the entries themselves are checked one by one
+    below, with messages in the index's own terms; this model only makes a
+    wrong type at the top level a message naming the file and the key instead
+    of a crash.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = "Vulnerability index"
+    unit: str = "country"
+    year: int | None = None
+    max_age: int = 5
+    data: str | None = None
+    dimensions: list[dict[str, Any]]
+    indicators: list[dict[str, Any]]
+    category_weights: dict[str, float] | None = None
+    outliers: dict[str, float] = {}
+    uncertainty: dict[str, float] = {}
+    reliability: dict[str, float] = {}
+
+
 def parse_spec(data: dict[str, Any], origin: str, base: Path | None = None) -> IndexSpec:
     """Validate a loaded YAML mapping; every error names the file and the entry."""
+    load_typed(data, _SpecFile, where=origin)
     dims = []
     for i, d in enumerate(_require(data, "dimensions", origin)):
         where = f"{origin}: dimensions[{i}]"
@@ -217,10 +243,4 @@ def load_spec(path: Path | None = None) -> IndexSpec:
         except OSError as exc:
             raise ContextInputError(f"{path}: cannot read: {exc}") from exc
         origin, base = str(path), path.parent
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ContextInputError(f"{origin}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ContextInputError(f"{origin}: expected a mapping at the top level")
-    return parse_spec(data, origin, base)
+    return parse_spec(dict(require_mapping(parse_text(text, origin), origin)), origin, base)

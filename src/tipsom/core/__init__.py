@@ -13,6 +13,6 @@ from tipsom.core.errors import (
 
 #: Names defined here and the public modules other packages may import from.
 __all__ = [
-    "ConfigError", "ExitCode", "InputError", "IntegrityError", "TipsomError", "cells", "errors", "files", "render",
-    "textinput",
+    "ConfigError", "ExitCode", "InputError", "IntegrityError", "TipsomError", "cells", "config", "errors", "files",
+    "identifiers", "render", "textinput", "wallets",
 ]

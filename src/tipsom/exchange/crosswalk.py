@@ -6,12 +6,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tipsom.core.config import read_file
 
 CROSSWALKS = Path(__file__).resolve().parents[1] / "schema" / "crosswalks"
 
 
 @cache
 def load_crosswalk(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((CROSSWALKS / f"{name}.yaml").read_text(encoding="utf-8"))
+    data: dict[str, Any] = read_file(CROSSWALKS / f"{name}.yaml")
     return data

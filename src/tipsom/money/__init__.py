@@ -9,5 +9,5 @@ See ``docs/money.md``.
 #: The public modules other packages may import from (the rest are this package's own).
 __all__ = [
     "config", "corridors", "evaluate", "export", "goaml", "holders", "links", "model", "readers", "risk", "scan",
-    "trace",
+    "trace", "typologies",
 ]

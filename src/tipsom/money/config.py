@@ -8,12 +8,14 @@ from YAML or JSON; high-risk countries and corridors come from a CSV.
 from __future__ import annotations
 
 import csv
-import enum
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from tipsom.money.model import AmountRule, MoneyInputError, RowError, Typology
+from pydantic import AfterValidator, with_config
+
+from tipsom.core.config import CLOSED, load_typed, read_file, require_mapping
+from tipsom.money.model import AmountRule, MoneyInputError, RowError
 
 #: FATF "high-risk jurisdictions subject to a call for action" (unchanged in every
 #: FATF plenary list from February 2020 through 2024): DPRK, Iran, Myanmar.
@@ -23,6 +25,11 @@ FATF_CALL_FOR_ACTION = frozenset({"PRK", "IRN", "MMR"})
 HOUR = 3600
 
 
+def _upper(codes: frozenset[str]) -> frozenset[str]:
+    return frozenset(code.upper() for code in codes)
+
+
+@with_config(CLOSED)
 @dataclass(frozen=True)
 class Corridor:
     """A high-risk corridor; an empty field matches anything."""
@@ -32,6 +39,7 @@ class Corridor:
     channel: str = ""
 
 
+@with_config(CLOSED)
 @dataclass(frozen=True)
 class ScanConfig:
     """Thresholds of every detector; defaults suit retail payment data, tune per FIU."""
@@ -73,21 +81,9 @@ class ScanConfig:
     min_round: int = 4
     burst_window_hours: int = 1
     min_burst: int = 15
-    high_risk_countries: frozenset[str] = FATF_CALL_FOR_ACTION
+    #: ISO 3166 alpha-3 codes, upper-cased when read from a file.
+    high_risk_countries: Annotated[frozenset[str], AfterValidator(_upper)] = FATF_CALL_FOR_ACTION
     high_risk_corridors: tuple[Corridor, ...] = field(default=())
-
-    def threshold(self, typology: Typology) -> int:
-        """The minimum ``metric`` a finding of ``typology`` has (for scoring)."""
-        return {
-            Typology.FAN_IN: self.min_fan,
-            Typology.FAN_OUT: self.min_fan,
-            Typology.GATHER_SCATTER: self.min_fan,
-            Typology.SCATTER_GATHER: self.min_intermediates,
-            Typology.STRUCTURING: self.min_structured,
-            Typology.PASS_THROUGH: self.min_passes,
-            Typology.ROUND_AMOUNTS: self.min_round,
-            Typology.HIGH_FREQUENCY: self.min_burst,
-        }.get(typology, 1)
 
 
 #: Settings for IBM AMLSim's labelled samples: one-step placements of repeated small
@@ -98,37 +94,15 @@ AMLSIM_FAN_IN = ScanConfig(
 
 
 def read_config(path: Path, cfg: ScanConfig | None = None) -> ScanConfig:
-    """Override thresholds from a YAML or JSON mapping of :class:`ScanConfig` field names."""
-    import yaml
+    """Override thresholds from a YAML or JSON mapping of :class:`ScanConfig` field names.
 
+    A misspelt name, a wrong type or a stray key in a corridor is refused with
+    one line naming the file and the key (a :class:`ConfigError`).
+    """
     cfg = cfg or ScanConfig()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise MoneyInputError(f"{path}: not YAML or JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise MoneyInputError(f"{path}: expected a mapping of setting names to values")
-    known = {f.name: f for f in fields(ScanConfig)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise MoneyInputError(f"{path}: unknown settings {unknown}; known: {sorted(known)}")
-    values: dict[str, Any] = {}
-    for name, value in data.items():
-        if name == "high_risk_countries":
-            values[name] = frozenset(str(v).upper() for v in value)
-        elif name == "high_risk_corridors":
-            values[name] = tuple(Corridor(**rule) for rule in value)
-        elif isinstance(getattr(cfg, name), tuple):
-            values[name] = tuple(float(v) for v in value)
-        elif isinstance(getattr(cfg, name), enum.Enum):
-            choices = type(getattr(cfg, name))
-            try:
-                values[name] = choices(value)
-            except ValueError:
-                raise MoneyInputError(f"{path}: {name}: {value!r} is not one of {[c.value for c in choices]}") from None
-        else:
-            values[name] = value
-    return replace(cfg, **values)
+    data = require_mapping(read_file(path) or {}, path)
+    current = {f.name: getattr(cfg, f.name) for f in fields(ScanConfig)}
+    return load_typed({**current, **data}, ScanConfig, where=path)
 
 
 def read_corridors(path: Path, cfg: ScanConfig) -> ScanConfig:

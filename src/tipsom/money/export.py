@@ -7,6 +7,11 @@ in it can be loaded next to company registries and leaks. Accounts become
 ``Payment`` whose ``payer`` and ``beneficiary`` are always set: when no holder
 is known, a ``LegalEntity`` stands for "the holder of account X", because FtM
 requires both parties and an analyst needs a node to attach later knowledge to.
+
+Accounts, wallets and a person's phones (a ``UserAccount`` the person owns)
+take their ids from :func:`tipsom.core.identifiers.ftm_id` over the canonical
+form, the scheme the OSINT export uses too: a wallet paid in a transaction
+file and advertised in an ad is one entity once both exports are loaded.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from tipsom.core.identifiers import IdentifierKind, canonical_account, canonical_wallet, ftm_id
 from tipsom.money.holders import HolderKind, ResolvedHolder
 from tipsom.money.model import Channel, Finding
 from tipsom.money.risk import AccountRisk
@@ -49,20 +55,32 @@ def _entities(transactions: pd.DataFrame, holders: list[ResolvedHolder], finding
             entity.add("phone", list(holder.phones))
         entity.add("idNumber", list(holder.id_numbers))
         yield entity
+        if holder.kind is HolderKind.PERSON:
+            for phone in holder.phones:
+                line = model.make_entity("UserAccount")
+                line.id = ftm_id(IdentifierKind.PHONE, phone)
+                line.add("service", "telephone")
+                line.add("username", phone)
+                line.add("phone", phone)
+                line.add("owner", holder.holder_id)
+                yield line
         for account in holder.accounts:
             owner_of.setdefault(account, holder.holder_id)
     account_ids: dict[str, str] = {}
     for account, (inst, country) in sorted(info.items()):
         schema = "CryptoWallet" if account in crypto else "BankAccount"
         acct = model.make_entity(schema)
-        acct.make_id("account", account)
-        account_ids[account] = str(acct.id)
         if schema == "CryptoWallet":
-            acct.add("publicKey", account)
+            wallet = canonical_wallet(account)
+            # A wallet whose checksum fails is still a node of the graph; its id is minted from it as written.
+            acct.id = ftm_id(IdentifierKind.WALLET, wallet or account)
+            acct.add("publicKey", wallet.partition(":")[2] if wallet else account)
             acct.add("blockchain", inst)
         else:
+            acct.id = ftm_id(IdentifierKind.ACCOUNT, canonical_account(account) or account)
             acct.add("accountNumber", account)
             acct.add("bankName", inst)
+        account_ids[account] = str(acct.id)
         acct.add("country", country.lower() if country else None, quiet=True)
         acct.add("notes", notes.get(account, []))
         if account not in owner_of:

@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from tipsom.core.identifiers import canonical_phone
 from tipsom.money.model import MoneyInputError, RowError
 
 
@@ -69,23 +70,6 @@ def normalise_name(name: str) -> str:
     text = unicodedata.normalize("NFKD", name)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     return " ".join(sorted(re.findall(r"\w+", text)))
-
-
-def normalise_phone(phone: str) -> str:
-    """E.164 when the number parses (with or without a leading +), else digits only."""
-    import phonenumbers
-
-    raw = phone.strip()
-    if not raw:
-        return ""
-    for candidate in (raw, "+" + raw.lstrip("0")):
-        try:
-            parsed = phonenumbers.parse(candidate, None)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed):
-            return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
-    return re.sub(r"\D", "", raw)
 
 
 def normalise_id(number: str) -> str:
@@ -145,7 +129,7 @@ def resolve_holders(holders: list[AccountHolder]) -> list[ResolvedHolder]:
     for i, h in enumerate(holders):
         name = normalise_name(h.name)
         keys = [
-            (MatchRule.PHONE, normalise_phone(h.phone)),
+            (MatchRule.PHONE, canonical_phone(h.phone)),
             (MatchRule.ID_NUMBER, normalise_id(h.id_number)),
             (MatchRule.NAME_AND_BIRTH_DATE, f"{name}|{h.birth_date}" if h.birth_date else ""),
             (MatchRule.NAME_AND_ACCOUNT, f"{name}|{h.account}"),
@@ -171,7 +155,7 @@ def resolve_holders(holders: list[AccountHolder]) -> list[ResolvedHolder]:
                 kind=HolderKind.COMPANY if all(m.kind is HolderKind.COMPANY for m in members) else HolderKind.PERSON,
                 accounts=tuple(accounts),
                 names=tuple(names),
-                phones=tuple(sorted({p for m in members if (p := normalise_phone(m.phone))})),
+                phones=tuple(sorted({p for m in members if (p := canonical_phone(m.phone))})),
                 id_numbers=tuple(sorted({n for m in members if (n := normalise_id(m.id_number))})),
                 rules=tuple(sorted(rules.get(root, set()))),
             )

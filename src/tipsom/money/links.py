@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tipsom.core.cells import neutral_row, restore_row
-from tipsom.money.holders import ResolvedHolder, normalise_phone
+from tipsom.core.identifiers import canonical_phone
+from tipsom.money.holders import ResolvedHolder
 from tipsom.money.model import MoneyInputError, RowError
 from tipsom.schema.enums import PersonRole
 
@@ -113,7 +114,7 @@ def accounts_to_cases(
     for link in links:
         pair = (link.case_id, link.person_id)
         if link.kind is IdentifierKind.PHONE:
-            phone = normalise_phone(link.identifier)
+            phone = canonical_phone(link.identifier)
             targets = by_phone.get(phone, set()) | {a for a in (link.identifier, phone) if a in accounts}
         elif link.kind is IdentifierKind.PHONE_PSEUDONYM:
             targets = by_pseudonym.get(link.identifier, set())

@@ -28,12 +28,10 @@ import pandas as pd
 from tipsom.core.cells import neutral_row, restore_row
 from tipsom.money.config import ScanConfig
 from tipsom.money.model import AmountRule, Engine, Finding, MoneyInputError, Typology
-from tipsom.money.typologies import DETECTORS, ScanInputs, summarise
+from tipsom.money.typologies import SPECS, Role, ScanInputs, summarise
 
 #: Findings of these typologies describe a structure; a fan or pass-through that
 #: is mostly made of their transactions is the same money seen less precisely.
-STRUCTURAL = (Typology.CYCLE, Typology.SCATTER_GATHER, Typology.GATHER_SCATTER)
-SUBSUMED = (Typology.FAN_IN, Typology.FAN_OUT, Typology.PASS_THROUGH)
 
 FINDING_COLUMNS = (
     "account",
@@ -120,7 +118,7 @@ def _explain(typ: Typology, *, metric: int, n_tx: int, n_cp: int, amount: float,
 
 def score(typ: Typology, metric: int, cfg: ScanConfig) -> float:
     """0.5 at the detector's threshold, rising linearly to 1.0 at twice the threshold."""
-    base = cfg.threshold(typ)
+    base = SPECS[typ].threshold(cfg)
     return round(min(1.0, 0.5 * metric / base), 4) if base > 1 else (0.5 if metric <= 1 else 1.0)
 
 
@@ -129,7 +127,7 @@ def scan(
     cfg: ScanConfig | None = None,
     engine: Engine = Engine.DUCKDB,
     spark: Any = None,
-    typologies: Iterable[Typology] = tuple(Typology),
+    typologies: Iterable[Typology] = tuple(SPECS),
 ) -> list[Finding]:
     """Run every selected detector and return findings sorted by score, then account."""
     cfg = cfg or ScanConfig()
@@ -148,7 +146,7 @@ def scan(
         with ExitStack() as held:
             tx = held.enter_context(cached_table(con, transactions[list(SCAN_COLUMNS)]))
             inputs = ScanInputs(tx, cfg, keep=lambda table: held.enter_context(table.cache()))
-            frames += [(typ, con.to_pandas(summarise(DETECTORS[typ](inputs)))) for typ in wanted]
+            frames += [(typ, con.to_pandas(summarise(SPECS[typ].detector(inputs)))) for typ in wanted]
     findings: list[Finding] = []
     for typ, frame in frames:
         for rec in frame.itertuples(index=False):
@@ -179,11 +177,11 @@ def scan(
 
 def suppress_subsumed(findings: list[Finding], share: float = 0.5) -> list[Finding]:
     """Drop fan and pass-through findings whose transactions mostly belong to a structural finding."""
-    structural = {i for f in findings if f.typology in STRUCTURAL for i in f.tx_ids}
+    structural = {i for f in findings if SPECS[f.typology].role is Role.STRUCTURAL for i in f.tx_ids}
     return [
         f
         for f in findings
-        if f.typology not in SUBSUMED or sum(i in structural for i in f.tx_ids) < share * len(f.tx_ids)
+        if SPECS[f.typology].role is not Role.SUBSUMED or sum(i in structural for i in f.tx_ids) < share * len(f.tx_ids)
     ]
 
 

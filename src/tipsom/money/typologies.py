@@ -19,7 +19,9 @@ materialises it on the engine so it is not recomputed by every detector.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -341,18 +343,66 @@ def high_risk_corridor(inputs: ScanInputs) -> Table:
     return _evidence(hit, hit.src, hit.dst, hit.n)
 
 
-DETECTORS: dict[Typology, Callable[[ScanInputs], Table]] = {
-    Typology.FAN_IN: lambda inputs: fan(inputs, Typology.FAN_IN),
-    Typology.FAN_OUT: lambda inputs: fan(inputs, Typology.FAN_OUT),
-    Typology.GATHER_SCATTER: gather_scatter,
-    Typology.SCATTER_GATHER: scatter_gather,
-    Typology.CYCLE: cycles,
-    Typology.STRUCTURING: structuring,
-    Typology.PASS_THROUGH: pass_through,
-    Typology.ROUND_AMOUNTS: round_amounts,
-    Typology.HIGH_FREQUENCY: high_frequency,
-    Typology.HIGH_RISK_CORRIDOR: high_risk_corridor,
-}
+class Role(enum.StrEnum):
+    """How a typology's findings weigh against each other's when they share transactions."""
+
+    #: A network shape (cycle, split and merge): it explains the payments it covers.
+    STRUCTURAL = "structural"
+    #: A local pattern (fan, pass-through) dropped when a structural finding covers most of its payments.
+    SUBSUMED = "subsumed"
+    #: Stands on its own.
+    INDEPENDENT = "independent"
+
+
+@dataclass(frozen=True)
+class TypologySpec:
+    """Everything tipsom knows about one typology, in one place.
+
+    Adding a typology means adding a :class:`Typology` member and one entry to
+    :data:`TYPOLOGIES`; the scan runs its detector, scores its findings against
+    its threshold field of :class:`ScanConfig`, and the synthetic generator
+    plants it (``tipsom.synth.transactions`` plants every listed typology).
+    """
+
+    typology: Typology
+    detector: Callable[[ScanInputs], Table]
+    #: The :class:`ScanConfig` field holding the smallest ``metric`` a finding has; None means 1.
+    threshold_field: str | None
+    role: Role
+    #: What the typology is, for documentation and the findings' readers.
+    description: str
+
+    def threshold(self, cfg: ScanConfig) -> int:
+        """The minimum ``metric`` a finding of this typology has under ``cfg`` (for scoring)."""
+        return int(getattr(cfg, self.threshold_field)) if self.threshold_field else 1
+
+
+#: Every typology the scan detects, in the order findings are computed and planted (the order of
+#: :class:`Typology`: synthetic data planted in another order would draw other random numbers).
+TYPOLOGIES: tuple[TypologySpec, ...] = (
+    TypologySpec(Typology.FAN_IN, lambda inputs: fan(inputs, Typology.FAN_IN), "min_fan", Role.SUBSUMED,
+                 "many one-off senders pay one account within a window"),
+    TypologySpec(Typology.FAN_OUT, lambda inputs: fan(inputs, Typology.FAN_OUT), "min_fan", Role.SUBSUMED,
+                 "one account pays many one-off payees within a window"),
+    TypologySpec(Typology.SCATTER_GATHER, scatter_gather, "min_intermediates", Role.STRUCTURAL,
+                 "money split over intermediaries and gathered again"),
+    TypologySpec(Typology.GATHER_SCATTER, gather_scatter, "min_fan", Role.STRUCTURAL,
+                 "an account collects from many senders, then pays many payees"),
+    TypologySpec(Typology.CYCLE, cycles, None, Role.STRUCTURAL,
+                 "money returns to its origin through time-ordered payments"),
+    TypologySpec(Typology.STRUCTURING, structuring, "min_structured", Role.INDEPENDENT,
+                 "repeated payments just under the reporting threshold"),
+    TypologySpec(Typology.PASS_THROUGH, pass_through, "min_passes", Role.SUBSUMED,
+                 "incoming payments forwarded almost whole and at once"),
+    TypologySpec(Typology.ROUND_AMOUNTS, round_amounts, "min_round", Role.INDEPENDENT,
+                 "many round-amount payments within a window"),
+    TypologySpec(Typology.HIGH_FREQUENCY, high_frequency, "min_burst", Role.INDEPENDENT,
+                 "a burst of payments within a short window"),
+    TypologySpec(Typology.HIGH_RISK_CORRIDOR, high_risk_corridor, None, Role.INDEPENDENT,
+                 "payments through high-risk jurisdictions or corridors"),
+)
+#: The specification of each typology.
+SPECS: dict[Typology, TypologySpec] = {spec.typology: spec for spec in TYPOLOGIES}
 
 
 def summarise(evidence: Table) -> Table:

@@ -9,4 +9,4 @@ calls the workflows in :mod:`~tipsom.osint.pipeline`; see ``docs/osint.md``.
 """
 
 #: The public modules other packages may import from (the rest are this package's own).
-__all__ = ["choices", "crypto", "evaluate", "ftm", "linkage", "pipeline", "records", "report"]
+__all__ = ["choices", "evaluate", "ftm", "linkage", "pipeline", "records", "report"]

@@ -6,7 +6,9 @@ sanctions data. Each ad becomes a ``Document`` (with its SHA-256, URL and
 capture time); each phone, e-mail and handle a ``UserAccount``; each wallet a
 ``CryptoWallet``. Accounts point to the ads that mention them through
 ``proof``, and carry their cluster and its risk in ``description``: the export
-records where a selector was seen, never who is behind it.
+records where a selector was seen, never who is behind it. Selectors take their
+ids from :func:`tipsom.core.identifiers.ftm_id`, as the money export's do, so
+a wallet or a phone in both exports is one entity in Aleph.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from tipsom.osint.identifiers import IdentifierKind
+from tipsom.core.identifiers import IdentifierKind, ftm_id
 from tipsom.osint.profile import ClusterProfile
 from tipsom.osint.scan import AdScan
 
@@ -53,13 +55,13 @@ def _account(kind: IdentifierKind, value: str, detail: str) -> Any:
     if kind is IdentifierKind.WALLET:
         chain, _, address = value.partition(":")
         entity = model.make_entity("CryptoWallet")
-        entity.make_id(_NAMESPACE, "wallet", value)
+        entity.id = ftm_id(IdentifierKind.WALLET, value)
         entity.add("publicKey", address)
         entity.add("currency", _CURRENCIES.get(chain))
         entity.add("blockchain", chain)
         return entity
     entity = model.make_entity("UserAccount")
-    entity.make_id(_NAMESPACE, kind.value, value)
+    entity.id = ftm_id(kind, value)
     if kind is IdentifierKind.PHONE:
         entity.add("service", detail or "telephone")
         entity.add("username", value)

@@ -2,9 +2,11 @@
 
 These are the selectors that tie ads together: two ads naming the same phone
 or Telegram handle were very probably placed by the same person or group. Each
-identifier is reduced to a canonical value (E.164 phone, lower-case email,
+identifier is reduced to its canonical value (the one form every module uses,
+:mod:`tipsom.core.identifiers`: E.164 phone, lower-case email,
 ``service:username`` handle, ``chain:address`` wallet) so that the same
-selector written differently still links, and each keeps the span of text it
+selector written differently still links, and an ad's selector matches the
+same one in a transaction file or on a case, and each keeps the span of text it
 came from so an analyst can check it against the preserved ad.
 
 Prices, stated ages and places are extracted here too; they do not link ads
@@ -13,15 +15,21 @@ but describe them (price range, youth, movement).
 
 from __future__ import annotations
 
-import enum
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import phonenumbers
-from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
+from phonenumbers import Leniency, PhoneNumberMatcher
 
-from tipsom.osint.crypto import find_crypto_addresses
+from tipsom.core.identifiers import (
+    IdentifierKind,
+    canonical_email,
+    canonical_handle,
+    canonical_url,
+    e164,
+    wallet_form,
+)
+from tipsom.core.wallets import find_crypto_addresses
 from tipsom.osint.normalise import (
     NUMBER_WORDS,
     DigitRun,
@@ -30,15 +38,6 @@ from tipsom.osint.normalise import (
     is_disguised,
     to_ascii_digits,
 )
-
-
-class IdentifierKind(enum.StrEnum):
-    PHONE = "phone"
-    EMAIL = "email"
-    URL = "url"
-    HANDLE = "handle"
-    WALLET = "wallet"
-
 
 #: Kinds whose sharing links two ads. A URL is not one: ads on the same
 #: platform share its address without sharing an owner.
@@ -89,11 +88,11 @@ _DOT_SPLIT = re.compile(_DOT, re.IGNORECASE)
 
 
 def find_emails(text: str) -> list[Identifier]:
-    found = ([Identifier(IdentifierKind.EMAIL, m.group().lower(), *m.span()) for m in _EMAIL.finditer(text)]
+    found = ([Identifier(IdentifierKind.EMAIL, canonical_email(m.group()), *m.span()) for m in _EMAIL.finditer(text)]
              if "@" in text else [])
     for m in _EMAIL_OBFUSCATED.finditer(text):
         domain = ".".join(_DOT_SPLIT.split(m.group("domain")))
-        value = f"{m.group('user')}@{domain}.{m.group('tld')}".lower()
+        value = canonical_email(f"{m.group('user')}@{domain}.{m.group('tld')}")
         found.append(Identifier(IdentifierKind.EMAIL, value, *m.span(), obfuscated=True))
     return found
 
@@ -124,10 +123,8 @@ def find_urls(text: str) -> list[Identifier]:
         url, defanged = _refang(raw)
         if not url.lower().startswith("http"):
             url = "http://" + url
-        scheme, _, rest = url.partition("://")
-        host, slash, path = rest.partition("/")
-        value = f"{scheme.lower()}://{host.lower()}{slash}{path}"
-        found.append(Identifier(IdentifierKind.URL, value, m.start(), m.start() + len(raw), obfuscated=defanged))
+        found.append(Identifier(IdentifierKind.URL, canonical_url(url), m.start(), m.start() + len(raw),
+                                obfuscated=defanged))
     return found
 
 
@@ -195,7 +192,7 @@ def find_messaging_links(text: str) -> tuple[list[Identifier], list[Identifier]]
             if number:
                 phones.append(Identifier(IdentifierKind.PHONE, number, m.start(), end, detail=service))
         else:
-            handles.append(Identifier(IdentifierKind.HANDLE, f"{service}:{ident.lower()}", m.start(), end,
+            handles.append(Identifier(IdentifierKind.HANDLE, canonical_handle(service, ident), m.start(), end,
                                       detail=service))
     return handles, phones
 
@@ -214,13 +211,13 @@ def find_handles(text: str, exclude: list[tuple[int, int]]) -> list[Identifier]:
         if _overlaps(m.start("id"), end, taken) or ident.lower() in NUMBER_WORDS:
             continue
         service = SERVICES[m.group("svc").lower()]
-        handles.append(Identifier(IdentifierKind.HANDLE, f"{service}:{ident.lower()}", m.start(), end,
+        handles.append(Identifier(IdentifierKind.HANDLE, canonical_handle(service, ident), m.start(), end,
                                   detail=service))
         taken.append((m.start(), end))
     for m in _BARE_HANDLE.finditer(text):
         ident = m.group("id").rstrip(".")
         if not _overlaps(m.start(), m.end(), taken):
-            handles.append(Identifier(IdentifierKind.HANDLE, f"unspecified:{ident.lower()}", m.start(),
+            handles.append(Identifier(IdentifierKind.HANDLE, canonical_handle("unspecified", ident), m.start(),
                                       m.start("id") + len(ident), detail="unspecified"))
     return handles
 
@@ -242,7 +239,7 @@ def _valid_e164(candidate: str, region: str | None) -> str | None:
     """E.164 form if ``candidate`` is a valid number (phonenumbers' VALID leniency)."""
     for match in PhoneNumberMatcher(candidate, region, leniency=Leniency.VALID):
         if match.start == 0 and match.end == len(candidate):
-            return str(phonenumbers.format_number(match.number, PhoneNumberFormat.E164))
+            return e164(match.number)
     return None
 
 
@@ -305,7 +302,7 @@ def find_phones(text: str, regions: list[str], exclude: list[tuple[int, int]]) -
 
 def find_wallets(text: str) -> list[Identifier]:
     return [
-        Identifier(IdentifierKind.WALLET, f"{a.chain.value}:{a.address}", a.start, a.end, detail=a.checksum.value)
+        Identifier(IdentifierKind.WALLET, wallet_form(a), a.start, a.end, detail=a.checksum.value)
         for a in find_crypto_addresses(text)
     ]
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from tipsom.core.config import data_files, read_file
 from tipsom.core.errors import ConfigError
+from tipsom.settings import get_settings
 
 
 class Category(enum.StrEnum):
@@ -111,15 +110,24 @@ def parse_lexicon(data: dict[str, Any], origin: str) -> Lexicon:
 
 
 def load_lexicon(path: Path) -> Lexicon:
-    return parse_lexicon(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+    return parse_lexicon(read_file(path), str(path))
 
 
-@lru_cache(maxsize=1)
+#: The lexicons shipped with tipsom, one per category.
+SHIPPED = Path(__file__).resolve().parent / "lexicons"
+
+
 def shipped_lexicons() -> tuple[Lexicon, ...]:
-    """The lexicons in ``tipsom/osint/lexicons``, one per category."""
-    folder = resources.files("tipsom.osint").joinpath("lexicons")
-    found = []
-    for item in sorted(folder.iterdir(), key=lambda p: p.name):
-        if item.name.endswith(".yaml"):
-            found.append(parse_lexicon(yaml.safe_load(item.read_text(encoding="utf-8")), item.name))
-    return tuple(found)
+    """The lexicons in use: ``TIPSOM_DATA_PATH``'s ``osint/lexicons`` first, then the shipped ones.
+
+    An agency adds a lexicon for its language there, or replaces a shipped one
+    by a file of the same name (a copy with phrases in another language added).
+    """
+    return _lexicons(tuple(data_files("osint/lexicons", SHIPPED, get_settings().data_path)))
+
+
+@lru_cache(maxsize=4)
+def _lexicons(paths: tuple[Path, ...]) -> tuple[Lexicon, ...]:
+    # Keyed by the files found, so a changed data path is read afresh.
+    return tuple(parse_lexicon(read_file(path), path.name if path.parent == SHIPPED else str(path))
+                 for path in paths)

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-
+from tipsom.core.config import parse_text
 from tipsom.osint.phrases import PhraseIndex
 
 _RESOLVE_CACHE = 50_000
@@ -80,7 +79,7 @@ def _iso2(iso3: str) -> str:
 def gazetteer() -> Gazetteer:
     """The shipped gazetteer (parsed once per process)."""
     text = resources.files("tipsom.osint").joinpath("data/cities.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = parse_text(text, "cities.yaml")
     cities: list[City] = []
     aliases: dict[str, City] = {}
     for entry in data["cities"]:

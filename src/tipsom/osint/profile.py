@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tipsom.osint.identifiers import IdentifierKind
+from tipsom.core.identifiers import IdentifierKind
 from tipsom.osint.linkage import Clustering
 from tipsom.osint.scan import AdScan
 from tipsom.osint.template import MAX_ADS, Template, build_template

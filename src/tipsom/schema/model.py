@@ -14,8 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from tipsom.core.config import read_file
 from tipsom.core.errors import ConfigError
 
 SCHEMA_DIR = Path(__file__).resolve().parent
@@ -205,11 +204,11 @@ def _field(entity: str, name: str, raw: dict[str, Any], codelists: dict[str, Cod
 
 def load_model(directory: Path = SCHEMA_DIR) -> Model:
     """Read ``codelists.yaml`` and ``entities/*.yaml`` under ``directory``."""
-    raw_lists = yaml.safe_load((directory / "codelists.yaml").read_text(encoding="utf-8"))
+    raw_lists = read_file(directory / "codelists.yaml")
     codelists = {name: _codelist(name, raw) for name, raw in raw_lists.items()}
     entities: dict[str, Entity] = {}
     for path in sorted((directory / "entities").glob("*.yaml")):
-        for name, raw in yaml.safe_load(path.read_text(encoding="utf-8")).items():
+        for name, raw in read_file(path).items():
             fields = {fname: _field(name, fname, fraw, codelists) for fname, fraw in raw["fields"].items()}
             entities[name] = Entity(
                 name=name, label=raw["label"], plural=raw.get("plural", raw["label"]), table=raw["table"],

@@ -23,7 +23,6 @@ from tipsom.screening.enums import AlertCode, NonPunishmentTest, Severity
 from tipsom.screening.fields import batch_schema
 from tipsom.screening.rows import PersonRows
 from tipsom.screening.rules import (
-    RULES_DIR,
     LegalTest,
     Predicate,
     Rule,
@@ -31,6 +30,7 @@ from tipsom.screening.rules import (
     RuleSet,
     Source,
     applies_to,
+    jurisdiction_files,
     layers_for,
     load_ruleset,
 )
@@ -265,7 +265,7 @@ class Screener:
         like the compiled rule sets themselves)."""
         if self._columns is None:
             out = set(self.rules_for(None).columns)
-            for path in sorted((RULES_DIR / "jurisdictions").glob("*.yaml")):
+            for path in jurisdiction_files():
                 out |= self.rules_for(applies_to(path)[0]).columns
             self._columns = frozenset(out)
         return self._columns
@@ -335,7 +335,7 @@ def rule_texts() -> Iterator[tuple[str, str]]:
     jurisdiction layer.
     """
     yield MISSING_NOTE, "screening: missing elements"
-    paths = sorted((RULES_DIR / "jurisdictions").glob("*.yaml"))
+    paths = jurisdiction_files()
     for ruleset in [load_ruleset(None)] + [load_ruleset(applies_to(p)[0]) for p in paths]:
         where = f"screening rules {ruleset.version}"
         named = {name for r in ruleset.rules for name in r.name_missing}

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import yaml
 
+from tipsom.core.config import read_file
 from tipsom.core.errors import ConfigError
 from tipsom.screening.conditions import Compiler, EvalContext, Node
 from tipsom.screening.enums import ExploitationKind, IndicatorLevel, IndicatorStrength
@@ -139,7 +139,7 @@ class OperationalList:
 
 @cache
 def _raw() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((HERE / "ilo_ec_2009.yaml").read_text(encoding="utf-8"))
+    data: dict[str, Any] = read_file(HERE / "ilo_ec_2009.yaml")
     return data
 
 
@@ -197,7 +197,7 @@ class ForcedLabourIndicator:
 
 @cache
 def forced_labour_indicators() -> tuple[ForcedLabourIndicator, ...]:
-    raw = yaml.safe_load((HERE / "ilo_forced_labour.yaml").read_text(encoding="utf-8"))
+    raw = read_file(HERE / "ilo_forced_labour.yaml")
     compiler = _compiler()
     return tuple(ForcedLabourIndicator(i["id"], i["label"], i["question"],
                                        compiler.compile(i["derive"], f"indicator {i['id']!r}") if "derive" in i

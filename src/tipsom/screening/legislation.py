@@ -10,7 +10,6 @@ or PDF (through :mod:`tipsom.core.render`, offline).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,8 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from tipsom.core.config import read_file
 from tipsom.core.errors import InputError
 from tipsom.core.render import drawn, render, write_page
 from tipsom.screening.enums import ChecklistStatus
@@ -72,7 +70,7 @@ class Review:
 
 @cache
 def load_checklist() -> Checklist:
-    raw = yaml.safe_load(CHECKLIST.read_text(encoding="utf-8"))
+    raw = read_file(CHECKLIST)
     items = tuple(
         ChecklistItem(i["id"], i["requirement"], " ".join(i["explanation"].split()),
                       " ".join(i["recommendation"].split()),
@@ -137,12 +135,8 @@ def parse_review(raw: Any, source: str = "review") -> Review:
 
 
 def read_review(path: Path) -> Review:
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise ReviewError(f"{path}: cannot be read: {exc}") from None
-    return parse_review(raw, str(path))
+    """A filled legislative review (YAML or JSON); a syntax error is one line naming the file and line."""
+    return parse_review(read_file(path), str(path))
 
 
 def gap_report_html(review: Review) -> str:

@@ -23,10 +23,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from tipsom.core.config import data_files, load_typed, parse_text
 from tipsom.core.errors import ConfigError
 from tipsom.screening.enums import AlertCode, NonPunishmentTest, Severity
+from tipsom.settings import get_settings
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 BASE_FILE = RULES_DIR / "international.yaml"
@@ -109,11 +109,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 @cache
 def _parse(path: Path, _version: int) -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-    except yaml.YAMLError as exc:
-        raise RuleError(f"{path.name}: not valid YAML: {exc}") from None
+    raw = parse_text(path.read_text(encoding="utf-8"), path.name)
     if not isinstance(raw, dict):
         raise RuleError(f"{path.name}: must be a mapping at the top level")
     return raw
@@ -256,22 +252,36 @@ def applies_to(path: Path) -> list[str]:
     return [str(c).upper() for c in codes]
 
 
+def jurisdiction_files(directory: Path = RULES_DIR) -> list[Path]:
+    """Every jurisdiction layer: ``TIPSOM_DATA_PATH``'s ``screening/rules/jurisdictions`` first, then shipped ones.
+
+    A national agency adds its own layer there without forking; a file named
+    like a shipped layer replaces it.
+    """
+    return data_files("screening/rules/jurisdictions", directory / "jurisdictions", get_settings().data_path)
+
+
 def layers_for(jurisdiction: str | None, directory: Path = RULES_DIR) -> list[Path]:
     """Jurisdiction files that apply to ``jurisdiction``, regional before national."""
     if not jurisdiction:
         return []
     found = []
-    for path in sorted((directory / "jurisdictions").glob("*.yaml")):
+    for path in jurisdiction_files(directory):
         if jurisdiction.upper() in applies_to(path):
-            found.append((int(_read(path).get("order", 0)), path))
+            found.append((load_typed(_read(path).get("order", 0), int, where=f"{path}: order"), path))
     return [p for _, p in sorted(found)]
 
 
-@cache
 def load_ruleset(jurisdiction: str | None = None, directory: Path = RULES_DIR,
                  base: Path | None = None) -> RuleSet:
     """The rule set for ``jurisdiction`` (the international base alone when None)."""
-    rs = _base(base or directory / BASE_FILE.name)
-    for path in layers_for(jurisdiction, directory):
+    return _ruleset(jurisdiction, base or directory / BASE_FILE.name, tuple(layers_for(jurisdiction, directory)))
+
+
+@cache
+def _ruleset(jurisdiction: str | None, base: Path, layers: tuple[Path, ...]) -> RuleSet:
+    # Keyed by the layer files found, so a changed data path never returns a stale rule set.
+    rs = _base(base)
+    for path in layers:
         rs = _layer(rs, path)
     return replace(rs, jurisdiction=jurisdiction.upper() if jurisdiction else None)

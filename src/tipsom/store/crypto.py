@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from tipsom.core.errors import ConfigError
 from tipsom.core.files import sync_directory
-from tipsom.settings import Settings
+from tipsom.core.identifiers import canonical_phone
+from tipsom.settings import Settings, get_settings
 
 NONCE = 12
 #: Nonces drawn from the OS at once (one system call per this many seals).
@@ -169,10 +170,15 @@ def load_master_key(settings: Settings) -> bytes:
     return load_data_key(settings).material
 
 
-def normalise(kind: str, value: str) -> str:
-    """Canonical form before pseudonymising, so trivial variants still match."""
+def normalise(kind: str, value: str, phone_region: str | None = None) -> str:
+    """Canonical form before pseudonymising, so trivial variants still match.
+
+    A phone takes the one canonical form every module uses (E.164, national
+    numbers read in ``phone_region``), so a pseudonym computed from a number
+    in a transaction file or an ad matches the registry's.
+    """
     if kind == "phone":
-        return "".join(filter(str.isdigit, value))[-9:]
+        return canonical_phone(value, phone_region)
     folded = unicodedata.normalize("NFKD", value).casefold()
     folded = "".join(filterfalse(unicodedata.combining, folded))
     return " ".join(folded.replace("-", " ").split())
@@ -181,7 +187,8 @@ def normalise(kind: str, value: str) -> str:
 class FieldCipher:
     """Seals and opens personal fields; computes pseudonyms and row hashes."""
 
-    def __init__(self, master: bytes) -> None:
+    def __init__(self, master: bytes, phone_region: str | None = None) -> None:
+        self._phone_region = phone_region if phone_region is not None else get_settings().phone_region or None
         self._aead = AESGCM(_derive(master, b"fields"))
         self._pseudo = _derive(master, b"pseudonyms")
         self._rows = _derive(master, b"row-hash")
@@ -209,7 +216,7 @@ class FieldCipher:
         found = self._memo.get((kind, value), "")
         if found != "":
             return found
-        norm = normalise(kind, value)
+        norm = normalise(kind, value, self._phone_region)
         if norm:
             mac = self._pseudo_mac.copy()
             mac.update(f"{kind}:{norm}".encode())

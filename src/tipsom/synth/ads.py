@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import phonenumbers
-import yaml
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from tipsom.core.cells import neutral
-from tipsom.osint.crypto import base58check_encode
+from tipsom.core.config import parse_text
+from tipsom.core.wallets import base58check_encode
 
 Frames = list[list[list[str]]]
 
@@ -43,7 +43,7 @@ Frames = list[list[list[str]]]
 def _banks() -> dict[str, dict[str, Frames]]:
     """Sentence frames per category and language (``osint/data/synthetic_ads.yaml``)."""
     text = resources.files("tipsom.osint").joinpath("data/synthetic_ads.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = parse_text(text, "synthetic_ads.yaml")
     return {category: data[category] for category in ("sexual", "job", "smuggling")}
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 from tipsom.core.cells import neutral_frame
 from tipsom.money.model import Channel, Typology
 from tipsom.money.readers import CODE_TO_AMLWORLD
+from tipsom.money.typologies import TYPOLOGIES
 
 START = int(pd.Timestamp("2022-09-01T00:00:00Z").timestamp())
 SPAN_DAYS = 30
@@ -297,9 +298,9 @@ def generate_transactions(
     acc = _Accounts(rng, n_people)
     planter = _Planter(rng, acc, n_people)
     per = patterns_per_typology or max(4, n // 2500)
-    for typ in Typology:
+    for spec in TYPOLOGIES:
         for _ in range(per):
-            planter.plant(typ)
+            planter.plant(spec.typology)
     bg = _background(rng, n - len(planter.rows), acc, n_people)
     bg_channel = _channel_for(
         bg["kind"].to_numpy(), np.array(acc.country)[bg["src"]] != np.array(acc.country)[bg["dst"]], rng

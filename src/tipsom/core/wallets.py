@@ -1,6 +1,9 @@
-"""Crypto-currency addresses found in ads, kept only when their checksum holds.
+"""Crypto-currency addresses, kept only when their checksum holds.
 
-A wallet shared by many ads is one of the strongest links between them, so a
+Both the OSINT scan (addresses found in ads) and the canonical identifiers of
+:mod:`tipsom.core.identifiers` (addresses in transaction files and cases) read
+wallets through this module, so a wallet is accepted by the same rule wherever
+it is seen. A wallet shared by many ads is one of the strongest links between them, so a
 false wallet (a random token that merely looks like one) would merge unrelated
 posters. Every candidate is therefore decoded and its checksum verified:
 Base58Check for Bitcoin legacy and Tron, BIP-173/BIP-350 for Bitcoin SegWit
