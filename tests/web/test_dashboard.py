@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
 import matplotlib
 import pytest
 from sqlalchemy import func, select
 
-from tests.web.conftest import seeded_store
 from tipsom.exchange.importer import import_records
 from tipsom.exchange.native import Record
 from tipsom.report import dashboard as report_dashboard
@@ -21,11 +19,9 @@ from tipsom.web.dashboard import ChartCache, Redraw, data_version, filter_key
 from tipsom.web.tables import chart_snapshots
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    s = seeded_store(tmp_path_factory.mktemp("dash") / "var")
-    yield s
-    s.dispose()
+@pytest.fixture
+def store(seeded_copy: Store) -> Store:
+    return seeded_copy
 
 
 @pytest.fixture
