@@ -58,11 +58,19 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     """One local Spark session for the whole run (start-up costs 5-30 s)."""
-    from tipsom.sparkutil import local_spark
+    from tipsom.core.engines import local_spark
 
     session = local_spark()
     yield session
     session.stop()
+
+
+@pytest.fixture
+def engine_session(engine: Any, request: pytest.FixtureRequest) -> Any:
+    """For a test run ``@over_engines`` (``tests/engines.py``): the shared Spark session on Spark, else None."""
+    from tipsom.core.engines import Engine
+
+    return request.getfixturevalue("spark") if engine is Engine.SPARK else None
 
 
 @pytest.fixture(scope="session")

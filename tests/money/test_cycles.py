@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tipsom.core.engines import Engine, connect
 from tipsom.money.config import ScanConfig, read_config
 from tipsom.money.cycles import cycle_evidence, find_cycles, temporal_cycles
-from tipsom.money.model import AmountRule, Engine, MoneyInputError, Typology
-from tipsom.money.scan import SCAN_COLUMNS, cached_table, connect
+from tipsom.money.model import AmountRule, MoneyInputError, Typology
+from tipsom.money.scan import SCAN_COLUMNS, cached_table
 from tipsom.money.typologies import DETECTORS, ScanInputs, summarise
 
 HOUR = 3600
