@@ -51,6 +51,7 @@ def test_amlworld_file_gives_the_same_ids_as_the_truth_file(synth: SynthFiles) -
     assert scores[("high_risk_corridor", "transaction")].recall == 0.0
 
 
+@pytest.mark.slow
 def test_amlsim_fan_in_does_not_regress(reference: Path, tmp_path: Path) -> None:
     with tarfile.open(reference / "finance" / "20K_fanin200.tgz") as archive:
         archive.extractall(tmp_path, filter="data")
@@ -76,6 +77,7 @@ def on_duckdb(synth_tx: pd.DataFrame) -> tuple[list[Finding], pd.DataFrame]:
 
 
 @over_engines
+@pytest.mark.slow
 def test_every_engine_gives_the_reference_findings(synth_tx: pd.DataFrame, engine: Engine, engine_session: Any,
                                                    on_duckdb: tuple[list[Finding], pd.DataFrame]) -> None:
     """Spark gives DuckDB's findings and corridors; DuckDB, which may reorder rows, gives them again."""

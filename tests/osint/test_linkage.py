@@ -93,6 +93,7 @@ def test_one_template_posted_many_times_without_identifiers_stays_one_cluster() 
     assert set(clusters.values()) == {"cl-t0"}
 
 
+@pytest.mark.slow
 def test_generated_ads_cluster_with_f1_above_090_and_no_merged_operations(generated_10k: Generated) -> None:
     clustering = link(generated_10k.link_input)
     predicted = {clustering.ad_ids[i]: clustering.cluster_id(i) for i in range(len(clustering.ad_ids))}
@@ -124,6 +125,7 @@ def on_duckdb(generated_10k: Generated) -> Clustering:
 
 
 @over_engines
+@pytest.mark.slow
 def test_every_engine_gives_the_reference_clusters_on_10000_ads(generated_10k: Generated, engine: Engine,
                                                                 engine_session: Any, on_duckdb: Clustering) -> None:
     """Spark gives DuckDB's clusters and reasons; DuckDB, which may reorder rows, gives them again."""

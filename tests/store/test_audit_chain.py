@@ -145,6 +145,7 @@ def _append_many(db_url: str, home: str, actor: str, n: int) -> None:
     store.dispose()
 
 
+@pytest.mark.slow
 def test_two_processes_writing_at_once_keep_one_chain(db_url: str, tmp_path: Path) -> None:
     Store.open(db_url).dispose()
     ctx = multiprocessing.get_context("spawn")

@@ -127,6 +127,7 @@ def test_only_the_latest_snapshots_are_kept(store: Store, drawn: list[Any], monk
         assert conn.scalar(select(func.count()).select_from(chart_snapshots)) == 2
 
 
+@pytest.mark.slow
 def test_drawing_only_the_shown_charts_draws_them_exactly_as_before(store: Store,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(matplotlib.rcParams, "svg.hashsalt", "fixed for the comparison")
