@@ -47,15 +47,19 @@ class WebEnv:
     case_b: str
 
 
-def make_settings(home: Path, *, secure_cookies: bool = True, key: str = "") -> Settings:
-    """Settings with their own home and (unless given) a fresh data key."""
+def make_settings(home: Path, *, secure_cookies: bool = True, key: str = "", db_url: str = "") -> Settings:
+    """Settings with their own home and (unless given) a fresh data key.
+
+    ``db_url`` is recorded too, so that anything the app opens from its
+    settings reaches the same database as the store it was given.
+    """
     home.mkdir(parents=True, exist_ok=True)
     key = key or base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    return Settings(home=home, db_url="", key=key, web_cookie_secure=secure_cookies)
+    return Settings(home=home, db_url=db_url, key=key, web_cookie_secure=secure_cookies)
 
 
-def seeded_store(home: Path, *, secure_cookies: bool = True, url: str | None = None) -> Store:
-    store = Store.open(url, settings=make_settings(home, secure_cookies=secure_cookies))
+def seeded_store(home: Path, *, secure_cookies: bool = True, url: str = "") -> Store:
+    store = Store.open(settings=make_settings(home, secure_cookies=secure_cookies, db_url=url))
     load_demo(store, n=40, seed=5)
     ensure_demo_accounts(store)
     return store
@@ -84,7 +88,7 @@ class SeededStore:
 def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededStore]:
     home = tmp_path_factory.mktemp(f"web-{request.param}") / "var"
     with ExitStack() as cleanup:
-        url = None
+        url = ""
         if request.param != "sqlite":
             url = cleanup.enter_context(postgres_database(request.getfixturevalue("postgres_server")))
         store = seeded_store(home, url=url)
@@ -97,19 +101,20 @@ def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def seeded_copy(seeded: SeededStore, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """This test's own copy of the seeded store, on the backend ``seeded`` was built on."""
     skip_if_sqlite_only(request, seeded.backend)
-    settings = make_settings(tmp_path / "var", key=seeded.key)
+    home = tmp_path / "var"
     with ExitStack() as cleanup:
         if seeded.backend == "sqlite":
+            settings = make_settings(home, key=seeded.key)
             source = seeded.url.removeprefix("sqlite:///")
             for suffix in ("", "-wal"):  # a write-ahead log not yet folded in is part of the store
                 if Path(source + suffix).exists():
                     shutil.copyfile(source + suffix, settings.home / f"tipsom.db{suffix}")
-            url = settings.database_url
         else:
             template = seeded.url.rsplit("/", 1)[1]
             url = cleanup.enter_context(postgres_database(request.getfixturevalue("postgres_server"),
                                                           template=template))
-        store = Store.open(url, migrate=False, settings=settings)
+            settings = make_settings(home, key=seeded.key, db_url=url)
+        store = Store.open(migrate=False, settings=settings)
         cleanup.callback(store.dispose)
         yield store
 
