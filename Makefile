@@ -6,7 +6,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint venv system-deps clean
+.PHONY: run test test-quick bench lint venv system-deps clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@bash scripts/system-deps.sh
@@ -36,6 +36,11 @@ lint: venv
 ## test: fresh machine -> lint, then every test (starts PostgreSQL, Chromium, Spark itself)
 test: venv system-deps lint
 	$(BIN)/pytest
+
+## test-quick: while developing: SQLite only, no browser, Spark or slow tests, no lint (make test runs them all)
+QUICK := not postgres and not browser and not spark and not slow
+test-quick: venv
+	$(BIN)/pytest -q -m "$(QUICK)"
 
 ## bench: every benchmark in bench/, results into docs/benchmarks.md
 bench: venv

@@ -56,9 +56,10 @@ from pathlib import Path
 import ibis
 from tipsom.money.config import ScanConfig
 from tipsom.money.cycles import cycle_evidence
-from tipsom.money.model import Engine, InputFormat, Typology
+from tipsom.core.engines import Engine, connect
+from tipsom.money.model import InputFormat, Typology
 from tipsom.money.readers import Rates, load_transactions
-from tipsom.money.scan import SCAN_COLUMNS, cached_table, connect
+from tipsom.money.scan import SCAN_COLUMNS, cached_table
 from tipsom.money.typologies import SPECS, ScanInputs, summarise
 folder = Path(sys.argv[1]); stages = {}
 start = time.perf_counter()

@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +44,19 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     """One local Spark session for the whole run (start-up costs 5-30 s)."""
-    from tipsom.sparkutil import local_spark
+    from tipsom.core.engines import local_spark
 
     session = local_spark()
     yield session
     session.stop()
+
+
+@pytest.fixture
+def engine_session(engine: Any, request: pytest.FixtureRequest) -> Any:
+    """For a test run ``@over_engines`` (``tests/engines.py``): the shared Spark session on Spark, else None."""
+    from tipsom.core.engines import Engine
+
+    return request.getfixturevalue("spark") if engine is Engine.SPARK else None
 
 
 @pytest.fixture(scope="session")
@@ -123,25 +132,50 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database on each backend: the same test runs on both."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
+#: The two database backends a store or web test runs on; PostgreSQL runs carry the ``postgres`` mark.
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def skip_if_sqlite_only(request: pytest.FixtureRequest, backend: str) -> None:
+    """Skip a PostgreSQL run of a test marked ``sqlite_only``, giving the mark's reason."""
+    marker = request.node.get_closest_marker("sqlite_only")
+    if backend != "sqlite" and marker is not None:
+        pytest.skip(f"SQLite only: {marker.args[0] if marker.args else 'scenario about the SQLite file'}")
+
+
+@contextmanager
+def postgres_database(server: str, *, template: str = "") -> Iterator[str]:
+    """A database of its own on the throwaway server, dropped afterwards (even with connections left open).
+
+    With ``template`` the new database is a file-level copy of that one
+    (``CREATE DATABASE … TEMPLATE``): a store migrated and seeded once is
+    cloned for each test in a fraction of the time seeding takes.
+    """
     import uuid
 
     from sqlalchemy import create_engine, text
 
-    server = request.getfixturevalue("postgres_server")
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each backend: the same test runs on both."""
+    skip_if_sqlite_only(request, request.param)
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    with postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ def stats(home: Path) -> dict[str, int]:
     return result
 
 
+@pytest.mark.slow
 def test_100k_cases_import(home: Path, tmp_path: Path) -> None:
     src = tmp_path / "cases.csv"
     tipsom("synth", "cases", "--n", "100000", "--seed", "11", "-o", str(src), "-q", home=home)
@@ -70,6 +71,7 @@ def test_bad_value_in_10k_rows(home: Path, tmp_path: Path) -> None:
     assert "citizenship" in rejected[0]["_errors"]
 
 
+@pytest.mark.slow
 def test_killed_import_leaves_store_consistent(home: Path, tmp_path: Path) -> None:
     src = tmp_path / "cases.csv"
     tipsom("synth", "cases", "--n", "20000", "--seed", "9", "-o", str(src), "-q", home=home)

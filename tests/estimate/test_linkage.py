@@ -7,10 +7,13 @@ import dataclasses
 import datetime as dt
 import secrets
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
+from tests.engines import over_engines
+from tipsom.core.engines import Engine
 from tipsom.estimate.histories import capture_histories
 from tipsom.estimate.linkage import LinkDecision, fold, link, pairwise_quality, skeleton
 from tipsom.estimate.store_histories import Linkage, histories_from_store, link_registry
@@ -30,9 +33,11 @@ def test_transliterations_share_a_skeleton() -> None:
     assert fold("Ševčenko") == "sevcenko"
 
 
-def test_records_link_with_precision_and_recall_above_095() -> None:
+@over_engines
+def test_records_link_with_precision_and_recall_above_095(engine: Engine, engine_session: Any) -> None:
+    """Splink on DuckDB, and on Spark for lists beyond one machine: same model, same quality bar."""
     frame = _frame(generate(persons=1500, lists=4, seed=11))
-    result = link(frame.drop(columns=["person_id"]))
+    result = link(frame.drop(columns=["person_id"]), engine=engine, spark=engine_session)
     precision, recall = pairwise_quality(result.persons, frame.set_index("record_id")["person_id"])
     assert precision >= 0.95, (precision, recall)
     assert recall >= 0.95, (precision, recall)
@@ -115,14 +120,3 @@ def test_bad_records_are_reported(tmp_path: Path) -> None:
     with pytest.raises(LinkageInputError, match="row 1: field 'birth_date'"):
         link(frame)
 
-
-@pytest.mark.spark
-def test_spark_backend_links_as_well_as_duckdb(spark: object) -> None:
-    """Splink on Spark (for lists beyond one machine): same model, same quality bar."""
-    from tipsom.estimate.linkage import Backend
-
-    frame = _frame(generate(persons=1500, lists=4, seed=11))
-    result = link(frame.drop(columns=["person_id"]), backend=Backend.SPARK, spark=spark)
-    precision, recall = pairwise_quality(result.persons, frame.set_index("record_id")["person_id"])
-    assert precision >= 0.95, (precision, recall)
-    assert recall >= 0.95, (precision, recall)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tipsom.estimate.mse import IntervalMethod, estimate
 from tipsom.estimate.simulate import simulate
 
@@ -11,6 +13,7 @@ CAPTURE = (0.12, 0.18, 0.1, 0.22)
 INTERACTIONS = {(0, 1): 0.9}
 
 
+@pytest.mark.slow
 def test_bca_covers_known_population_in_at_least_90_of_100_simulations() -> None:
     covered = 0
     for sim in range(100):

@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tipsom.evidence.locker import EvidenceLocker
 from tipsom.evidence.verify import verify
 
@@ -72,6 +74,7 @@ MEMORY_PROBE = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_two_gigabyte_file_hashes_in_constant_memory(tmp_path: Path) -> None:
     size = 2 * 1024**3
     big = tmp_path / "extraction.bin"

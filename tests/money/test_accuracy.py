@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from tests.engines import over_engines
 from tipsom.cli.main import app
+from tipsom.core.engines import Engine
 from tipsom.money.config import AMLSIM_FAN_IN
 from tipsom.money.evaluate import evaluate, read_truth
-from tipsom.money.model import InputFormat, Typology
+from tipsom.money.model import Finding, InputFormat, Typology
 from tipsom.money.readers import load_transactions
 from tipsom.money.scan import scan, write_findings_csv
 from tipsom.synth.transactions import SynthFiles
@@ -48,6 +51,7 @@ def test_amlworld_file_gives_the_same_ids_as_the_truth_file(synth: SynthFiles) -
     assert scores[("high_risk_corridor", "transaction")].recall == 0.0
 
 
+@pytest.mark.slow
 def test_amlsim_fan_in_does_not_regress(reference: Path, tmp_path: Path) -> None:
     with tarfile.open(reference / "finance" / "20K_fanin200.tgz") as archive:
         archive.extractall(tmp_path, filter="data")
@@ -61,18 +65,26 @@ def test_amlsim_fan_in_does_not_regress(reference: Path, tmp_path: Path) -> None
     assert account.recall >= AMLSIM_FAN_IN_RECALL - 1e-4
 
 
-@pytest.mark.spark
-def test_duckdb_and_spark_give_identical_findings(synth_tx: pd.DataFrame, spark: object) -> None:
+@pytest.fixture(scope="module")
+def on_duckdb(synth_tx: pd.DataFrame) -> tuple[list[Finding], pd.DataFrame]:
+    """The reference: findings and corridors of the 10,000 synthetic transactions on DuckDB."""
     from tipsom.money.corridors import corridors
-    from tipsom.money.model import Engine
 
     assert len(synth_tx) == 10_000
-    on_duckdb = scan(synth_tx)
-    on_spark = scan(synth_tx, engine=Engine.SPARK, spark=spark)
-    assert on_duckdb, "no findings: the comparison would prove nothing"
-    assert on_spark == on_duckdb
-    flagged = {f.account for f in on_duckdb}
+    findings = scan(synth_tx)
+    assert findings, "no findings: the comparison would prove nothing"
+    return findings, corridors(synth_tx, flagged_accounts={f.account for f in findings})
+
+
+@over_engines
+@pytest.mark.slow
+def test_every_engine_gives_the_reference_findings(synth_tx: pd.DataFrame, engine: Engine, engine_session: Any,
+                                                   on_duckdb: tuple[list[Finding], pd.DataFrame]) -> None:
+    """Spark gives DuckDB's findings and corridors; DuckDB, which may reorder rows, gives them again."""
+    from tipsom.money.corridors import corridors
+
+    findings, flows = on_duckdb
+    assert scan(synth_tx, engine=engine, spark=engine_session) == findings
+    flagged = {f.account for f in findings}
     pd.testing.assert_frame_equal(
-        corridors(synth_tx, flagged_accounts=flagged),
-        corridors(synth_tx, flagged_accounts=flagged, engine=Engine.SPARK, spark=spark),
-    )
+        corridors(synth_tx, flagged_accounts=flagged, engine=engine, spark=engine_session), flows)

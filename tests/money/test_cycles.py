@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tipsom.core.engines import Engine, connect
 from tipsom.core.errors import ConfigError
 from tipsom.money.config import ScanConfig, read_config
 from tipsom.money.cycles import cycle_evidence, find_cycles, temporal_cycles
-from tipsom.money.model import AmountRule, Engine, Typology
-from tipsom.money.scan import SCAN_COLUMNS, cached_table, connect
+from tipsom.money.model import AmountRule, Typology
+from tipsom.money.scan import SCAN_COLUMNS, cached_table
 from tipsom.money.typologies import SPECS, ScanInputs, summarise
 
 HOUR = 3600

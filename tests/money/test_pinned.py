@@ -61,17 +61,20 @@ def findings_digest(findings: list[Finding]) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
+@pytest.mark.slow
 def test_native_reader_output_is_pinned(sample_tx: pd.DataFrame) -> None:
     assert len(sample_tx) == 50_000
     assert sample_tx.attrs["base_currency"] == "USD"
     assert _table_digest(sample_tx) == NATIVE_TABLE_SHA256
 
 
+@pytest.mark.slow
 def test_amlworld_reader_output_is_pinned(sample: SynthFiles) -> None:
     tx = load_transactions(sample.amlworld, InputFormat.AMLWORLD, Rates.load(sample.rates)).transactions
     assert _table_digest(tx) == AMLWORLD_TABLE_SHA256
 
 
+@pytest.mark.slow
 def test_scan_findings_are_pinned(sample_tx: pd.DataFrame) -> None:
     findings = scan(sample_tx)
     assert len(findings) == N_FINDINGS

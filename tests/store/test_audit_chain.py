@@ -145,6 +145,7 @@ def _append_many(db_url: str, home: str, actor: str, n: int) -> None:
     store.dispose()
 
 
+@pytest.mark.slow
 def test_two_processes_writing_at_once_keep_one_chain(db_url: str, tmp_path: Path) -> None:
     Store.open(db_url).dispose()
     ctx = multiprocessing.get_context("spawn")
@@ -163,15 +164,14 @@ def test_two_processes_writing_at_once_keep_one_chain(db_url: str, tmp_path: Pat
     store.dispose()
 
 
-def test_events_written_before_the_chain_are_chained_by_the_migration(tmp_path: Path) -> None:
+def test_events_written_before_the_chain_are_chained_by_the_migration(db_url: str) -> None:
     from alembic import command
 
     from tipsom.store.db import alembic_config
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    store = Store.open(url, migrate=False)
+    store = Store.open(db_url, migrate=False)
     with store.engine.begin() as conn:
-        cfg = alembic_config(url)
+        cfg = alembic_config(db_url)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
         for i in range(3):

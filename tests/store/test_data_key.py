@@ -252,6 +252,7 @@ def _assert_readable_under(url: str, material: bytes) -> None:
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_key_rotate_round_trip_on_10000_persons(db_url: str, tmp_path: Path) -> None:
     persons = 10_000 if db_url.startswith("sqlite") else 1_000
     key_path = get_settings().key_path
@@ -373,6 +374,7 @@ def test_key_rotate_with_tipsom_key_prints_the_new_key_once(db_url: str, tmp_pat
     assert _run("key", "check", "--db", db_url, env={"TIPSOM_KEY": printed[0]}).returncode == 0
 
 
+@pytest.mark.slow
 def test_sigkill_during_rotate_leaves_one_valid_key_and_the_rerun_completes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'big.db'}"
     key_path = get_settings().key_path

@@ -14,9 +14,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tipsom.settings import get_settings
 from tipsom.store.db import Store
 from tipsom.synth.demo import load_demo
+
+pytestmark = [pytest.mark.sqlite_only("SQLite's single write lock, held with BEGIN IMMEDIATE; PostgreSQL locks rows"),
+              pytest.mark.slow]  # each waits out a lock timeout in another process
 
 TIPSOM = [sys.executable, "-m", "tipsom.cli.main"]
 WAITING = "waiting for another tipsom process that is writing the store"

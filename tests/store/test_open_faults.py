@@ -23,6 +23,9 @@ def _stats(url: str) -> tuple[int, str]:
     return result.exit_code, result.stderr
 
 
+FILE_SCENARIO = pytest.mark.sqlite_only("a fault of the database file itself (folder, bytes, size, permissions)")
+
+
 @pytest.fixture
 def filled(tmp_path: Path) -> Path:
     """A SQLite store holding 60 synthetic cases, closed and checkpointed."""
@@ -44,12 +47,14 @@ def test_unknown_url_scheme(tmp_path: Path) -> None:
                            "postgresql+psycopg://USER@HOST/NAME (--db or TIPSOM_DB_URL)")
 
 
+@FILE_SCENARIO
 def test_folder_as_database(tmp_path: Path) -> None:
     code, err = _stats(f"sqlite:///{tmp_path}")
     assert code == 2
     assert err.strip() == f"tipsom: {tmp_path}: is a folder, not a database file; give the path of the store's .db file"
 
 
+@FILE_SCENARIO
 @pytest.mark.parametrize("size", [50, 100, 20_000])
 def test_random_bytes_as_database_are_left_alone(tmp_path: Path, size: int) -> None:
     path = tmp_path / "random.db"
@@ -61,6 +66,7 @@ def test_random_bytes_as_database_are_left_alone(tmp_path: Path, size: int) -> N
     assert path.read_bytes() == content
 
 
+@FILE_SCENARIO
 @pytest.mark.parametrize("keep", [0.25, 0.75, 0.99])
 def test_truncated_database_is_refused_and_left_as_it_was(filled: Path, keep: float) -> None:
     data = filled.read_bytes()
@@ -75,6 +81,7 @@ def test_truncated_database_is_refused_and_left_as_it_was(filled: Path, keep: fl
     assert _stats(f"sqlite:///{filled}") == (0, "")
 
 
+@FILE_SCENARIO
 def test_read_only_or_immutable_file(filled: Path) -> None:
     if os.geteuid() == 0:  # root ignores permission bits; the immutable flag binds it
         made = subprocess.run(["chattr", "+i", str(filled)], capture_output=True, check=False)

@@ -11,12 +11,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.report.test_live_store import open_elsewhere_and_close
 from tipsom.store.db import Store
 from tipsom.store.tables import REGISTRY
 from tipsom.synth.demo import load_demo
+
+pytestmark = pytest.mark.sqlite_only("POSIX locks on the SQLite file and its WAL")
 
 
 def test_a_second_open_in_a_process_holding_connections_keeps_their_locks(tmp_path: Path, data_key: str) -> None:

@@ -1,7 +1,9 @@
-"""Fixtures for the web tests: one seeded store and app per session, clients, a live server.
+"""Fixtures for the web tests: a seeded store and app per test on each backend, clients, a live server.
 
 Building a store (migrations, synthetic cases, accounts) takes seconds, so it
-is done once; tests that change state use their own users or cases.
+is done once per backend and each test gets a copy (a copied SQLite file, a
+PostgreSQL database made from the seeded one as template): every test runs on
+SQLite and on PostgreSQL and sees no other test's writes.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.conftest import BACKENDS, postgres_database, skip_if_sqlite_only
 from tipsom.settings import Settings
 from tipsom.store.db import Store
 from tipsom.store.tables import REGISTRY
@@ -43,14 +48,19 @@ class WebEnv:
     case_b: str
 
 
-def make_settings(home: Path, *, secure_cookies: bool = True) -> Settings:
+def make_settings(home: Path, *, secure_cookies: bool = True, key: str = "", db_url: str = "") -> Settings:
+    """Settings with their own home and (unless given) a fresh data key.
+
+    ``db_url`` is recorded too, so that anything the app opens from its
+    settings reaches the same database as the store it was given.
+    """
     home.mkdir(parents=True, exist_ok=True)
-    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    return Settings(home=home, db_url="", key=key, web_cookie_secure=secure_cookies)
+    key = key or base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    return Settings(home=home, db_url=db_url, key=key, web_cookie_secure=secure_cookies)
 
 
-def seeded_store(home: Path, *, secure_cookies: bool = True) -> Store:
-    store = Store.open(settings=make_settings(home, secure_cookies=secure_cookies))
+def seeded_store(home: Path, *, secure_cookies: bool = True, url: str = "") -> Store:
+    store = Store.open(settings=make_settings(home, secure_cookies=secure_cookies, db_url=url))
     load_demo(store, n=40, seed=5)
     register_reporting_organisations(store, actor="demo")
     ensure_demo_accounts(store)
@@ -67,9 +77,53 @@ def env_for(store: Store) -> WebEnv:
     return WebEnv(store, create_app(store), org_a, org_b, str(case_a), str(case_b))
 
 
-@pytest.fixture(scope="session")
-def web_env(tmp_path_factory: pytest.TempPathFactory) -> WebEnv:
-    return env_for(seeded_store(tmp_path_factory.mktemp("web") / "var"))
+@dataclass(frozen=True)
+class SeededStore:
+    """A store seeded once per backend, left closed so that each test can copy it."""
+
+    backend: str
+    url: str
+    key: str
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededStore]:
+    home = tmp_path_factory.mktemp(f"web-{request.param}") / "var"
+    with ExitStack() as cleanup:
+        url = ""
+        if request.param != "sqlite":
+            url = cleanup.enter_context(postgres_database(request.getfixturevalue("postgres_server")))
+        store = seeded_store(home, url=url)
+        seed = SeededStore(request.param, store.url, store.settings.key)
+        store.dispose()  # a template database must have no connections, a copied file no open WAL
+        yield seed
+
+
+@pytest.fixture
+def seeded_copy(seeded: SeededStore, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """This test's own copy of the seeded store, on the backend ``seeded`` was built on."""
+    skip_if_sqlite_only(request, seeded.backend)
+    home = tmp_path / "var"
+    with ExitStack() as cleanup:
+        if seeded.backend == "sqlite":
+            settings = make_settings(home, key=seeded.key)
+            source = seeded.url.removeprefix("sqlite:///")
+            for suffix in ("", "-wal"):  # a write-ahead log not yet folded in is part of the store
+                if Path(source + suffix).exists():
+                    shutil.copyfile(source + suffix, settings.home / f"tipsom.db{suffix}")
+        else:
+            template = seeded.url.rsplit("/", 1)[1]
+            url = cleanup.enter_context(postgres_database(request.getfixturevalue("postgres_server"),
+                                                          template=template))
+            settings = make_settings(home, key=seeded.key, db_url=url)
+        store = Store.open(migrate=False, settings=settings)
+        cleanup.callback(store.dispose)
+        yield store
+
+
+@pytest.fixture
+def web_env(seeded_copy: Store) -> WebEnv:
+    return env_for(seeded_copy)
 
 
 def csrf_of(html: str) -> str:

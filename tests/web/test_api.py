@@ -129,17 +129,17 @@ def test_create_case_through_the_api(api: TestClient, web_env: WebEnv) -> None:
 # --- schemathesis: generated requests against the OpenAPI description ------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def api_schema(web_env: WebEnv) -> Any:
     return schemathesis.openapi.from_asgi("/api/v1/openapi.json", web_env.app)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def other_org_token(web_env: WebEnv) -> str:
     return token_for(web_env, DEMO_OTHER_ORG_USER, set(Scope))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def org_a_markers(web_env: WebEnv) -> list[str]:
     """Strings that would betray organisation A's data: its name and its case ids."""
     cases = REGISTRY["case"]

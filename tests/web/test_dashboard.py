@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
 import matplotlib
 import pytest
 from sqlalchemy import func, select
 
-from tests.web.conftest import seeded_store
 from tipsom.exchange.importer import import_records
 from tipsom.exchange.native import Record
 from tipsom.report import dashboard as report_dashboard
@@ -21,11 +19,9 @@ from tipsom.web.dashboard import ChartCache, Redraw, data_version, filter_key
 from tipsom.web.tables import chart_snapshots
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    s = seeded_store(tmp_path_factory.mktemp("dash") / "var")
-    yield s
-    s.dispose()
+@pytest.fixture
+def store(seeded_copy: Store) -> Store:
+    return seeded_copy
 
 
 @pytest.fixture
@@ -131,6 +127,7 @@ def test_only_the_latest_snapshots_are_kept(store: Store, drawn: list[Any], monk
         assert conn.scalar(select(func.count()).select_from(chart_snapshots)) == 2
 
 
+@pytest.mark.slow
 def test_drawing_only_the_shown_charts_draws_them_exactly_as_before(store: Store,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(matplotlib.rcParams, "svg.hashsalt", "fixed for the comparison")

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import _free_port
@@ -134,6 +135,7 @@ def _stored(db_url: str, case_ids: list[str]) -> dict[str, str]:
         store.dispose()
 
 
+@pytest.mark.slow
 def test_cases_saved_on_the_web_survive_other_processes_and_a_restart(
         db_url: str, data_key: str, tmp_path: Path) -> None:
     seeded = Store.open(db_url)

@@ -46,6 +46,7 @@ def test_case_list_shows_only_own_and_shared_cases(web_env: WebEnv) -> None:
     assert web_env.case_a in other.get("/cases", params={"q": web_env.case_a}).text
 
 
+@pytest.mark.slow
 def test_viewer_sees_aggregates_only(web_env: WebEnv) -> None:
     viewer = signed_in(web_env, "demo.viewer")
     assert viewer.get("/cases").status_code == 403

@@ -394,16 +394,17 @@ def link_command(
     """Link agency records of the same person and write the capture-history table."""
     import pandas as pd
 
+    from tipsom.core.engines import Engine
     from tipsom.estimate.histories import capture_histories
-    from tipsom.estimate.linkage import Backend, LinkageInputError, link
+    from tipsom.estimate.linkage import LinkageInputError, link
 
     try:
-        engine = Backend(backend)
+        engine = Engine(backend)
     except ValueError:
         fail(f"--backend must be duckdb or spark, got {backend!r}", ExitCode.USAGE)
     try:
         frame = pd.read_csv(records, dtype={"record_id": str, "pseudonym": str})
-        result = link(frame, threshold=threshold, review_floor=review_floor, backend=engine,
+        result = link(frame, threshold=threshold, review_floor=review_floor, engine=engine,
                       source=str(records))
         table = capture_histories(frame, result.persons, _split(strata))
     except (LinkageInputError, ValueError, OSError) as exc:

@@ -11,7 +11,8 @@ import typer
 from tipsom.cli.common import DbOption, QuietOption, check_output_path
 from tipsom.cli.groups import synth_app
 from tipsom.core.cells import neutral_frame
-from tipsom.money.model import Attribution, Direction, Engine, ErrorPolicy, InputFormat, Period
+from tipsom.core.engines import Engine
+from tipsom.money.model import Attribution, Direction, ErrorPolicy, InputFormat, Period
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -10,8 +10,9 @@ import typer
 
 from tipsom.cli.common import QuietOption, check_output_path
 from tipsom.cli.groups import synth_app
+from tipsom.core.engines import Engine
 from tipsom.core.errors import InputError
-from tipsom.osint.choices import BadRecordPolicy, CrossLingual, LinkEngine
+from tipsom.osint.choices import BadRecordPolicy, CrossLingual
 
 if TYPE_CHECKING:
     from tipsom.osint.pipeline import ScanOptions
@@ -83,7 +84,7 @@ def scan_command(
 def cluster_command(
     file: InputArg,
     out: Annotated[Path, typer.Option("-o", "--out", help="CSV: ad_id, cluster_id, cluster_size, link_reasons.")],
-    engine: Annotated[LinkEngine, typer.Option("--engine", help="Where linkage runs.")] = LinkEngine.DUCKDB,
+    engine: Annotated[Engine, typer.Option("--engine", help="Where linkage runs.")] = Engine.DUCKDB,
     json_out: Annotated[Path | None, typer.Option("--json", help="Cluster profiles (default: OUT with .json).")]
     = None,
     scan_out: Annotated[Path | None, typer.Option("--scan-out", help="Also write the per-ad scan here.")] = None,

@@ -13,6 +13,7 @@ from tipsom.core.errors import (
 
 #: Names defined here and the public modules other packages may import from.
 __all__ = [
-    "ConfigError", "ExitCode", "InputError", "IntegrityError", "TipsomError", "cells", "config", "errors", "files",
+    "ConfigError", "ExitCode", "InputError", "IntegrityError", "TipsomError", "cells", "config", "engines", "errors",
+    "files",
     "identifiers", "render", "textinput", "wallets",
 ]

@@ -32,19 +32,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tipsom.core.engines import Engine, splink_api
 from tipsom.core.errors import InputError
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_REVIEW_FLOOR = 0.5
 REQUIRED = ("record_id", "list_name", "given_name", "family_name")
 OPTIONAL = ("birth_date", "age", "sex", "citizenship", "pseudonym", "year")
-
-
-class Backend(enum.Enum):
-    """Where Splink runs: DuckDB in-process (default) or Spark for data beyond one machine."""
-
-    DUCKDB = "duckdb"
-    SPARK = "spark"
 
 
 class LinkDecision(enum.Enum):
@@ -195,22 +189,8 @@ def _settings() -> Any:
     )
 
 
-def _db_api(backend: Backend, spark: Any) -> Any:
-    if backend is Backend.SPARK:
-        from splink import SparkAPI
-
-        if spark is None:
-            from tipsom.sparkutil import local_spark
-
-            spark = local_spark()
-        return SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
-    from splink import DuckDBAPI
-
-    return DuckDBAPI()
-
-
 def score_pairs(
-    df: pd.DataFrame, review_floor: float, backend: Backend = Backend.DUCKDB, spark: Any = None,
+    df: pd.DataFrame, review_floor: float, engine: Engine = Engine.DUCKDB, spark: Any = None,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Train a Splink model without labels and score candidate pairs above ``review_floor``."""
@@ -219,8 +199,8 @@ def score_pairs(
     columns = ["unique_id", "list_name", "given_fold", "family_fold", "given_skel", "family_skel",
                "family_initial", "dob", "birth_year", "sex", "citizenship"]
     frame = df[columns].copy()
-    db_api = _db_api(backend, spark)
-    table = frame if backend is Backend.DUCKDB else db_api.spark.createDataFrame(frame.astype(object))
+    db_api = splink_api(engine, spark)
+    table = frame if engine is Engine.DUCKDB else db_api.spark.createDataFrame(frame.astype(object))
     sdf = db_api.register(table, dataset_display_name="agency_records")
     linker = Linker(sdf, _settings(), log_level="WARNING")
     training = linker.training
@@ -276,7 +256,7 @@ def link(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     review_floor: float = DEFAULT_REVIEW_FLOOR,
-    backend: Backend = Backend.DUCKDB,
+    engine: Engine = Engine.DUCKDB,
     spark: Any = None,
     probabilistic: bool = True,
     source: str = "records",
@@ -287,7 +267,7 @@ def link(
     df = prepare(records, source)
     pairs = [exact_pairs(df)]
     if probabilistic and len(df) > 1:
-        scored = score_pairs(df, review_floor, backend, spark)
+        scored = score_pairs(df, review_floor, engine, spark)
         scored["decision"] = np.where(scored["match_probability"] >= threshold,
                                       LinkDecision.MATCH.value, LinkDecision.REVIEW.value)
         pairs.append(scored)

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tipsom.money.model import Engine, MoneyInputError, Period, RowError
+from tipsom.core.engines import Engine, connect
+from tipsom.money.model import MoneyInputError, Period, RowError
 from tipsom.money.readers import MAX_AMOUNT
-from tipsom.money.scan import cached_table, connect
+from tipsom.money.scan import cached_table
 
 CORRIDOR_COLUMNS = (
     "period",

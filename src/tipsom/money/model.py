@@ -23,13 +23,6 @@ class InputFormat(enum.StrEnum):
     CRYPTO = "crypto"
 
 
-class Engine(enum.StrEnum):
-    """Where the relational pipeline runs: one machine, or a Spark cluster."""
-
-    DUCKDB = "duckdb"
-    SPARK = "spark"
-
-
 class Channel(enum.StrEnum):
     """How value moved; informal channels matter in smuggling economies."""
 

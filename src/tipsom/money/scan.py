@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -26,8 +25,9 @@ from typing import Any
 import pandas as pd
 
 from tipsom.core.cells import neutral_row, restore_row
+from tipsom.core.engines import Engine, connect
 from tipsom.money.config import ScanConfig
-from tipsom.money.model import AmountRule, Engine, Finding, MoneyInputError, Typology
+from tipsom.money.model import AmountRule, Finding, MoneyInputError, Typology
 from tipsom.money.typologies import SPECS, Role, ScanInputs, summarise
 
 #: Findings of these typologies describe a structure; a fan or pass-through that
@@ -49,26 +49,6 @@ FINDING_COLUMNS = (
 
 #: The columns the detectors read; the others stay in pandas.
 SCAN_COLUMNS = ("tx_id", "t", "src", "dst", "amount", "amount_base", "channel", "src_country", "dst_country")
-
-
-def connect(engine: Engine, spark: Any = None) -> Any:
-    """An Ibis backend: in-process DuckDB, or the given (or a new local) Spark session.
-
-    DuckDB may reorder rows freely (``preserve_insertion_order`` off): every
-    result is sorted in Python afterwards, and keeping input order would make
-    the large joins and aggregates hold more in memory. Spark converts pandas
-    input through Arrow, which is an order of magnitude faster than row by row.
-    """
-    import ibis
-
-    if engine is Engine.DUCKDB:
-        return ibis.duckdb.connect(threads=os.cpu_count() or 1, preserve_insertion_order=False)
-    if spark is None:
-        from tipsom.sparkutil import local_spark
-
-        spark = local_spark()
-    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
-    return ibis.pyspark.connect(spark)
 
 
 @contextmanager

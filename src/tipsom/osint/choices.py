@@ -5,13 +5,6 @@ from __future__ import annotations
 import enum
 
 
-class LinkEngine(enum.StrEnum):
-    """Where linkage runs: DuckDB in process, or a Spark session for large data."""
-
-    DUCKDB = "duckdb"
-    SPARK = "spark"
-
-
 class BadRecordPolicy(enum.StrEnum):
     """What to do when some records cannot be read (they are always reported)."""
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from tipsom.osint.choices import LinkEngine
+from tipsom.core.engines import Engine, connect, local_spark
 from tipsom.osint.identifiers import LINKING_KINDS
 from tipsom.osint.scan import AdScan
 from tipsom.osint.textsim import SignatureTable, jaccard
@@ -118,22 +118,12 @@ class Clustering:
 class _Workspace:
     """The only engine-specific part: connecting, loading Arrow, materialising a result."""
 
-    def __init__(self, engine: LinkEngine, spark: Any = None) -> None:
-        import ibis
-
+    def __init__(self, engine: Engine, spark: Any = None) -> None:
         self.engine = engine
         self.prefix = f"osint_{uuid.uuid4().hex[:8]}"
         self._names: list[str] = []
-        if engine is LinkEngine.SPARK:
-            if spark is None:
-                from tipsom.sparkutil import local_spark
-
-                spark = local_spark()
-            self.spark = spark
-            self.con = ibis.pyspark.connect(spark)
-        else:
-            self.spark = None
-            self.con = ibis.duckdb.connect()
+        self.spark = (spark or local_spark()) if engine is Engine.SPARK else None
+        self.con = connect(engine, self.spark)
 
     def _name(self, label: str) -> str:
         name = f"{self.prefix}_{label}_{len(self._names)}"
@@ -305,7 +295,7 @@ def _attach_loose_groups(labels: np.ndarray, anchored: np.ndarray,
     return np.array([roots[label] for label in final], dtype=np.int64)
 
 
-def link(data: LinkInput, engine: LinkEngine = LinkEngine.DUCKDB, spark: Any = None,
+def link(data: LinkInput, engine: Engine = Engine.DUCKDB, spark: Any = None,
          settings: LinkageSettings | None = None) -> Clustering:
     """Cluster the ads of ``data`` on ``engine``; identical results on both engines."""
     settings = settings or LinkageSettings()

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from tipsom.core.cells import neutral_row, restore_row
-from tipsom.osint.choices import BadRecordPolicy, CrossLingual, LinkEngine
+from tipsom.core.engines import Engine
+from tipsom.osint.choices import BadRecordPolicy, CrossLingual
 from tipsom.osint.linkage import Clustering, LinkageSettings, LinkInput, link
 from tipsom.osint.profile import ClusterProfile, profile_clusters
 from tipsom.osint.records import Ad, AdInputError, BadRecord, read_ads
@@ -106,7 +107,7 @@ class ClusterRun:
     bad: list[BadRecord]
 
 
-def cluster_ads(ads: Sequence[Ad], engine: LinkEngine = LinkEngine.DUCKDB, spark: Any = None,
+def cluster_ads(ads: Sequence[Ad], engine: Engine = Engine.DUCKDB, spark: Any = None,
                 options: ScanOptions | None = None, settings: LinkageSettings | None = None) -> ClusterRun:
     """Scan, link and profile ``ads``."""
     scans, signatures = scan_all(ads, options)
