@@ -10,7 +10,6 @@ not SVG, so Arabic labels are shaped correctly by the browser and WeasyPrint.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -22,19 +21,10 @@ from babel.numbers import format_decimal
 
 from tipsom.context.index_report import jinja, template
 from tipsom.context.sources import ContextInputError
+from tipsom.core import vocab
 
-
-class Language(enum.StrEnum):
-    """Languages of the web application, hence of the card."""
-
-    EN = "en"
-    FR = "fr"
-    AR = "ar"
-    RU = "ru"
-
-    @property
-    def right_to_left(self) -> bool:
-        return self is Language.AR
+#: Languages of the web application, hence of the card.
+Language = vocab.Language
 
 
 ADVICE = ("advice_smugglers", "advice_jobs", "advice_tell", "advice_documents")
@@ -95,7 +85,7 @@ def render_card(
     causes: list[tuple[str, float]] = summary["causes"]
     return jinja().from_string(template("route_card.html")).render(
         lang=lang.value,
-        direction="rtl" if lang.right_to_left else "ltr",
+        direction=lang.direction.value,
         title=cat.text("title", lang, route=route),
         subtitle=cat.text("subtitle", lang, first=first, last=last),
         headline=cat.text("headline", lang, total=_number(summary["total"], lang)),

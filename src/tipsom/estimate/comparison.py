@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tipsom.core import vocab
 from tipsom.core.errors import InputError
 from tipsom.estimate.intervals import Interval
 from tipsom.estimate.table import CaptureTable
@@ -31,11 +32,8 @@ if TYPE_CHECKING:
     from tipsom.estimate.lcmcr import SamplerSettings
 
 
-class Language(enum.Enum):
-    EN = "en"
-    FR = "fr"
-    AR = "ar"
-    RU = "ru"
+#: The languages of the comparison page: those of the web application.
+Language = vocab.Language
 
 
 class Spread(enum.Enum):
@@ -207,7 +205,7 @@ def build_comparison_html(table: CaptureTable, rows: Sequence[Row], lang: Langua
         body.append(f"<tr><td>{e(name)}</td><td class=num>{_number(r.estimate, lang)}</td>"
                     f"<td class=num>{_number(r.low, lang)} {e(t['to'])} {_number(r.high, lang)}</td>"
                     f"<td>{e(assumes)}</td></tr>")
-    direction = "rtl" if lang is Language.AR else "ltr"
+    direction = lang.direction.value
     review = f"<p class=review>{e(t['review'])}</p>" if t["review"] else ""
     observed = t["observed"].format(lists=table.n_lists, observed=_number(table.observed, lang))
     return f"""<!DOCTYPE html><html lang="{lang.value}" dir="{direction}"><head><meta charset="utf-8">

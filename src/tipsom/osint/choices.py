@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from tipsom.core.vocab import OnError
+
 
 class LinkEngine(enum.StrEnum):
     """Where linkage runs: DuckDB in process, or a Spark session for large data."""
@@ -12,11 +14,8 @@ class LinkEngine(enum.StrEnum):
     SPARK = "spark"
 
 
-class BadRecordPolicy(enum.StrEnum):
-    """What to do when some records cannot be read (they are always reported)."""
-
-    FAIL = "fail"
-    SKIP = "skip"
+#: What to do when some records cannot be read (the one bad-record policy every command shares).
+BadRecordPolicy = OnError
 
 
 class CrossLingual(enum.StrEnum):
