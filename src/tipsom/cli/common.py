@@ -105,9 +105,10 @@ def open_store(db: str | None, *, verify_key: bool = True) -> Store:
     The data key is verified before the command reads or writes anything: a
     missing, malformed or wrong key is a ``DataKeyError`` (a configuration
     error) that the root command prints as one line with exit 2. Commands that
-    never touch personal values (``init``, which makes the key; ``key check``,
-    which reports on it; the audit chain and context data) pass
-    ``verify_key=False`` so they run where no key is set.
+    never touch personal values (``init``, which makes the key; ``key
+    check`` and ``key rotate``, which judge the keys themselves; the audit
+    chain, context data, aggregates) pass ``verify_key=False`` so they run
+    where no key is set, as they did before.
     """
     from tipsom.store.db import Store
 

@@ -125,7 +125,7 @@ def microdata(
     if not 0.0 <= max_suppression < 1.0:
         fail("--max-suppression must be a share between 0 and 1", ExitCode.USAGE)
     try:
-        meta = export_microdata(open_store(db), out, k=k, max_suppression=max_suppression,
+        meta = export_microdata(open_store(db, verify_key=False), out, k=k, max_suppression=max_suppression,
                                 epsilon=epsilon if synthetic else None, seed=seed,
                                 actor=get_settings().actor, purpose=purpose)
     except (MicrodataError, ValueError) as exc:
