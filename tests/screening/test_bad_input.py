@@ -18,7 +18,7 @@ from tipsom.screening.screen import MAX_PERSONS_PER_CASE, screen_document
 
 
 def _screen(path: Path) -> tuple[int, str]:
-    out = CliRunner().invoke(app, ["screen", str(path)])
+    out = CliRunner().invoke(app, ["screen", "case", str(path)])
     return out.exit_code, out.stderr
 
 
@@ -64,7 +64,7 @@ def test_person_limit_is_inclusive() -> None:
 def test_answers_file_in_latin1_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "answers.json"
     path.write_bytes('{"q1": true, "é": false}'.encode("latin-1"))
-    out = CliRunner().invoke(app, ["screen", "--answers", str(path)])
+    out = CliRunner().invoke(app, ["screen", "questionnaire", "--answers", str(path)])
     assert out.exit_code == 1
     assert out.stderr.startswith(f"tipsom: {path}: not UTF-8 text")
 

@@ -1,4 +1,12 @@
-"""Options and helpers every command shares: ``--db``, ``--quiet``, exit codes, the store, progress."""
+"""Options and helpers every command shares: the one vocabulary, exit codes, the store, progress.
+
+One meaning, one spelling, in every command: ``-o/--out`` for the file or folder
+a command writes, ``--json`` only as the flag that prints JSON, ``--on-error
+fail|skip`` wherever records are read, ``--engine duckdb|spark`` wherever an
+engine is chosen, ``--lang`` for a language; the option types are the enums of
+:mod:`tipsom.core.vocab`. ``tests/cli/test_vocabulary.py`` walks the command
+tree and holds every command to it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from tipsom.core.errors import ConfigError, ExitCode, printable
+from tipsom.core.vocab import Engine, Language, OnError
 
 if TYPE_CHECKING:
     from tipsom.store.db import Store
@@ -20,6 +29,35 @@ DbOption = Annotated[
     typer.Option("--db", help="Database URL (default: TIPSOM_DB_URL or the SQLite file under TIPSOM_HOME)."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+OnErrorOption = Annotated[
+    OnError,
+    typer.Option("--on-error", help="fail: refuse the input on any bad record, writing nothing; skip: go on "
+                                    "with the good records, reporting each bad one."),
+]
+EngineOption = Annotated[
+    Engine, typer.Option("--engine", help="Where the work runs: duckdb in this process, or spark.")
+]
+LangOption = Annotated[Language, typer.Option("--lang", help="Language.")]
+
+#: Option names (without their dashes) that older releases used where the common name now stands. They keep
+#: working, so scripts written against them still run, but ``--help`` shows only the common name.
+RENAMED_OPTIONS = {"output": "out", "backend": "engine", "language": "lang"}
+
+
+def common_spelling(token: str) -> str:
+    """The common name of an option the user spelled the old way.
+
+    Click's ``token_normalize_func``: it is given option names without their
+    dashes (and choice values and command names, which never collide with the
+    old option names).
+    """
+    return RENAMED_OPTIONS.get(token, token)
+
+
+def deprecated(old: str, new: str) -> None:
+    """One line on stderr saying that ``old`` still works but ``new`` is the spelling to use."""
+    print(f"tipsom: {old} is deprecated; use {new}", file=sys.stderr)
 
 
 def fail(message: str, code: ExitCode = ExitCode.INVALID_INPUT) -> NoReturn:
@@ -61,14 +99,20 @@ def check_output_path(path: Path) -> None:
         raise ConfigError(f"{path}: is a folder; give a file name for the output")
 
 
-def open_store(db: str | None) -> Store:
-    """Open the store for a command, its data key verified before the command reads or writes anything.
+def open_store(db: str | None, *, verify_key: bool = True) -> Store:
+    """Open the store for a command: the one way every command opens it.
 
-    A missing, malformed or wrong key is a ``DataKeyError`` (a configuration
-    error): the root command prints it as one line and exits 2.
+    The data key is verified before the command reads or writes anything: a
+    missing, malformed or wrong key is a ``DataKeyError`` (a configuration
+    error) that the root command prints as one line with exit 2. Commands that
+    never touch personal values (``init``, which makes the key; ``key
+    check`` and ``key rotate``, which judge the keys themselves; the audit
+    chain, context data, aggregates) pass ``verify_key=False`` so they run
+    where no key is set, as they did before.
     """
     from tipsom.store.db import Store
 
     store = Store.open(db)
-    store.cipher  # noqa: B018  (fail early, before any work, when the key is missing or not this store's)
+    if verify_key:
+        store.cipher  # noqa: B018  (fail early, before any work, when the key is missing or not this store's)
     return store

@@ -9,11 +9,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, QuietOption, check_output_path, fail
+from tipsom.cli.common import (
+    DbOption,
+    JsonOption,
+    LangOption,
+    OnErrorOption,
+    QuietOption,
+    check_output_path,
+    fail,
+    open_store,
+)
 from tipsom.core.errors import ExitCode
+from tipsom.core.vocab import Language, OnError
 
 if TYPE_CHECKING:
     from tipsom.context.boundaries import Boundaries
+    from tipsom.context.db import ContextStore
 
 context_app = typer.Typer(help="Conflict, displacement, disaster and poverty context; route danger.",
                           no_args_is_help=True)
@@ -24,10 +35,11 @@ SHOWN_ISSUES = 20
 EncodingOption = Annotated[str | None, typer.Option(help="Text encoding (default: UTF-8, else cp1252).")]
 
 
-def _url(db: str | None) -> str:
-    from tipsom.settings import get_settings
+def _context_store(db: str | None) -> ContextStore:
+    """The store's context tables; context data is public, so no data key is needed to reach it."""
+    from tipsom.context.db import ContextStore
 
-    return db or get_settings().database_url
+    return ContextStore(open_store(db, verify_key=False).engine)
 
 
 def _boundaries(path: Path | None, id_field: str) -> Boundaries | None:
@@ -47,12 +59,12 @@ def import_command(
     id_field: Annotated[str, typer.Option(help="Boundary property holding the unit id.")] = "id",
     encoding: EncodingOption = None,
     issues: Annotated[Path | None, typer.Option(help="Write every issue to this CSV.")] = None,
-    strict: Annotated[bool, typer.Option(help="Import nothing if any row is rejected.")] = False,
+    on_error: OnErrorOption = OnError.SKIP,
+    strict: Annotated[bool, typer.Option("--strict", hidden=True, help="Old spelling of --on-error fail.")] = False,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Import a context file into the store; every rejected or doubtful row is reported."""
-    from tipsom.context.db import ContextStore
     from tipsom.context.importing import import_file
     from tipsom.context.sources import Severity, Source
 
@@ -78,9 +90,9 @@ def import_command(
     if len(result.issues) > SHOWN_ISSUES:
         print(f"... {len(result.issues) - SHOWN_ISSUES} more issues"
               + (f" in {issues}" if issues else " (use --issues FILE to see all)"), file=sys.stderr)
-    if strict and rejected:
-        fail(f"{rejected} rows rejected; nothing imported (--strict)")
-    import_id, replaced = ContextStore.open(_url(db)).save(result, file)
+    if (strict or on_error is OnError.FAIL) and rejected:
+        fail(f"{rejected} rows rejected; nothing imported (--on-error fail)")
+    import_id, replaced = _context_store(db).save(result, file)
     if not quiet:
         print(f"{file.name} ({kind}, {result.encoding}): {result.rows_read} rows read; "
               f"{len(result.observations)} values, {len(result.events)} events, "
@@ -106,7 +118,6 @@ def index_command(
     import tempfile
 
     from tipsom.context.assemble import read_values_csv, values_from_observations
-    from tipsom.context.db import ContextStore
     from tipsom.context.index import compute_index
     from tipsom.context.index_report import write_index_outputs
     from tipsom.context.sources import ContextInputError
@@ -118,7 +129,7 @@ def index_command(
         if spec.data is not None:
             values, notes = read_values_csv(spec.data, spec), [f"Data read from {spec.data}."]
         else:
-            values, notes = values_from_observations(spec, ContextStore.open(_url(db)).observations())
+            values, notes = values_from_observations(spec, _context_store(db).observations())
         result = compute_index(spec, values)
         result.prepared.notes.extend(notes)
         uncertainty = analyse(result, runs or spec.uncertainty.runs,
@@ -144,7 +155,7 @@ def routes_command(
     *,
     file: Annotated[Path, typer.Argument(help="Missing Migrants Project incidents (CSV).")],
     arrivals: Annotated[Path | None, typer.Option(help="CSV of route, year, arrivals.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON: one object per route and year.")] = False,
+    as_json: JsonOption = False,
     report: Annotated[Path | None, typer.Option(help="Also write an HTML report with hot-spot map.")] = None,
     encoding: EncodingOption = None,
 ) -> None:
@@ -178,21 +189,17 @@ def card_command(
     file: Annotated[Path, typer.Argument(help="Missing Migrants Project incidents (CSV).")],
     route: Annotated[str, typer.Option(help="Route as recorded, e.g. 'Central Mediterranean'.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output .html or .pdf.")],
-    lang: Annotated[str, typer.Option(help="en|fr|ar|ru")] = "en",
+    lang: LangOption = Language.EN,
     arrivals: Annotated[Path | None, typer.Option(help="CSV of route, year, arrivals (adds a rate).")] = None,
     contact: Annotated[str | None, typer.Option(help="Help line or address printed on the card.")] = None,
     encoding: EncodingOption = None,
 ) -> None:
     """A printable route risk card for outreach and agencies (HTML, or PDF by extension)."""
-    from tipsom.context.card import Language, render_card, write_card
+    from tipsom.context.card import render_card, write_card
     from tipsom.context.mmp import import_mmp
     from tipsom.context.routes import load_arrivals, route_summary, route_years
     from tipsom.context.sources import ContextInputError
 
-    try:
-        language = Language(lang)
-    except ValueError:
-        fail(f"--lang must be one of {'|'.join(m.value for m in Language)}, not {lang!r}", ExitCode.USAGE)
     try:
         incidents = import_mmp(file, encoding).incidents
         summary = route_summary(incidents, route)
@@ -204,7 +211,7 @@ def card_command(
             rate = known[-1] if known else None
     except ContextInputError as exc:
         fail(str(exc))
-    written = write_card(render_card(summary, language, contact, rate), out)
+    written = write_card(render_card(summary, lang, contact, rate), out)
     print(f"wrote {written}")
 
 
@@ -230,11 +237,10 @@ def model_command(
     from tipsom.context.registry import detections_by_origin
     from tipsom.context.sources import ContextInputError
     from tipsom.settings import get_settings
-    from tipsom.store.db import Store
 
     chosen = list(series or DEFAULT_SERIES)
     try:
-        store = Store.open(_url(db))
+        store = open_store(db, verify_key=False)
         counts, unusable = detections_by_origin(store.engine)
         panel = detections_panel(counts)
         observations = ContextStore(store.engine).observations(chosen)
@@ -270,9 +276,8 @@ def flag_cases_command(
     from tipsom.context.flags import FlagRule, flag_victims
     from tipsom.context.registry import victim_origins
     from tipsom.settings import get_settings
-    from tipsom.store.db import Store
 
-    store = Store.open(_url(db))
+    store = open_store(db, verify_key=False)
     context = ContextStore(store.engine)
     events = context.events()
     if not events:

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tipsom.cli.common import DbOption, QuietOption, fail, progress_bar
+from tipsom.cli.common import DbOption, EngineOption, JsonOption, QuietOption, fail, progress_bar
 from tipsom.cli.groups import synth_app
 from tipsom.core.cells import neutral_frame
 from tipsom.core.errors import ExitCode
+from tipsom.core.vocab import Engine, Language
 
 if TYPE_CHECKING:
     from tipsom.estimate.lcmcr import Posterior, SamplerSettings
@@ -145,7 +146,7 @@ def registry_command(
     groups: GroupsOption = None,
     linkage: LinkageOption = "exact",
     db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Estimate the registry's victims, seen and unseen: lists by agency type, stratified on request."""
     from tipsom.estimate.registry import estimate_registry
@@ -197,7 +198,7 @@ def mse_command(
     level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
     strata: StrataOption = "",
     population: PopulationOption = "",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Estimate the total number of victims, seen and unseen, from a capture-history table."""
     names = _split(strata)
@@ -257,7 +258,7 @@ def lcmcr_command(
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 1234,
     level: Annotated[float, typer.Option("--level", help="Credible level.")] = 0.95,
     strata: StrataOption = "",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Bayesian latent-class estimate (LCMCR) for victims with different chances of being identified."""
@@ -303,7 +304,7 @@ def dga_command(
                                                                              "cell (default 2^-lists).")] = None,
     prior_n: Annotated[str, typer.Option("--prior-n", help="Prior on N: lambda (1/N) or uniform.")] = "lambda",
     level: Annotated[float, typer.Option("--level", help="Credible level.")] = 0.95,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Bayesian model averaging over decomposable graphical models (Madigan and York; R package dga)."""
     from tipsom.estimate.dga import PriorN, dga
@@ -343,12 +344,12 @@ def report_command(
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf.")] = False,
     with_lcmcr: Annotated[bool, typer.Option("--lcmcr", help="Add the Bayesian latent-class estimate "
                                                              "(LCMCR, default sampler settings).")] = False,
-    lang: Annotated[str, typer.Option("--lang", help="Languages of the four-method comparison page: any of "
-                                                     "en,fr,ar,ru.")] = "en,fr,ar,ru",
+    lang: Annotated[str, typer.Option("--lang", help="Languages of the four-method comparison page, comma-"
+                                                     f"separated: any of {','.join(Language)}.")] = ",".join(Language),
 ) -> None:
     """Write a plain-language HTML report (index.html, estimate.json) comparing methods, and one page per
     language (comparison.<lang>.html) with stepwise, BIC, LCMCR and dga side by side."""
-    from tipsom.estimate.comparison import Language, comparison_rows, write_comparison
+    from tipsom.estimate.comparison import comparison_rows, write_comparison
     from tipsom.estimate.lcmcr import SamplerSettings
     from tipsom.estimate.mse import Selection, compare_methods, estimate
     from tipsom.estimate.report import write_report
@@ -388,20 +389,15 @@ def link_command(
     review_floor: Annotated[float, typer.Option("--review-floor", help="Pairs from here up to --threshold "
                                                                        "go to review.")] = 0.5,
     review: Annotated[Path | None, typer.Option("--review", help="Write the review queue here.")] = None,
-    backend: Annotated[str, typer.Option("--backend", help="Splink backend: duckdb or spark.")] = "duckdb",
+    engine: EngineOption = Engine.DUCKDB,
     quiet: QuietOption = False,
 ) -> None:
     """Link agency records of the same person and write the capture-history table."""
     import pandas as pd
 
-    from tipsom.core.engines import Engine
     from tipsom.estimate.histories import capture_histories
     from tipsom.estimate.linkage import LinkageInputError, link
 
-    try:
-        engine = Engine(backend)
-    except ValueError:
-        fail(f"--backend must be duckdb or spark, got {backend!r}", ExitCode.USAGE)
     try:
         frame = pd.read_csv(records, dtype={"record_id": str, "pseudonym": str})
         result = link(frame, threshold=threshold, review_floor=review_floor, engine=engine,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from tipsom.cli.common import DbOption, QuietOption, fail
+from tipsom.cli.common import DbOption, QuietOption, fail, open_store
 from tipsom.core.errors import ExitCode, TipsomError
 from tipsom.evidence.actions import CustodyAction
 
@@ -42,7 +42,7 @@ def _locker(db: str | None) -> Iterator[EvidenceLocker]:
     from tipsom.evidence.locker import EvidenceLocker
 
     try:
-        locker = EvidenceLocker.open(db)
+        locker = EvidenceLocker.for_store(open_store(db, verify_key=False))  # custody records hold no personal value
     except TipsomError:
         raise  # a missing signing key or a bad data key: the root handler gives its exit code
     except (OSError, ValueError) as exc:
@@ -170,7 +170,7 @@ def seal_cmd(
 @evidence_app.command("export")
 def export(
     case: CaseOption,
-    out: Annotated[Path, typer.Option("-o", "--output", help="JSON-LD file to write.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="JSON-LD file to write.")],
     format_: Annotated[ExportFormat, typer.Option("--format", help="Only CASE/UCO 1.5.0 JSON-LD.")] = (
         ExportFormat.case),
     exhibit: Annotated[str | None, typer.Option(help="Only this exhibit (id or number).")] = None,
@@ -188,9 +188,8 @@ def export(
 def new_signing_key(actor: ActorOption, db: DbOption = None) -> None:
     """Start a new custody signing key after the old one was lost (its public key must be trusted first)."""
     from tipsom.evidence.locker import EvidenceLocker
-    from tipsom.store.db import Store
 
-    store = Store.open(db)
+    store = open_store(db, verify_key=False)
     try:
         signer = EvidenceLocker.replace_lost_signing_key(store, actor)
     finally:
@@ -226,7 +225,7 @@ def capture_cmd(
 @evidence_app.command("report")
 def report(
     item: Annotated[str, typer.Argument(help="Item id, exhibit number or id prefix.")],
-    out: Annotated[Path, typer.Option("-o", "--output", help="PDF file to write.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="PDF file to write.")],
     db: DbOption = None,
 ) -> None:
     """Write a printable chain-of-custody PDF for one exhibit (verifies its case first)."""

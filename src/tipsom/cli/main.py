@@ -15,6 +15,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from tipsom.cli.common import common_spelling
 from tipsom.cli.groups import export_app, import_app, synth_app
 from tipsom.core.errors import ExitCode, TipsomError, printable
 
@@ -60,6 +61,8 @@ app = typer.Typer(
     help="tipsom: case registry and analysis for trafficking in persons and smuggling of migrants.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Old option spellings (``--output`` ...) keep working in every command, hidden from --help.
+    context_settings={"token_normalize_func": common_spelling},
 )
 app.add_typer(synth_app, name="synth")
 app.add_typer(import_app, name="import")

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, QuietOption, check_output_path
+from tipsom.cli.common import DbOption, EngineOption, OnErrorOption, QuietOption, check_output_path, open_store
 from tipsom.cli.groups import synth_app
 from tipsom.core.cells import neutral_frame
-from tipsom.core.engines import Engine
-from tipsom.money.model import Attribution, Direction, ErrorPolicy, InputFormat, Period
+from tipsom.core.vocab import Engine, OnError
+from tipsom.money.model import Attribution, Direction, InputFormat, Period
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,20 +24,12 @@ money_app = typer.Typer(help="Follow the money: typologies, tracing, corridors, 
 
 FormatOption = Annotated[InputFormat, typer.Option("--format", "-f", help="Input format.")]
 RatesOption = Annotated[Path | None, typer.Option("--rates", help="CSV currency,rate (base currency has rate 1).")]
-OnErrorOption = Annotated[
-    ErrorPolicy,
-    typer.Option(
-        "--on-error",
-        help="fail: reject the file on any bad row; skip: analyse good rows and report the bad ones.",
-    ),
-]
-EngineOption = Annotated[Engine, typer.Option("--engine", help="Where the relational pipeline runs.")]
 LinksOption = Annotated[Path | None, typer.Option("--links", help="CSV kind,identifier,case_id,person_id.")]
 HoldersOption = Annotated[Path | None, typer.Option("--holders", help="CSV account,name[,kind,phone,id_number,...].")]
 FindingsOption = Annotated[Path | None, typer.Option("--findings", help="Findings written by `money scan`.")]
 
 
-def _load(file: Path, fmt: InputFormat, rates: Path | None, on_error: ErrorPolicy) -> pd.DataFrame:
+def _load(file: Path, fmt: InputFormat, rates: Path | None, on_error: OnError) -> pd.DataFrame:
     from tipsom.money.readers import Rates, load_transactions
 
     result = load_transactions(file, fmt, Rates.load(rates) if rates else None, on_error)
@@ -76,7 +68,7 @@ def scan_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Findings file (.csv, or .json).")] = Path("findings.csv"),
     engine: EngineOption = Engine.DUCKDB,
     rates: RatesOption = None,
-    on_error: OnErrorOption = ErrorPolicy.FAIL,
+    on_error: OnErrorOption = OnError.FAIL,
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML/JSON thresholds (ScanConfig field names).")
     ] = None,
@@ -114,7 +106,7 @@ def trace_cmd(
     window: Annotated[float, typer.Option(help="Hours allowed between consecutive hops.")] = 72.0,
     attribution: Attribution = Attribution.FIFO,
     rates: RatesOption = None,
-    on_error: OnErrorOption = ErrorPolicy.FAIL,
+    on_error: OnErrorOption = OnError.FAIL,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write hops as CSV.")] = None,
 ) -> None:
     """Follow money forward (where did it go?) or backward (where did it come from?)."""
@@ -141,7 +133,7 @@ def corridors_cmd(
     period: Period = Period.MONTH,
     engine: EngineOption = Engine.DUCKDB,
     rates: RatesOption = None,
-    on_error: OnErrorOption = ErrorPolicy.FAIL,
+    on_error: OnErrorOption = OnError.FAIL,
 ) -> None:
     """Flows by country pair, channel and period, with shares tied to flagged and case-linked accounts."""
     from tipsom.money.corridors import corridors
@@ -165,7 +157,7 @@ def risk_cmd(
     links: LinksOption = None,
     holders: HoldersOption = None,
     rates: RatesOption = None,
-    on_error: OnErrorOption = ErrorPolicy.FAIL,
+    on_error: OnErrorOption = OnError.FAIL,
 ) -> None:
     """Account risk scores from findings and links to persons on cases."""
     from tipsom.money.risk import risk_frame, risk_scores
@@ -187,7 +179,7 @@ def export_ftm_cmd(
     findings: FindingsOption = None,
     holders: HoldersOption = None,
     rates: RatesOption = None,
-    on_error: OnErrorOption = ErrorPolicy.FAIL,
+    on_error: OnErrorOption = OnError.FAIL,
 ) -> None:
     """FollowTheMoney JSON lines (accounts, holders, ownership, payments) for Aleph."""
     from tipsom.money.export import write_ftm
@@ -207,7 +199,7 @@ def export_gexf_cmd(
     findings: FindingsOption = None,
     links: LinksOption = None,
     rates: RatesOption = None,
-    on_error: OnErrorOption = ErrorPolicy.FAIL,
+    on_error: OnErrorOption = OnError.FAIL,
 ) -> None:
     """The payment network as GEXF for Gephi, with risk scores on the nodes."""
     from tipsom.money.export import write_gexf
@@ -240,7 +232,6 @@ def links_cmd(
     from tipsom.money.links import FOLLOWED_ROLES, links_from_store, write_links
     from tipsom.schema.enums import PersonRole
     from tipsom.settings import get_settings
-    from tipsom.store.db import Store
 
     try:
         roles = frozenset(PersonRole(r) for r in role) if role else FOLLOWED_ROLES
@@ -250,7 +241,7 @@ def links_cmd(
         raise ConfigError("--include-personal needs --purpose: say why the phone numbers themselves are needed")
     if purpose and not include_personal:
         raise ConfigError("--purpose is for --include-personal; pseudonymous links are audited with their own")
-    store = Store.open(db)
+    store = open_store(db)
     try:
         links = links_from_store(store, actor=get_settings().actor, roles=roles,
                                  purpose=purpose if include_personal else None)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption
+from tipsom.cli.common import DbOption, open_store
 
 org_app = typer.Typer(help="Registered organisations (account owners and share recipients).",
                       no_args_is_help=True)
@@ -22,20 +22,18 @@ def add_org(
 ) -> None:
     """Register an organisation (audited); refuses a code or name already registered (exit 1)."""
     from tipsom.settings import get_settings
-    from tipsom.store.db import Store
     from tipsom.web.organisations import add_organisation
 
-    org = add_organisation(Store.open(db), code=code, name=name, org_type=org_type, jurisdiction=jurisdiction,
-                           contact=contact, actor=get_settings().actor)
+    org = add_organisation(open_store(db, verify_key=False), code=code, name=name, org_type=org_type,
+                           jurisdiction=jurisdiction, contact=contact, actor=get_settings().actor)
     print(f"registered {org.code}: {org.name} ({org.jurisdiction})")
 
 
 def list_orgs(db: DbOption = None) -> None:
     """List registered organisations: code, name, type, jurisdiction, contact (tab-separated)."""
-    from tipsom.store.db import Store
     from tipsom.web.organisations import list_organisations
 
-    with Store.open(db).engine.connect() as conn:
+    with open_store(db, verify_key=False).engine.connect() as conn:
         for o in list_organisations(conn):
             print(f"{o.code}\t{o.name}\t{o.org_type}\t{o.jurisdiction}\t{o.contact}")
 

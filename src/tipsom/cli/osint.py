@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tipsom.cli.common import QuietOption, check_output_path
+from tipsom.cli.common import EngineOption, OnErrorOption, QuietOption, check_output_path, deprecated
 from tipsom.cli.groups import synth_app
 from tipsom.core.engines import Engine
 from tipsom.core.errors import InputError
-from tipsom.osint.choices import BadRecordPolicy, CrossLingual
+from tipsom.core.vocab import OnError
+from tipsom.osint.choices import CrossLingual
 
 if TYPE_CHECKING:
     from tipsom.osint.pipeline import ScanOptions
@@ -21,10 +22,6 @@ if TYPE_CHECKING:
 osint_app = typer.Typer(help="Screen online ads and posts and link them into networks.", no_args_is_help=True)
 
 InputArg = Annotated[Path, typer.Argument(help="Ads: .jsonl, .csv, .warc[.gz], .html, or a folder of them.")]
-OnErrorOption = Annotated[
-    BadRecordPolicy,
-    typer.Option("--on-error", help="fail: reject the input on any bad record; skip: go on, reporting each one."),
-]
 RegionOption = Annotated[
     list[str] | None,
     typer.Option("--region", help="ISO country code to try for numbers without country code (repeatable)."),
@@ -35,7 +32,7 @@ CrossOption = Annotated[
 ]
 
 
-def _ads(file: Path, on_error: BadRecordPolicy) -> list[Ad]:
+def _ads(file: Path, on_error: OnError) -> list[Ad]:
     from tipsom.osint.pipeline import BadRecordsError, load_ads
 
     try:
@@ -66,7 +63,7 @@ def scan_command(
     region: RegionOption = None,
     workers: WorkersOption = None,
     cross_lingual: CrossOption = CrossLingual.AUTO,
-    on_error: OnErrorOption = BadRecordPolicy.FAIL,
+    on_error: OnErrorOption = OnError.FAIL,
     quiet: QuietOption = False,
 ) -> None:
     """Write each ad's identifiers, indicators (with spans) and score."""
@@ -84,8 +81,10 @@ def scan_command(
 def cluster_command(
     file: InputArg,
     out: Annotated[Path, typer.Option("-o", "--out", help="CSV: ad_id, cluster_id, cluster_size, link_reasons.")],
-    engine: Annotated[Engine, typer.Option("--engine", help="Where linkage runs.")] = Engine.DUCKDB,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Cluster profiles (default: OUT with .json).")]
+    engine: EngineOption = Engine.DUCKDB,
+    profiles: Annotated[Path | None, typer.Option("--profiles", help="Cluster profiles, JSON (default: OUT with "
+                                                  ".json).")] = None,
+    profiles_old: Annotated[Path | None, typer.Option("--json", hidden=True, help="Old spelling of --profiles.")]
     = None,
     scan_out: Annotated[Path | None, typer.Option("--scan-out", help="Also write the per-ad scan here.")] = None,
     threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
@@ -93,21 +92,24 @@ def cluster_command(
     region: RegionOption = None,
     workers: WorkersOption = None,
     cross_lingual: CrossOption = CrossLingual.AUTO,
-    on_error: OnErrorOption = BadRecordPolicy.FAIL,
+    on_error: OnErrorOption = OnError.FAIL,
     quiet: QuietOption = False,
 ) -> None:
     """Link ads sharing identifiers or near-duplicate text into clusters."""
     from tipsom.osint.linkage import LinkageSettings
     from tipsom.osint.pipeline import cluster_ads, write_clusters_csv, write_profiles_json, write_scans
 
-    for path in (out, json_out, scan_out):
+    if profiles_old is not None:
+        deprecated("--json PATH", "--profiles PATH")
+        profiles = profiles or profiles_old
+    for path in (out, profiles, scan_out):
         if path is not None:
             check_output_path(path)
     ads = _ads(file, on_error)
     run = cluster_ads(ads, engine, None, _options(region, workers, cross_lingual),
                       LinkageSettings(jaccard_threshold=threshold))
     write_clusters_csv(out, run.clustering)
-    profiles_path = json_out or out.with_suffix(".json")
+    profiles_path = profiles or out.with_suffix(".json")
     write_profiles_json(profiles_path, run.profiles, {"source": str(file), "engine": engine.value,
                                                       "jaccard_threshold": threshold})
     if scan_out:
@@ -123,7 +125,7 @@ def report_command(
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for index.html, clusters.json, FtM.")],
     max_clusters: Annotated[int, typer.Option("--max-clusters", min=1, help="Clusters shown in the page.")] = 50,
     region: RegionOption = None,
-    on_error: OnErrorOption = BadRecordPolicy.FAIL,
+    on_error: OnErrorOption = OnError.FAIL,
     quiet: QuietOption = False,
 ) -> None:
     """Write the HTML cluster report (timeline, map, highlighted ads) and its JSON and FtM files."""
@@ -152,7 +154,7 @@ def ftm_command(
     clusters: Annotated[Path, typer.Argument(help="Clusters CSV from `tipsom osint cluster`.")],
     ads: Annotated[Path, typer.Option("--ads", help="The ads file the clusters were made from.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="FollowTheMoney entities, JSON Lines.")],
-    on_error: OnErrorOption = BadRecordPolicy.FAIL,
+    on_error: OnErrorOption = OnError.FAIL,
 ) -> None:
     """Export the ads, identifiers and accounts of clusters as FollowTheMoney entities."""
     from tipsom.osint.ftm import write_ftm

@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, QuietOption, fail, open_store, progress_bar
+from tipsom.cli.common import DbOption, JsonOption, OnErrorOption, QuietOption, fail, open_store, progress_bar
 from tipsom.cli.groups import export_app, import_app, synth_app
 from tipsom.core.errors import ExitCode
+from tipsom.core.vocab import OnError
 from tipsom.exchange.formats import Direction, case_format, help_text
 from tipsom.schema.document import Problem
 
@@ -19,11 +20,10 @@ from tipsom.schema.document import Problem
 def init(db: DbOption = None) -> None:
     """Create the database tables and the data key (mode 0600), never a second key for a store that has one."""
     from tipsom.settings import get_settings
-    from tipsom.store.db import Store
     from tipsom.store.keys import provide_data_key
 
     settings = get_settings()
-    store = Store.open(db)
+    store = open_store(db, verify_key=False)  # the key may not exist yet: init makes it
     key, created = provide_data_key(store.engine, settings)
     if created:
         print(f"created data key {settings.key_path} (back it up: without it personal data cannot be read)")
@@ -34,8 +34,9 @@ def init(db: DbOption = None) -> None:
 def import_cases(
     file: Annotated[Path, typer.Argument(help="CSV, XLSX or JSONL file.")],
     fmt: Annotated[str, typer.Option("--format", help=help_text(Direction.IMPORT))] = "native",
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Write valid rows; rejected rows go "
-                                               "to a rejects file.")] = False,
+    on_error: OnErrorOption = OnError.FAIL,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", hidden=True,
+                                               help="Old spelling of --on-error skip.")] = False,
     rejects: Annotated[Path | None, typer.Option("--rejects", help="Rejects file (default FILE.rejects).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing rejects file.")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Let the file remove stored persons, route legs, "
@@ -44,11 +45,12 @@ def import_cases(
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Import cases from FILE, all or nothing unless --skip-invalid."""
+    """Import cases from FILE, all or nothing unless --on-error skip (refused records then go to a rejects file)."""
     from tipsom.exchange.importer import ImportFailed, import_file
     from tipsom.settings import get_settings
 
     kind = case_format(fmt, Direction.IMPORT)
+    skip = skip_invalid or on_error is OnError.SKIP
     store = open_store(db)
     printed = 0
 
@@ -59,7 +61,7 @@ def import_cases(
 
     try:
         with progress_bar(quiet, "importing") as tick:
-            report = import_file(store, file, fmt=kind, skip_invalid=skip_invalid, rejects_path=rejects,
+            report = import_file(store, file, fmt=kind, skip_invalid=skip, rejects_path=rejects,
                                  force=force, replace=replace, actor=get_settings().actor, purpose=purpose,
                                  on_problem=show, progress=tick)
     except ImportFailed as exc:
@@ -117,13 +119,11 @@ def synth_cases(
 
 
 def stats(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """Counts of cases, persons and victims in the store."""
-    from tipsom.store.db import Store
-
-    counts = Store.open(db).counts()
+    counts = open_store(db, verify_key=False).counts()  # counting reads no personal value
     if as_json:
         print(json.dumps(counts))
     else:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, QuietOption, fail
+from tipsom.cli.common import DbOption, QuietOption, fail, open_store
 from tipsom.cli.groups import export_app
 from tipsom.core.errors import ExitCode
 
@@ -39,7 +39,6 @@ def _prepare(db: str | None, year: int | None, country: str | None, threshold: i
     from tipsom.report.population import PopulationFileError, load_population
     from tipsom.report.statistics import ReportFilter
     from tipsom.settings import get_settings
-    from tipsom.store.db import Store
 
     if country is not None and (len(country) != 3 or not country.isalpha()):
         fail(f"--country {country!r}: use an ISO 3166-1 alpha-3 code such as NPL", ExitCode.USAGE)
@@ -52,12 +51,12 @@ def _prepare(db: str | None, year: int | None, country: str | None, threshold: i
     except (OSError, PopulationFileError) as exc:
         fail(str(exc))
     flt = ReportFilter(year=year, country=country.upper() if country else None)
-    return Store.open(db), flt, policy, denominators
+    return open_store(db, verify_key=False), flt, policy, denominators
 
 
 @report_app.command("build")
 def build(
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.html, report.pdf, tables.xlsx, "
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for report.html, report.pdf, tables.xlsx, "
                                                     "sdg_16_2_2.csv and tables/*.csv.")],
     year: YearOption = None,
     country: CountryOption = None,
@@ -82,7 +81,7 @@ def build(
 
 @report_app.command("sdg")
 def sdg(
-    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="File to write.")],
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
     year: YearOption = None,
     country: CountryOption = None,
@@ -104,11 +103,11 @@ def sdg(
         victims = compute_cubes(con, flt, policy, ("victims",))["victims"]
     finally:
         con.close()
-    write_sdg(list(sdg_rows(victims, denominators)), output, SdgFormat(fmt))
+    write_sdg(list(sdg_rows(victims, denominators)), out, SdgFormat(fmt))
 
 
 def microdata(
-    output: Annotated[Path, typer.Option("-o", "--output", help="CSV file to write (metadata beside it).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="CSV file to write (metadata beside it).")],
     k: Annotated[int, typer.Option("--k", help="k for k-anonymity (CTDC uses 11).")] = 11,
     max_suppression: Annotated[float, typer.Option(
         "--max-suppression", help="Largest share of records that may be dropped rather than generalised.")] = 0.02,
@@ -122,12 +121,11 @@ def microdata(
     """Export anonymised victim microdata (CTDC style, k-anonymous) with a metadata file."""
     from tipsom.report.microdata import MicrodataError, export_microdata
     from tipsom.settings import get_settings
-    from tipsom.store.db import Store
 
     if not 0.0 <= max_suppression < 1.0:
         fail("--max-suppression must be a share between 0 and 1", ExitCode.USAGE)
     try:
-        meta = export_microdata(Store.open(db), output, k=k, max_suppression=max_suppression,
+        meta = export_microdata(open_store(db, verify_key=False), out, k=k, max_suppression=max_suppression,
                                 epsilon=epsilon if synthetic else None, seed=seed,
                                 actor=get_settings().actor, purpose=purpose)
     except (MicrodataError, ValueError) as exc:

@@ -1,4 +1,4 @@
-"""Screening commands: ``tipsom screen`` (one case, a stored case, the store, indicators) and ``tipsom law``."""
+"""Screening commands: ``tipsom screen case|all|questionnaire`` and ``tipsom law``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from tipsom.cli.common import DbOption, QuietOption, fail
+from tipsom.cli.common import DbOption, JsonOption, QuietOption, deprecated, fail, open_store, progress_bar
 from tipsom.core.errors import ExitCode, InputError
 
 law_app = typer.Typer(help="Legislative review and monitoring of non-punishment in practice.",
@@ -46,39 +47,56 @@ def _read_object(path: Path, what: str) -> dict[str, Any]:
     return raw
 
 
-def screen(
-    file: Annotated[Path | None, typer.Argument(help="One case in the native JSON format.")] = None,
-    case: Annotated[str | None, typer.Option("--case", help="Screen the stored case with this ID.")] = None,
-    all_cases: Annotated[bool, typer.Option("--all", help="Screen every stored case in one pass.")] = False,
-    jurisdiction: Annotated[str | None, typer.Option("--jurisdiction", help="ISO 3166-1 alpha-3 code whose "
-                                                     "rules apply (default: the case's own).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    questionnaire: Annotated[bool, typer.Option("--questionnaire", help="Print the blank indicator "
-                                                "questionnaire (ILO 11 and ILO/EC).")] = False,
-    answers: Annotated[Path | None, typer.Option("--answers", help="Assess a filled questionnaire "
-                                                 "(JSON: question id -> true/false).")] = None,
-    child: Annotated[bool, typer.Option("--child", help="Use the ILO/EC list for children.")] = False,
-    db: DbOption = None,
-    quiet: QuietOption = False,
-) -> None:
-    """Screen a case against the legal rules: alerts with explanations and sources."""
-    modes = [file is not None, case is not None, all_cases, questionnaire, answers is not None]
-    if sum(modes) != 1:
-        fail("give exactly one of FILE, --case ID, --all, --questionnaire, --answers FILE", ExitCode.USAGE)
-    from tipsom.screening import InvalidDocument, screen_document
-    from tipsom.screening.indicators import IndicatorError, assess_questionnaire
-    from tipsom.screening.indicators import questionnaire as blank
+class ScreenGroup(TyperGroup):
+    """``tipsom screen``: its subcommands, and the one-command form of earlier releases.
 
-    if questionnaire:
-        _print_json(blank(child=child))
-        return
-    if answers is not None:
-        try:
-            filled = _read_object(answers, "answers mapping question ids to true/false")
-            _print_json(assess_questionnaire(filled, child=child))
-        except IndicatorError as exc:
-            fail(f"{answers}: {exc}")
-        return
+    ``tipsom screen FILE``, ``--case ID``, ``--all``, ``--questionnaire`` and
+    ``--answers FILE`` were five modes of one command; they are subcommands
+    now, and an old invocation is run as the subcommand it meant, with a
+    one-line deprecation note, so scripts keep working.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer vendors click: Context is private
+        if not args:
+            fail(f"give exactly one of: {', '.join(f'screen {name}' for name in self.commands)}", ExitCode.USAGE)
+        if args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = _subcommand_meant(args)
+        return list(super().parse_args(ctx, args))
+
+
+#: The subcommand each mode flag of the old one-command ``tipsom screen`` stands for; no flag meant ``case``.
+OLD_MODES = {"--all": "all", "--questionnaire": "questionnaire", "--answers": "questionnaire"}
+
+
+def _subcommand_meant(args: list[str]) -> list[str]:
+    """An old ``tipsom screen`` invocation as the subcommand it meant (``--answers`` stays an option)."""
+    for flag, command in OLD_MODES.items():
+        if flag in args:
+            deprecated(f"tipsom screen {flag}", f"tipsom screen {command}")
+            return [command, *(a for a in args if a != flag or flag == "--answers")]
+    deprecated("tipsom screen FILE|--case ID", "tipsom screen case FILE|--case ID")
+    return ["case", *args]
+
+
+screen_app = typer.Typer(cls=ScreenGroup, help="Screen cases against the legal rules and the ILO indicators.")
+JurisdictionOption = Annotated[str | None, typer.Option("--jurisdiction", help="ISO 3166-1 alpha-3 code whose "
+                                                        "rules apply (default: the case's own).")]
+ChildOption = Annotated[bool, typer.Option("--child", help="Use the ILO/EC list for children.")]
+
+
+@screen_app.command("case")
+def screen_case_command(
+    file: Annotated[Path | None, typer.Argument(help="One case in the native JSON format.")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Screen the stored case with this ID instead.")] = None,
+    jurisdiction: JurisdictionOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Screen one case (a file, or a stored case): alerts with explanations and sources."""
+    from tipsom.screening import InvalidDocument, screen_document, screen_stored_case
+
+    if (file is None) == (case is None):
+        fail("give exactly one of FILE or --case ID", ExitCode.USAGE)
     if file is not None:
         try:
             result = screen_document(_read_object(file, "one case (the native document format)"), jurisdiction)
@@ -91,26 +109,9 @@ def screen(
         except InputError as exc:
             raise InputError(exc.reason, file=file, row=exc.row, field=exc.field) from None
     else:
-        from tipsom.cli.common import open_store as _store
-        from tipsom.screening import screen_store, screen_stored_case
-
-        store = _store(db)
-        if all_cases:
-            from tipsom.cli.common import progress_bar
-
-            with progress_bar(quiet, "persons screened") as tick:
-                bulk = screen_store(store, progress=tick)
-            data = bulk.to_dict()
-            if as_json:
-                _print_json(data)
-            else:
-                print(f"screened {data['screened']} cases ({data['persons']} persons)")
-                for code, n in data["alerts"].items():
-                    print(f"  {code:28} {n}")
-            return
         assert case is not None
         try:
-            result = screen_stored_case(store, case, jurisdiction)
+            result = screen_stored_case(open_store(db), case, jurisdiction)
         except LookupError as exc:
             fail(str(exc))
     if as_json:
@@ -121,9 +122,44 @@ def screen(
         _print_result(result)
 
 
+@screen_app.command("all")
+def screen_all_command(as_json: JsonOption = False, db: DbOption = None, quiet: QuietOption = False) -> None:
+    """Screen every stored case in one pass: alert counts by code."""
+    from tipsom.screening import screen_store
+
+    store = open_store(db)
+    with progress_bar(quiet, "persons screened") as tick:
+        data = screen_store(store, progress=tick).to_dict()
+    if as_json:
+        _print_json(data)
+        return
+    print(f"screened {data['screened']} cases ({data['persons']} persons)")
+    for code, n in data["alerts"].items():
+        print(f"  {code:28} {n}")
+
+
+@screen_app.command("questionnaire")
+def screen_questionnaire_command(
+    answers: Annotated[Path | None, typer.Option("--answers", help="Assess a filled questionnaire "
+                                                 "(JSON: question id -> true/false).")] = None,
+    child: ChildOption = False,
+) -> None:
+    """Print the blank indicator questionnaire (ILO 11 and ILO/EC), or assess a filled one (JSON)."""
+    from tipsom.screening.indicators import IndicatorError, assess_questionnaire, questionnaire
+
+    if answers is None:
+        _print_json(questionnaire(child=child))
+        return
+    try:
+        _print_json(assess_questionnaire(_read_object(answers, "answers mapping question ids to true/false"),
+                                         child=child))
+    except IndicatorError as exc:
+        fail(f"{answers}: {exc}")
+
+
 @law_app.command("checklist")
 def law_checklist(
-    out: Annotated[Path | None, typer.Option("-o", "--output", help="Write the review template here "
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Write the review template here "
                                              "(YAML; .json for JSON).")] = None,
 ) -> None:
     """Print (or write) the legislative review template to fill in for a country's law."""
@@ -144,7 +180,7 @@ def law_checklist(
 @law_app.command("report")
 def law_report(
     file: Annotated[Path, typer.Argument(help="A filled review (YAML or JSON).")],
-    out: Annotated[Path, typer.Option("-o", "--output", help="Report file: .html or .pdf.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Report file: .html or .pdf.")],
 ) -> None:
     """Write the gap report (HTML or PDF) for a filled legislative review."""
     from tipsom.screening.legislation import ReviewError, read_review, write_gap_report
@@ -161,14 +197,13 @@ def law_report(
 
 @law_app.command("monitoring")
 def law_monitoring(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
+    as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """Figures per jurisdiction and year: victims charged, migrants prosecuted, children recorded as adults."""
-    from tipsom.cli.common import open_store as _store
     from tipsom.screening.monitoring import monitoring_table
 
-    rows = monitoring_table(_store(db))
+    rows = monitoring_table(open_store(db))
     if as_json:
         _print_json(rows)
         return
@@ -178,6 +213,6 @@ def law_monitoring(
 
 
 def register(root: typer.Typer) -> None:
-    """Add ``tipsom screen`` and the ``tipsom law`` group."""
-    root.command("screen")(screen)
+    """Add the ``tipsom screen`` and ``tipsom law`` groups."""
+    root.add_typer(screen_app, name="screen")
     root.add_typer(law_app, name="law")

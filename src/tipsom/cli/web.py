@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption, fail, open_store
+from tipsom.cli.common import DbOption, LangOption, fail, open_store
 from tipsom.core.errors import ExitCode
+from tipsom.core.vocab import Language
 
 user_app = typer.Typer(help="Local web accounts (create, list, unlock, set password).", no_args_is_help=True)
 ROLES = "admin, analyst, investigator, caseworker or viewer"
@@ -79,21 +80,18 @@ def add_user(
     organisation: Annotated[str, typer.Option("--org", help="Organisation (need-to-know is by organisation).")],
     role: Annotated[str, typer.Option("--role", help=f"One of {ROLES}.")] = "caseworker",
     name: Annotated[str, typer.Option("--name", help="Display name.")] = "",
-    language: Annotated[str, typer.Option("--language", help="en, fr, ar or ru.")] = "en",
+    lang: LangOption = Language.EN,
     password: Annotated[str | None, typer.Option("--password", help="Password (asked when omitted).")] = None,
     db: DbOption = None,
 ) -> None:
     """Create a local web account."""
     from tipsom.settings import get_settings
     from tipsom.web.accounts import AccountError, create_user
-    from tipsom.web.i18n import parse_language
 
-    if parse_language(language) is None:
-        fail(f"--language: {language!r} is not one of en, fr, ar, ru", ExitCode.USAGE)
     store = open_store(db)
     try:
         user = create_user(store, username=username, password=_password(password), organisation=organisation,
-                           role=_role(role), display_name=name, language=language, actor=get_settings().actor)
+                           role=_role(role), display_name=name, language=lang.value, actor=get_settings().actor)
     except AccountError as exc:
         fail(str(exc))
     print(f"created {user.username} ({user.role}, {user.organisation})")

@@ -10,7 +10,6 @@ not SVG, so Arabic labels are shaped correctly by the browser and WeasyPrint.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -18,17 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from tipsom.context.sources import ContextInputError
+from tipsom.core import vocab
 from tipsom.core.config import parse_text
 from tipsom.core.render import number, render, write_page
 
-
-class Language(enum.StrEnum):
-    """Languages of the web application, hence of the card."""
-
-    EN = "en"
-    FR = "fr"
-    AR = "ar"
-    RU = "ru"
+#: Languages of the web application, hence of the card.
+Language = vocab.Language
 
 
 ADVICE = ("advice_smugglers", "advice_jobs", "advice_tell", "advice_documents")

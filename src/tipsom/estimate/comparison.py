@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tipsom.core import vocab
 from tipsom.core.errors import InputError
 from tipsom.core.render import html_to_pdf, render
 from tipsom.estimate.intervals import Interval
@@ -31,11 +32,8 @@ if TYPE_CHECKING:
     from tipsom.estimate.lcmcr import SamplerSettings
 
 
-class Language(enum.Enum):
-    EN = "en"
-    FR = "fr"
-    AR = "ar"
-    RU = "ru"
+#: The languages of the comparison page: those of the web application.
+Language = vocab.Language
 
 
 class Spread(enum.Enum):

@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass, field
 
 from tipsom.core.errors import InputError
+from tipsom.core.vocab import OnError
 
 
 class InputFormat(enum.StrEnum):
@@ -34,11 +35,8 @@ class Channel(enum.StrEnum):
     CASH = "cash"
 
 
-class ErrorPolicy(enum.StrEnum):
-    """What a reader does with malformed rows. Both report every bad row."""
-
-    FAIL = "fail"  # reject the whole file
-    SKIP = "skip"  # analyse the good rows; bad rows are returned and written out
+#: What a reader does with malformed rows (the one bad-record policy every command shares).
+ErrorPolicy = OnError
 
 
 class Direction(enum.StrEnum):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import enum
 
+from tipsom.core.vocab import OnError
 
-class BadRecordPolicy(enum.StrEnum):
-    """What to do when some records cannot be read (they are always reported)."""
-
-    FAIL = "fail"
-    SKIP = "skip"
+#: What to do when some records cannot be read (the one bad-record policy every command shares).
+BadRecordPolicy = OnError
 
 
 class CrossLingual(enum.StrEnum):

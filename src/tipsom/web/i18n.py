@@ -11,7 +11,6 @@ them, and a test fails when a shipped language lacks a translation.
 from __future__ import annotations
 
 import contextvars
-import enum
 import gettext as gettext_module
 from functools import cache
 from pathlib import Path
@@ -20,28 +19,15 @@ import pycountry
 from babel import Locale
 from babel.support import NullTranslations, Translations
 
+from tipsom.core import vocab
+
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "tipsom"
 
 
-class Direction(enum.StrEnum):
-    LTR = "ltr"
-    RTL = "rtl"
-
-
-class Language(enum.StrEnum):
-    EN = "en"
-    FR = "fr"
-    AR = "ar"
-    RU = "ru"
-
-    @property
-    def direction(self) -> Direction:
-        return Direction.RTL if self is Language.AR else Direction.LTR
-
-    @property
-    def native_name(self) -> str:
-        return str(Locale.parse(self.value).get_display_name(self.value)).capitalize()
+#: The web's languages and their script direction are the ones every module shares.
+Direction = vocab.TextDirection
+Language = vocab.Language
 
 
 DEFAULT_LANGUAGE = Language.EN
