@@ -41,7 +41,7 @@ CASES = [
          {"TIPSOM_DB_LOCK_TIMEOUT": "abc"}, {"cases.csv": "case_id\nC1\n"}),
     Case("export", ("export", "cases", "-o", "out.csv"), ("TIPSOM_WEB_UPLOAD_MAX_MB", "at least 1"),
          {"TIPSOM_WEB_UPLOAD_MAX_MB": "0"}),
-    Case("screen", ("screen", "--all", "--jurisdiction", "NGA"), ("nga.yaml", "order", "'abc'"),
+    Case("screen", ("screen", "all"), ("nga.yaml", "order", "'abc'"),
          {"TIPSOM_DATA_PATH": "{dir}/agency"},
          {"agency/screening/rules/jurisdictions/nga.yaml": 'name: x\nversion: "1"\napplies_to: [NGA]\norder: abc\n'}),
     Case("report", ("report", "build", "--out", "r"), ("TIPSOM_SUPPRESSION_THRESHOLD", "'five'"),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tipsom.cli.common import DbOption, EngineOption, JsonOption, QuietOption, fail, progress_bar
+from tipsom.cli.common import DbOption, EngineOption, JsonOption, QuietOption, fail, open_store, progress_bar
 from tipsom.cli.groups import synth_app
 from tipsom.core.cells import neutral_frame
 from tipsom.core.errors import ExitCode
@@ -151,12 +151,11 @@ def registry_command(
     """Estimate the registry's victims, seen and unseen: lists by agency type, stratified on request."""
     from tipsom.estimate.registry import estimate_registry
     from tipsom.settings import get_settings
-    from tipsom.store.db import Store
 
     options = _options(method, interval, threshold=threshold, max_order=2, bootstrap=bootstrap, seed=seed,
                        level=0.95)
     names = _split(strata)
-    store = Store.open(db)  # not open_store: exact linkage reads pseudonyms only and needs no data key
+    store = open_store(db, verify_key=False)  # exact linkage reads pseudonyms only and needs no data key
     try:
         result = estimate_registry(store, strata=names, by=_list_by(by), groups=groups, linkage=_linkage(linkage),
                                    actor=get_settings().actor, **options)
@@ -428,9 +427,8 @@ def histories_command(
     """Build the capture-history table from the registry's identification records."""
     from tipsom.estimate.store_histories import histories_from_store
     from tipsom.settings import get_settings
-    from tipsom.store.db import Store
 
-    store = Store.open(db)  # not open_store: exact linkage reads pseudonyms only and needs no data key
+    store = open_store(db, verify_key=False)  # exact linkage reads pseudonyms only and needs no data key
     try:
         table = histories_from_store(store, _split(strata), groups, by=_list_by(by), linkage=_linkage(linkage),
                                      threshold=threshold, actor=get_settings().actor)
