@@ -1,11 +1,17 @@
-"""Benchmark: the full statistics report over 1,000,000 synthetic cases, against pandas.
+"""Benchmark: ``tipsom report sdg`` and ``report build`` across registry sizes, new and previous suppression.
 
-Target (issue 3): build the full report (every table, suppression, charts,
-HTML, XLSX, CSV, SDG file; PDF rendering excluded) over 1,000,000 cases in
-under 10 s. Baseline, measured in the same run: pandas reading the same
-SQLite store and doing the same aggregations (no suppression, no rendering).
+Targets (issue 17): ``report sdg`` under 5 s at 20,000 cases, ``report build``
+under 10 s at 1,000,000 cases (PDF excluded), and a time curve that does not
+rise as the registry shrinks. Each size is a seeded synthetic store
+(``CaseGenerator(11)``, as ``tipsom synth cases --seed 11``) generated once
+under ``bench/work`` (gitignored) and reused.
 
-The store is generated once under ``bench/work`` (gitignored) and reused.
+The previous suppression (cell-by-cell LP probing) lives only here, in
+``bench/previous_disclosure.py``, and is run through the same CLI commands with
+``compute``'s protection swapped for it, under a time limit (it did not finish
+20,000 cases in 10 minutes). Sizes: ``TIPSOM_BENCH_REPORT_SIZES`` (comma
+separated, default 500 to 1,000,000); time limit per run:
+``TIPSOM_BENCH_REPORT_LIMIT`` seconds (default 600).
 """
 
 from __future__ import annotations
@@ -20,111 +26,115 @@ sys.path.insert(0, str(HERE))
 
 from common import measure, python_cmd, write_result  # noqa: E402  (bench/ is not a package)
 
-N_CASES = int(os.environ.get("TIPSOM_BENCH_REPORT_CASES", "1000000"))
-WORK = HERE / "work" / f"report_{N_CASES}"
-TARGET_SECONDS = 10.0
+SIZES = tuple(int(n) for n in os.environ.get("TIPSOM_BENCH_REPORT_SIZES",
+                                             "500,2000,20000,200000,1000000").split(","))
+LIMIT = int(os.environ.get("TIPSOM_BENCH_REPORT_LIMIT", "600"))
+SDG_TARGET = (20_000, 5.0)
+BUILD_TARGET = (1_000_000, 10.0)
+KEY = "YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI="
 
-SETUP = f"""
-import base64, os, time
+
+def work(n: int) -> Path:
+    return HERE / "work" / f"report_{n}"
+
+
+def setup(n: int) -> str:
+    return f"""
+import base64, time
 from pathlib import Path
 from tipsom.exchange.importer import import_records
 from tipsom.exchange.native import Record
 from tipsom.settings import Settings
 from tipsom.store.db import Store
 from tipsom.synth.cases import CaseGenerator
-home = Path({str(WORK)!r})
+home = Path({str(work(n))!r})
 home.mkdir(parents=True, exist_ok=True)
-settings = Settings(home=home, key=base64.urlsafe_b64encode(b"b" * 32).decode())
-store = Store.open(settings.database_url, settings=settings)
-if store.counts()["cases"] != {N_CASES}:
-    t = time.perf_counter()
-    docs = CaseGenerator(2024).cases({N_CASES})
+store = Store.open(Settings(home=home, key={KEY!r}, db_url="").database_url,
+                   settings=Settings(home=home, key={KEY!r}, db_url=""))
+if store.counts()["cases"] != {n}:
+    docs = CaseGenerator(11).cases({n})
     import_records(store, (Record(i, {{}}, d) for i, d in enumerate(docs, 1)), source="bench", actor="bench",
                    purpose="benchmark", workers=2)
-    print(f"generated in {{time.perf_counter() - t:.0f}} s")
-print(store.counts())
+print(store.url)
 """
 
-TIPSOM = f"""
-import base64
-from pathlib import Path
-from tipsom.report.build import PdfOption, build_report
-from tipsom.settings import Settings
-from tipsom.store.db import Store
-home = Path({str(WORK)!r})
-settings = Settings(home=home, key=base64.urlsafe_b64encode(b"b" * 32).decode())
-store = Store.open(settings.database_url, settings=settings)
-built = build_report(store, home / "out", pdf=PdfOption.SKIP)
-print(sum(p.count("primary") + p.count("secondary") for p in built.data.cubes.values()))
+
+def command(url: str, args: list[str], previous: bool) -> str:
+    """The CLI command in a fresh process; with ``previous``, the old suppression swapped in."""
+    swap = f"""
+import sys
+sys.path.insert(0, {str(HERE)!r})
+import previous_disclosure
+from tipsom.report import compute
+def _previous(con, flt, policy, names=tuple(compute.CUBES)):
+    return {{n: previous_disclosure.protect(compute.CUBES[n](con, flt), policy) for n in names}}
+compute.compute_cubes = _previous
+""" if previous else ""
+    return f"""{swap}
+import time
+from tipsom.cli.main import app
+app({[*args, "--db", url]!r}, standalone_mode=False)
+print("cpu", time.process_time())
 """
 
-PANDAS = f"""
-import sqlite3
-import pandas as pd
-con = sqlite3.connect({str(WORK / "tipsom.db")!r})
-cases = pd.read_sql("SELECT id, case_type, jurisdiction, year FROM cases", con)
-persons = pd.read_sql("SELECT key, case_id, role, sex, age, age_min, age_max, age_appearance, citizenship, "
-                      "origin_country, exploitation_country, exploitation_forms, unaccompanied, smuggling_fee, "
-                      "fee_currency, harm_on_route, climate_hazard, displacement_cause, displacement_status, "
-                      "conflict_area, recruited_online FROM persons", con)
-legs = pd.read_sql("SELECT person_key, seq, origin, destination FROM route_legs", con)
-charges = pd.read_sql("SELECT person_key, offence, stage, outcome FROM charges", con)
-p = persons.merge(cases, left_on="case_id", right_on="id")
-v = p[p.role.isin(["Victim", "PresumedVictim"])].copy()
-v["child"] = (v.age < 18) | (v.age.isna() & ((v.age_min < 18) | v.age_appearance.isin(["Child", "Adolescent"])))
-v["form"] = v.exploitation_forms.fillna("NotRecorded").where(~v.exploitation_forms.fillna("").str.contains("[|]"),
-                                                                "Multiple")
-out = [v.groupby(["jurisdiction", "year", "sex", "child", "form", "unaccompanied"], dropna=False).size()]
-legs = legs.sort_values(["person_key", "seq"])
-ends = legs.groupby("person_key").agg(first=("origin", "first"), last=("destination", "last"))
-v = v.merge(ends, left_on="key", right_index=True, how="left")
-out.append(v.groupby([v.origin_country.fillna(v["first"]), v.exploitation_country.fillna(v["last"])]).size())
-s = p[p.role == "Suspect"].merge(charges, left_on="key", right_on="person_key", how="left")
-out.append(s.groupby(["case_type", "sex", "stage", "outcome"], dropna=False).size())
-m = p[p.role == "SmuggledMigrant"].merge(ends, left_on="key", right_index=True, how="left")
-m["route"] = m["first"].fillna("?") + "-" + m["last"].fillna("?")
-out.append(m.groupby(["route", "year"]).size())
-out.append(m.groupby(["route", "year"]).smuggling_fee.quantile([0.25, 0.5, 0.75]))
-flags = p.groupby("case_id").agg(climate=("climate_hazard", lambda x: x.notna().any()),
-                                 online=("recruited_online", "max"), conflict=("conflict_area", "max"))
-out.append(cases.merge(flags, left_on="id", right_index=True).groupby(["year", "climate", "online", "conflict"],
-                                                                       dropna=False).size())
-vc = v.merge(charges, left_on="key", right_on="person_key")
-out.append(vc.groupby(["offence", "jurisdiction", "outcome"], dropna=False).size())
-print(sum(len(o) for o in out))
-"""
+
+def timed(n: int, url: str, name: str, args: list[str], previous: bool) -> tuple[float, float] | None:
+    """Wall and CPU seconds of one run, or None past the time limit. On a shared machine the
+    wall time includes waiting for a core; the CPU time of the process does not."""
+    m = measure(["timeout", str(LIMIT), *python_cmd(command(url, args, previous))], env={"TIPSOM_KEY": KEY})
+    cpu = next((float(line.split()[1]) for line in m.stdout.splitlines() if line.startswith("cpu ")), 0.0)
+    print(f"{n:>9,} {name:<6} {'previous' if previous else 'new':<8} "
+          f"{'> limit' if m.returncode == 124 else f'{m.seconds:.1f} s, cpu {cpu:.1f} s'} (rc {m.returncode})",
+          flush=True)
+    return (m.seconds, cpu) if m.returncode == 0 else None
 
 
 def main() -> None:
-    t = time.perf_counter()
-    setup = measure(python_cmd(SETUP))
-    if setup.returncode != 0:
-        raise RuntimeError("could not prepare the benchmark store")
-    print(setup.stdout.strip(), f"(setup {time.perf_counter() - t:.0f} s)", flush=True)
-    tipsom = measure(python_cmd(TIPSOM))
-    baseline = measure(python_cmd(PANDAS))
-    if tipsom.returncode or baseline.returncode:
-        raise RuntimeError("a measured step failed")
-    met = "met" if tipsom.seconds < TARGET_SECONDS else "NOT met"
-    write_result("report", f"""## Statistics report (issue 3)
+    rows: dict[tuple[int, str, bool], tuple[float, float] | None] = {}
+    load = os.getloadavg()
+    for n in SIZES:
+        t = time.perf_counter()
+        made = measure(python_cmd(setup(n)), env={"TIPSOM_KEY": KEY})
+        if made.returncode:
+            raise RuntimeError(f"could not prepare the {n}-case store")
+        url = made.stdout.strip().splitlines()[-1]
+        print(f"{n:,} cases ready ({time.perf_counter() - t:.0f} s)", flush=True)
+        out = work(n)
+        commands = {"sdg": ["report", "sdg", "-o", str(out / "sdg.csv")],
+                    "build": ["report", "build", "--out", str(out / "report"), "--no-pdf"]}
+        for previous in (False, True):
+            for name, args in commands.items():
+                skip = previous and any(v is None for (m, c, p), v in rows.items() if p and c == name and m < n)
+                rows[n, name, previous] = None if skip else timed(n, url, name, args, previous)
 
-Full report over {N_CASES:,} synthetic cases ({setup.stdout.strip().splitlines()[-1]}), read from the SQLite
-store through DuckDB: every table, primary and secondary suppression with the LP audit, charts, HTML, XLSX,
-CSV and the SDG 16.2.2 file. PDF rendering excluded, as the target says. Each run is a fresh process, so
-the times include Python start-up and imports.
+    def cell(n: int, name: str, previous: bool) -> str:
+        v = rows.get((n, name, previous))
+        return f"{v[0]:.1f} s (cpu {v[1]:.1f} s)" if v is not None else f"did not finish in {LIMIT} s (or skipped)"
 
-| step | wall time | peak RSS |
-|---|---|---|
-| tipsom `build_report` (no PDF) | {tipsom.seconds:.1f} s | {tipsom.peak_rss_mb:.0f} MB |
-| pandas baseline: same tables from SQLite, same group-bys (no suppression, no output) \
-| {baseline.seconds:.1f} s | {baseline.peak_rss_mb:.0f} MB |
+    def verdict(size: int, name: str, target: float) -> str:
+        v = rows.get((size, name, False))
+        if v is None:
+            return "not measured" if size not in SIZES else "NOT met (did not finish)"
+        return f"{'met' if v[0] < target else 'NOT met'} ({v[0]:.1f} s wall, {v[1]:.1f} s cpu)"
 
-Target: full report over 1,000,000 cases in under {TARGET_SECONDS:.0f} s (excluding PDF): **{met}**
-({tipsom.seconds:.1f} s, {"" if N_CASES == 1_000_000 else "at a smaller scale, "}{N_CASES:,} cases).
-Cells suppressed at this scale: {tipsom.stdout.strip()} (the LP audit has little to do with a million cases;
-on small registries it dominates, see `docs/report.md`). Where the time goes: copying the needed columns
-out of the 1.9 GB SQLite file through DuckDB's sqlite_scanner takes about 4 to 6 s, Python start-up and
-imports about 3 s on this machine (bytecode caching is off here), the aggregations about 4 s.
+    table = "\n".join(f"| {n:,} | {cell(n, 'sdg', False)} | {cell(n, 'sdg', True)} | {cell(n, 'build', False)} "
+                      f"| {cell(n, 'build', True)} |" for n in SIZES)
+    write_result("report", f"""## Statistics report across registry sizes (issue 17)
+
+`tipsom report sdg` and `tipsom report build --no-pdf` run as fresh processes (start-up and imports
+included; wall time, and in brackets the process's CPU time, which waiting for a shared core does not
+inflate) on seeded synthetic stores (`CaseGenerator(11)`), with the new suppression and with the
+previous one (cell-by-cell LP probing, kept in `bench/previous_disclosure.py`). Load average when the
+run started: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) on a shared 2-core machine.
+
+| cases | `report sdg` new | `report sdg` previous | `report build` new | `report build` previous |
+|---|---|---|---|---|
+{table}
+
+Targets: `report sdg` under {SDG_TARGET[1]:.0f} s at {SDG_TARGET[0]:,} cases:
+**{verdict(SDG_TARGET[0], "sdg", SDG_TARGET[1])}**;
+`report build` under {BUILD_TARGET[1]:.0f} s at {BUILD_TARGET[0]:,} cases:
+**{verdict(BUILD_TARGET[0], "build", BUILD_TARGET[1])}**.
 """)
 
 

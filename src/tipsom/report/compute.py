@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tipsom.report import smuggling, statistics
-from tipsom.report.cube import Cube
-from tipsom.report.disclosure import DisclosurePolicy, Protected, protect
+from tipsom.report.cube import TOTAL, Cube
+from tipsom.report.disclosure import DisclosurePolicy, Protected, TableCell, protect_all
 from tipsom.report.population import Population, load_population
 from tipsom.report.publish import Sheet, codebook_sheet, cube_sheet, notes_sheet
 from tipsom.report.sdg import COLUMNS as SDG_COLUMNS
@@ -83,9 +83,20 @@ class ReportData:
         return out
 
 
+def shared_cells(cubes: dict[str, Cube]) -> list[tuple[TableCell, ...]]:
+    """Cells that different tables publish for the same people (protected jointly).
+
+    Every detected victim is counted once in ``victims`` and once in ``flows``, so
+    their grand totals are one number.
+    """
+    groups = [tuple((name, (TOTAL,) * len(cubes[name].dims)) for name in ("victims", "flows") if name in cubes)]
+    return [g for g in groups if len(g) > 1]
+
+
 def compute_cubes(con: duckdb.DuckDBPyConnection, flt: ReportFilter, policy: DisclosurePolicy,
                   names: tuple[str, ...] = tuple(CUBES)) -> dict[str, Protected]:
-    return {name: protect(CUBES[name](con, flt), policy) for name in names}
+    cubes = {name: CUBES[name](con, flt) for name in names}
+    return protect_all(cubes, policy, shared_cells(cubes))
 
 
 def compute_report(store: Store, flt: ReportFilter | None = None, policy: DisclosurePolicy | None = None,

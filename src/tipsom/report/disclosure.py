@@ -5,14 +5,25 @@ published as ``"<5"`` (GLOTIP's rule), read as "between 0 and 4".
 
 *Secondary suppression*: hiding a small cell is useless if the margins give it
 back (total 12, other cells 7 and 3, so the hidden one is 2). Complementary
-cells are hidden as ``"x"`` until an attacker who knows every published number,
-every line of the cube (parent = sum of children) and the bounds (``"<5"`` is
-0..4, ``"x"`` is any count) cannot pin any small cell to an interval narrower
-than the *protection range*. The attacker is played by linear programming
-(min and max of a hidden cell subject to everything published), the audit
-statistical offices run with tau-argus; complements are chosen greedily until
-the audit passes. When the bounds alone pin a small cell (a shown 8 made of two
-``"<5"`` cells) and nothing is left to hide, the small cell is shown as ``"x"``.
+cells are hidden as ``"x"`` in two steps, the way the constraint-based
+heuristic of R ``sdcTable`` (``SIMPLEHEURISTIC``) and tau-argus's modular
+method work on large tables:
+
+1. *Lines first, by cost.* Every line (parent = sum of children) holding exactly
+   one hidden cell would give it back by subtraction, so the cheapest shown cell
+   of that line is hidden too, and so on for the cells this adds. Cost follows
+   what readers lose: a detailed cell before a subtotal, a small count before a
+   large one; a *headline* (the grand total, a yearly total) is never chosen.
+2. *The attacker as audit.* An attacker who knows every published number, every
+   line and the bounds (``"<5"`` is 0..4, ``"x"`` is any count) is played by
+   linear programming over the whole table at once. Small cells the audit cannot
+   prove spread over the *protection range* get one more complement each, and the
+   table is audited again, a bounded number of rounds. When the bounds alone pin
+   a small cell (a shown 8 made of two ``"<5"`` cells) and nothing is left to hide,
+   the small cell is shown as ``"x"``.
+
+Tables that publish the same cell are protected together (:func:`protect_all`):
+a cell is never shown in one table and hidden in another.
 
 Zeros are published as 0: they reveal nothing about a person.
 """
@@ -21,15 +32,27 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tipsom.core.errors import TipsomError
-from tipsom.report.cube import TOTAL, Cube, Key, Line
+from tipsom.report.cube import Cube, Key, Line
 
 #: What an "x" tells the attacker: any non-negative count.
 UNBOUNDED = math.inf
+
+#: Audit rounds before giving up; each round hides at least one more cell, and real tables settle in a few.
+MAX_ROUNDS = 40
+
+#: Most cells an audit round settles with exact LPs (two per cell); beyond, all get complements.
+EXACT_CHECKS = 20
+
+#: Dimensions whose one-way totals are headlines (never hidden to protect another cell).
+HEADLINE_DIMS = frozenset({"year"})
+
+#: A cell of one table in a set of tables: (table name, cell key).
+TableCell = tuple[str, Key]
 
 
 class CellStatus(enum.StrEnum):
@@ -40,6 +63,16 @@ class CellStatus(enum.StrEnum):
     PRIMARY = "primary"
     #: Hidden only to protect another cell: shown as "x".
     SECONDARY = "secondary"
+
+
+class CellRole(enum.IntEnum):
+    """What readers lose when a cell is hidden: the first term of a complement's cost."""
+
+    DETAIL = 0
+    #: A subtotal: at least one dimension at its root.
+    MARGIN = 1
+    #: The grand total or a yearly total: never a complement.
+    HEADLINE = 2
 
 
 SECONDARY_MARK = "x"
@@ -108,20 +141,31 @@ class Protected:
         return sum(1 for s in self.hidden.values() if s == status)
 
 
-class _System:
-    """The attacker's equations for one connected group of hidden cells.
+def role(cube: Cube, key: Key) -> CellRole:
+    """A cell's place in the table: headline, margin or detail."""
+    specific = [i for i, node in enumerate(key) if node != cube.dims[i].root]
+    if not specific or (len(specific) == 1 and cube.dims[specific[0]].name in HEADLINE_DIMS):
+        return CellRole.HEADLINE
+    return CellRole.MARGIN if len(specific) < len(key) else CellRole.DETAIL
 
-    Variables are the hidden cells linked to each other through lines; each line
-    touching them is an equation whose right-hand side comes from shown cells.
+
+class _Audit:
+    """The attacker's equations for every hidden cell of a table at once.
+
+    Variables are the hidden cells; each line touching one is an equation whose
+    right-hand side comes from shown cells. Unlinked groups of hidden cells are
+    independent blocks of one sparse system, so one LP solve explores them all.
     """
 
-    def __init__(self, cube: Cube, hidden: Mapping[Key, CellStatus], policy: DisclosurePolicy,
-                 start: Key) -> None:
+    def __init__(self, cube: Cube, hidden: Mapping[Key, CellStatus], policy: DisclosurePolicy) -> None:
         import numpy as np
         from scipy.sparse import csr_array
 
-        self.cells, lines = _component(cube, hidden, start)
-        index = {k: i for i, k in enumerate(self.cells)}
+        self.cells = sorted(hidden)
+        self.index = {k: i for i, k in enumerate(self.cells)}
+        lines: dict[Line, None] = {}
+        for key in self.cells:
+            lines.update(dict.fromkeys(cube.lines_of(key)))
         data: list[float] = []
         cols: list[int] = []
         row_ids: list[int] = []
@@ -129,9 +173,9 @@ class _System:
         for parent, children in lines:
             known = 0.0
             for member, coef in ((parent, 1.0), *((c, -1.0) for c in children)):
-                if member in index:
+                if member in self.index:
                     data.append(coef)
-                    cols.append(index[member])
+                    cols.append(self.index[member])
                     row_ids.append(len(rhs))
                 else:
                     known += coef * cube.value(member)
@@ -140,45 +184,46 @@ class _System:
         self.b_eq = np.array(rhs)
         self.truth = np.array([cube.value(k) for k in self.cells])
         need = float(policy.protection_range)
+        marks = [policy.bounds(hidden[k]) for k in self.cells]
         # An upper bound on "x" cells only shrinks what the search explores, so every
         # point it finds is still consistent with the publication (a sound proof).
-        self.bounds = [(lo, hi if hi != UNBOUNDED else 2.0 * float(v) + 4.0 * need + policy.threshold)
-                       for (lo, hi), v in zip((policy.bounds(hidden[k]) for k in self.cells), self.truth,
-                                              strict=True)]
+        self.capped = [(lo, hi if hi != UNBOUNDED else 2.0 * float(v) + 4.0 * need + policy.threshold)
+                       for (lo, hi), v in zip(marks, self.truth, strict=True)]
+        self.exact = [(lo, None if hi == UNBOUNDED else hi) for lo, hi in marks]
         self.name = cube.name
 
     def _vertex(self, objective: Any) -> Any:
         from scipy.optimize import linprog
 
-        res = linprog(objective, A_eq=self.a_eq, b_eq=self.b_eq, bounds=self.bounds, method="highs")
+        res = linprog(objective, A_eq=self.a_eq, b_eq=self.b_eq, bounds=self.capped, method="highs")
         if res.status != 0:
             raise SuppressionError(f"cube {self.name}: the attacker's system has no solution ({res.message})")
         return res.x
 
-    def exact_width(self, key: Key, policy: DisclosurePolicy, hidden: Mapping[Key, CellStatus]) -> float:
-        """The attacker's exact interval width for one cell (two LPs, true bounds)."""
+    def exact_width(self, i: int) -> float:
+        """The attacker's exact interval width for cell number ``i`` (two LPs, true bounds)."""
         import numpy as np
         from scipy.optimize import linprog
 
-        bounds = [(lo, None if hi == UNBOUNDED else hi) for lo, hi in (policy.bounds(hidden[k]) for k in self.cells)]
         c = np.zeros(len(self.cells))
-        c[self.cells.index(key)] = 1.0
-        low = linprog(c, A_eq=self.a_eq, b_eq=self.b_eq, bounds=bounds, method="highs")
-        high = linprog(-c, A_eq=self.a_eq, b_eq=self.b_eq, bounds=bounds, method="highs")
+        c[i] = 1.0
+        low = linprog(c, A_eq=self.a_eq, b_eq=self.b_eq, bounds=self.exact, method="highs")
+        high = linprog(-c, A_eq=self.a_eq, b_eq=self.b_eq, bounds=self.exact, method="highs")
         if high.status == 3:
             return UNBOUNDED
         if low.status != 0 or high.status != 0:
             raise SuppressionError(f"cube {self.name}: attacker LP failed ({low.message}; {high.message})")
         return float(-high.fun - low.fun)
 
-    def unproven(self, need: float, tolerance: float = 1e-6) -> list[Key]:
-        """Cells for which no two consistent tables differ by ``need``.
+    def unproven(self, targets: Collection[Key], need: float, tolerance: float = 1e-6) -> list[Key]:
+        """Targets for which no two consistent tables were found that differ by ``need``.
 
         The true table is one consistent table; vertices for random and then
         targeted objectives are others. A cell that already spans ``need``
         between them is proven safe. The targeted search pushes every unproven
-        cell towards the side it has not reached, until nothing moves; what is
-        left is (nearly always) truly pinned by the margins.
+        target towards the side it has not reached, until nothing moves; what is
+        left is (nearly always) truly pinned by the margins. The number of LP
+        solves depends on how the hidden cells are linked, not on how many there are.
         """
         import numpy as np
 
@@ -188,123 +233,172 @@ class _System:
         for _ in range(4):
             x = self._vertex(rng.choice([-1.0, 1.0], size=n))
             lo, hi = np.minimum(lo, x), np.maximum(hi, x)
-        left = np.flatnonzero(hi - lo < need - tolerance)
-        while left.size:
+        wanted = np.array(sorted(self.index[k] for k in targets), dtype=int)
+        left = wanted[hi[wanted] - lo[wanted] < need - tolerance]
+        # Each target is pushed to the side it has explored least; a target whose
+        # interval did not grow is pushed the other way next time (a "<5" cell at 4
+        # can only go down), until two pushes in a row prove nothing new.
+        toward = np.zeros(n)
+        toward[left] = np.where(hi[left] - self.truth[left] <= self.truth[left] - lo[left], -1.0, 1.0)
+        stalled = 0
+        while left.size and stalled < 2:
+            before = hi[left] - lo[left]
             c = np.zeros(n)
-            c[left] = np.where(hi[left] - self.truth[left] <= self.truth[left] - lo[left], -1.0, 1.0)
+            c[left] = toward[left]
             x = self._vertex(c)
             lo, hi = np.minimum(lo, x), np.maximum(hi, x)
-            still = np.flatnonzero(hi - lo < need - tolerance)
-            if still.size == left.size:
-                break
+            grew = hi[left] - lo[left] > before + tolerance
+            toward[left[~grew]] *= -1.0
+            still = left[hi[left] - lo[left] < need - tolerance]
+            stalled = stalled + 1 if still.size == left.size else 0
             left = still
+        if left.size <= EXACT_CHECKS:
+            # A few cells the search could not spread are settled exactly, two LPs each;
+            # many are (nearly all) truly pinned, and get complements without the cost.
+            left = np.array([i for i in left if self.exact_width(i) < need - tolerance], dtype=int)
         return [self.cells[i] for i in left]
 
 
-def _component(cube: Cube, hidden: Mapping[Key, CellStatus], start: Key) -> tuple[list[Key], list[Line]]:
-    """Hidden cells linked to ``start`` through lines, and every line touching them."""
-    seen, todo = {start}, [start]
-    lines: dict[Line, None] = {}
-    while todo:
-        key = todo.pop()
-        for line in cube.lines_of(key):
-            lines[line] = None
-            for member in (line[0], *line[1]):
-                if member in hidden and member not in seen:
-                    seen.add(member)
-                    todo.append(member)
-    return sorted(seen), list(lines)
+class _Choice(enum.IntEnum):
+    """How far the search for a complement may go, cheapest first."""
+
+    #: A shown non-zero cell that is not a headline.
+    ORDINARY = 0
+    #: A shown zero too (hiding zeros cascades through empty categories, so only when needed).
+    ZERO = 1
+    #: A headline too: only a small headline cell (a yearly total of 3) can need another.
+    HEADLINE = 2
 
 
-def _cost(cube: Cube, key: Key, needed: float) -> tuple[int, int, float]:
-    """Order complements: enough slack first, then the most detailed cell (hiding a
-    margin such as the national total costs readers most), then the smallest count."""
-    v = cube.value(key)
-    return (0 if v >= needed else 1, sum(1 for n in key if n == TOTAL), v if v >= needed else -v)
+class _Chooser:
+    """Complements for one table, cheapest first, with each cell's cost computed once."""
+
+    def __init__(self, cube: Cube, hidden: dict[Key, CellStatus]) -> None:
+        self.cube = cube
+        self.hidden = hidden
+        self._costs: dict[Key, tuple[CellRole, int, float]] = {}
+
+    def cost(self, key: Key) -> tuple[CellRole, int, float]:
+        """What hiding ``key`` costs readers: its role, how aggregated it is, then its count
+        (a small count carries the least information, the weight ``sdcTable`` uses by default)."""
+        found = self._costs.get(key)
+        if found is None:
+            aggregated = sum(1 for i, n in enumerate(key) if n == self.cube.dims[i].root)
+            found = self._costs[key] = (role(self.cube, key), aggregated, self.cube.value(key))
+        return found
+
+    def allowed(self, key: Key, reach: _Choice) -> bool:
+        if key in self.hidden:
+            return False
+        r, _, value = self.cost(key)
+        if r is CellRole.HEADLINE and reach < _Choice.HEADLINE:
+            return False
+        return value > 0 or reach >= _Choice.ZERO
+
+    def cheapest(self, lines: Iterable[Line], reach: _Choice = _Choice.ORDINARY) -> Key | None:
+        """The cheapest cell of ``lines`` that ``reach`` allows to hide, or None."""
+        found = {m for parent, children in lines for m in (parent, *children) if self.allowed(m, reach)}
+        return min(found, key=lambda k: (self.cost(k), k)) if found else None
+
+    def hide(self, key: Key) -> None:
+        """Hide ``key`` and close every line it leaves with a single hidden cell."""
+        self.hidden[key] = CellStatus.SECONDARY
+        self.close([key])
+
+    def close(self, start: Iterable[Key]) -> None:
+        """Hide a complement in every line with exactly one hidden cell (subtraction would reveal it)."""
+        todo = list(start)
+        while todo:
+            key = todo.pop()
+            for line in self.cube.lines_of(key):
+                if sum(1 for m in (line[0], *line[1]) if m in self.hidden) != 1:
+                    continue
+                pick = next((p for reach in _Choice if (p := self.cheapest([line], reach)) is not None), None)
+                if pick is not None:
+                    self.hidden[pick] = CellStatus.SECONDARY
+                    todo.append(pick)
 
 
-def _candidates(cube: Cube, hidden: Mapping[Key, CellStatus], lines: Iterable[Line], needed: float) -> list[Key]:
-    """Shown non-zero cells of ``lines``, cheapest complement first.
-
-    Zeros are never hidden: a shown zero parent pins any hidden zero below it,
-    and hiding zeros cascades through every empty category of the cube. The
-    grand total is never hidden either: it is the one number every reader needs.
-    """
-    found = {m for parent, children in lines for m in (parent, *children)
-             if m not in hidden and cube.value(m) > 0 and any(n != TOTAL for n in m)}
-    return sorted(found, key=lambda k: (*_cost(cube, k, needed), k))
-
-
-def _complement(cube: Cube, hidden: Mapping[Key, CellStatus], lines: Iterable[Line],
-                needed: float) -> Key | None:
-    found = _candidates(cube, hidden, lines, needed)
-    return found[0] if found else None
-
-
-def protect(cube: Cube, policy: DisclosurePolicy | None = None) -> Protected:
+def protect(cube: Cube, policy: DisclosurePolicy | None = None, force: Collection[Key] = ()) -> Protected:
     """Primary and secondary suppression of ``cube`` under ``policy``.
 
-    Each group of linked hidden cells is audited; beside every cell the audit
-    cannot prove safe a complement is hidden, and the group is audited again.
-    Hiding more only widens intervals, so the loop ends.
+    ``force`` lists cells another table hides (see :func:`protect_all`). The lines
+    are closed, then the whole table is audited once per round; beside every small
+    cell the audit cannot prove safe a complement is hidden. Hiding more only
+    widens intervals, so the rounds end; :data:`MAX_ROUNDS` bounds them.
     """
     policy = policy or DisclosurePolicy()
     hidden: dict[Key, CellStatus] = {
         k: CellStatus.PRIMARY for k, v in cube.values.items() if 0 < v < policy.threshold
     }
+    hidden.update((k, CellStatus.SECONDARY) for k in force if k not in hidden)
+    chooser = _Chooser(cube, hidden)
+    chooser.close(list(hidden))
     need = float(policy.protection_range)
-    _close_singletons(cube, hidden, list(hidden), need)
-    pending = set(hidden)
-    proven: set[Key] = set()
-    while pending:
-        system = _System(cube, hidden, policy, min(pending))
-        pending.difference_update(system.cells)
-        weak = [k for k in system.unproven(need) if 0 < cube.value(k) < policy.threshold and k not in proven]
-        touched: set[Line] = set()
-        added = False
-        nearby: list[Key] | None = None  # shown cells around the group, cheapest first
-        for key in weak:
-            lines = cube.lines_of(key)
-            if touched.intersection(lines):
-                continue  # a complement beside it was just added; the next audit decides
-            pick = _complement(cube, hidden, lines, need)
-            if pick is None:
-                if nearby is None:
-                    nearby = _candidates(cube, hidden, (ln for k in system.cells for ln in cube.lines_of(k)), need)
-                pick = next((k for k in nearby if k not in hidden), None)
-            if pick is None:
-                # Nothing left to hide: only an exact audit can still clear the cell.
-                if system.exact_width(key, policy, hidden) >= need - 1e-6:
-                    proven.add(key)
-                    continue
-                if hidden[key] is CellStatus.PRIMARY:
-                    # Pinned by the "<5" bounds of its neighbours (8 = "<5" + "<5"): shown as
-                    # "x", it no longer tells the attacker it is small.
-                    hidden[key] = CellStatus.SECONDARY
-                    added = True
-                    continue
-                raise SuppressionError(f"cube {cube.name}: no complementary cell can protect {cube.label(key)}")
-            hidden[pick] = CellStatus.SECONDARY
-            touched.update(cube.lines_of(pick))
-            pending.update([pick, *_close_singletons(cube, hidden, [pick], need)])
-            added = True
-        if added:
-            pending.update(system.cells)
-    return Protected(cube, policy, hidden)
+    for _ in range(MAX_ROUNDS):
+        small = [k for k in hidden if 0 < cube.value(k) < policy.threshold]
+        weak = _Audit(cube, hidden, policy).unproven(small, need) if small else []
+        if not weak:
+            return Protected(cube, policy, hidden)
+        _widen(chooser, weak)
+    raise SuppressionError(f"cube {cube.name}: the audit still narrows a small cell after {MAX_ROUNDS} rounds")
 
 
-def _close_singletons(cube: Cube, hidden: dict[Key, CellStatus], start: list[Key], need: float) -> list[Key]:
-    """Hide a complement in every line with exactly one hidden cell (subtraction would reveal it)."""
-    todo, added = list(start), []
-    while todo:
-        key = todo.pop()
+def _widen(chooser: _Chooser, weak: Sequence[Key]) -> None:
+    """One repair round: complements around each small cell the audit could not clear.
+
+    A cell moves only if every line through it can absorb the move, so each of
+    its lines gets one more hidden cell (the hypercube idea: a pattern spanning
+    every dimension of the cell). The complement comes from the line itself, else
+    from the lines of the hidden cells it links to, reaching further (zeros, then
+    headlines) only when nothing cheaper is left.
+    """
+    cube, hidden = chooser.cube, chooser.hidden
+    touched: set[Line] = set()
+    for key in weak:
+        changed = False
         for line in cube.lines_of(key):
+            if line in touched:
+                continue
             members = (line[0], *line[1])
-            if sum(1 for m in members if m in hidden) == 1:
-                pick = _complement(cube, hidden, [line], need)
-                if pick is None:
-                    continue  # every cell of the line is hidden already
-                hidden[pick] = CellStatus.SECONDARY
-                todo.append(pick)
-                added.append(pick)
-    return added
+            linked = [ln for m in members if m in hidden and m != key for ln in cube.lines_of(m) if ln != line]
+            pick = next((p for reach in _Choice for near in ([line], linked)
+                         if (p := chooser.cheapest(near, reach)) is not None), None)
+            if pick is not None:
+                chooser.hide(pick)
+                touched.add(line)
+                touched.update(cube.lines_of(pick))
+                changed = True
+        if changed:
+            continue
+        if hidden[key] is CellStatus.PRIMARY:
+            # Pinned by the "<5" bounds of its neighbours (8 = "<5" + "<5") with nothing left
+            # to hide: shown as "x", it no longer tells the attacker it is small.
+            hidden[key] = CellStatus.SECONDARY
+        elif not any(line in touched for line in cube.lines_of(key)):
+            raise SuppressionError(f"cube {cube.name}: no complementary cell can protect {cube.label(key)}")
+
+
+def protect_all(cubes: Mapping[str, Cube], policy: DisclosurePolicy,
+                shared: Sequence[Sequence[TableCell]] = ()) -> dict[str, Protected]:
+    """Protect a set of tables whose ``shared`` groups of cells count the same people.
+
+    A cell hidden in one table and shown in another would be given back by the
+    other; so when a group is split, the tables showing it are protected again
+    with the cell hidden, until every group is shown or hidden everywhere.
+    """
+    out = {name: protect(cube, policy) for name, cube in cubes.items()}
+    force: dict[str, set[Key]] = {name: set() for name in cubes}
+    for _ in range(sum(len(g) for g in shared) + 1):
+        again: set[str] = set()
+        for group in shared:
+            if len({out[name].status(key) is CellStatus.SHOWN for name, key in group}) > 1:
+                for name, key in group:
+                    if out[name].status(key) is CellStatus.SHOWN:
+                        force[name].add(key)
+                        again.add(name)
+        if not again:
+            return out
+        for name in again:
+            out[name] = protect(cubes[name], policy, force[name])
+    raise SuppressionError("tables sharing cells could not be protected consistently")
