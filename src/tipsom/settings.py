@@ -69,6 +69,12 @@ class Settings:
     web_upload_max_mb: int = field(default_factory=lambda: _int_env("TIPSOM_WEB_UPLOAD_MAX_MB", 100, minimum=1))
     #: Database of the training workspace; empty means ``home/training.db``.
     training_db_url: str = field(default_factory=lambda: _env("TIPSOM_TRAINING_DB_URL", ""))
+    #: Dashboard filter combinations whose charts are kept (in memory and in the database).
+    dashboard_cached_filters: int = field(
+        default_factory=lambda: _int_env("TIPSOM_DASHBOARD_CACHED_FILTERS", 200, minimum=1))
+    #: New dashboard drawings one user may cause per hour; beyond it the last charts are shown with a note.
+    dashboard_draws_per_hour: int = field(
+        default_factory=lambda: _int_env("TIPSOM_DASHBOARD_DRAWS_PER_HOUR", 20, minimum=1))
 
     @property
     def database_url(self) -> str:
