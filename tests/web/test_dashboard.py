@@ -218,3 +218,22 @@ def test_a_request_right_after_a_save_is_answered_from_the_last_snapshot(
             break
         threading.Event().wait(0.05)
     assert cache.charts(store, 2098, None) == {"forms": f"<svg>{data_version_of(store)}</svg>"}
+
+
+@pytest.mark.browser
+def test_the_dashboard_fits_a_390_px_phone_and_says_when_it_was_drawn(browser: Any, live_server: Any) -> None:
+    from tests.web.test_browser import sign_in
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, "demo.viewer", landing="/dashboard")
+        assert page.locator("figure.chart svg").count() == len(report_dashboard.DASHBOARD_CHARTS)
+        assert "UTC" in page.locator("#as-of").inner_text()
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0
+        for box in (page.locator(f"#chart-{name} svg").bounding_box() for name in report_dashboard.DASHBOARD_CHARTS):
+            assert box is not None
+            assert 200 < box["width"] <= 390
+    finally:
+        context.close()
