@@ -71,7 +71,6 @@ CITIZENSHIP_LABELS = {"National": "Nationals", "Foreign": "Foreign nationals", U
 STAGES = (("2 Formal contact", "Persons brought into formal contact", TOTAL),
           ("3 Prosecuted", "Persons prosecuted", "Prosecuted"),
           ("4 Convicted", "Persons convicted", "Convicted"))
-VICTIM_ROLE_LIST = ", ".join(f"'{r}'" for r in PersonRole if r.is_victim)
 
 
 @dataclass(frozen=True)
