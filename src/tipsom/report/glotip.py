@@ -44,6 +44,7 @@ from tipsom.core.cells import text_cell
 from tipsom.report.cube import TOTAL, Cube, Dim
 from tipsom.report.disclosure import CellStatus, DisclosurePolicy, Protected, protect
 from tipsom.report.statistics import SEX, UNKNOWN, YEAR_SQL, ReportFilter
+from tipsom.report.statistics import _year_dim as year_dim
 from tipsom.report.warehouse import Projection, open_warehouse
 from tipsom.schema.enums import PersonRole
 
@@ -98,19 +99,13 @@ def _cases_where(flt: ReportFilter) -> tuple[str, list[object]]:
     return f"c.case_type IN ({kinds}){where}", params
 
 
-def _year_dim(years: Sequence[str]) -> Dim:
-    present = {str(y) for y in years}
-    codes = sorted(present - {UNKNOWN}) + ([UNKNOWN] if UNKNOWN in present else [])
-    return Dim.flat("year", "Year", codes, {TOTAL: "Total"})
-
-
 def offences_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
     """Trafficking cases registered per year (the nearest the store has to "offences recorded")."""
     where, params = _cases_where(flt)
     frame = con.execute(f"SELECT {YEAR_SQL} AS year, count(*) AS n FROM cases c WHERE {where} GROUP BY ALL",
                         params).df()
     return Cube.from_leaves("glotip_offences", "Trafficking offences recorded (cases)", "cases",
-                            [_year_dim(list(frame["year"]))], frame)
+                            [year_dim(frame)], frame)
 
 
 def justice_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
@@ -143,7 +138,7 @@ def justice_cube(con: duckdb.DuckDBPyConnection, flt: ReportFilter) -> Cube:
                      {TOTAL: "Formal contact"})
     t = frozenset({TOTAL})
     return Cube.from_leaves("glotip_justice", "Persons suspected, prosecuted and convicted of trafficking",
-                            "persons", [_year_dim(list(frame["year"])), SEX, citizenship, stage], frame,
+                            "persons", [year_dim(frame), SEX, citizenship, stage], frame,
                             ({"citizenship": t}, {"sex": t}))
 
 
