@@ -77,6 +77,12 @@ class Settings:
     #: Directories searched before the package's own data (rule layers, lexicons), first one first.
     data_path: tuple[Path, ...] = field(default_factory=lambda: tuple(
         Path(part) for part in _env("TIPSOM_DATA_PATH", "").split(os.pathsep) if part.strip()))
+    #: Dashboard filter combinations whose charts are kept (in memory and in the database).
+    dashboard_cached_filters: int = field(
+        default_factory=lambda: _int_env("TIPSOM_DASHBOARD_CACHED_FILTERS", 200, minimum=1))
+    #: New dashboard drawings one user may cause per hour; beyond it the last charts are shown with a note.
+    dashboard_draws_per_hour: int = field(
+        default_factory=lambda: _int_env("TIPSOM_DASHBOARD_DRAWS_PER_HOUR", 20, minimum=1))
 
     @property
     def database_url(self) -> str:

@@ -15,7 +15,7 @@ from tipsom.report import dashboard as report_dashboard
 from tipsom.store import audit
 from tipsom.store.db import Store
 from tipsom.web import dashboard
-from tipsom.web.dashboard import ChartCache, Redraw, data_version, filter_key
+from tipsom.web.dashboard import ChartCache, Redraw, Served, data_version, filter_key
 from tipsom.web.tables import chart_snapshots
 
 
@@ -119,12 +119,53 @@ def test_background_redraw_stores_the_unfiltered_and_yearly_dashboards(store: St
 
 
 def test_only_the_latest_snapshots_are_kept(store: Store, drawn: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dashboard, "KEPT_SNAPSHOTS", 2)
+    monkeypatch.setattr(store, "settings", dataclasses.replace(store.settings, dashboard_cached_filters=2))
     cache = ChartCache()
     for year in (2001, 2002, 2003):
         cache.charts(store, year, None)
     with store.engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(chart_snapshots)) == 2
+    assert sorted(key for url, key in cache._items if url == store.url) == [filter_key(2002, None),
+                                                                            filter_key(2003, None)]
+    assert len(drawn) == 3
+
+
+def test_the_view_says_when_its_charts_were_drawn(store: Store, drawn: list[Any]) -> None:
+    before = audit.now()
+    view = ChartCache().view(store, 2097, None, user="someone")
+    assert view.served is Served.CURRENT
+    assert view.as_of is not None
+    assert before <= view.as_of <= audit.now()
+    assert ChartCache().view(store, 2097, None, user="someone").as_of == view.as_of  # from the database
+
+
+def test_new_filter_drawings_are_limited_per_user(store: Store, drawn: list[Any],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "settings", dataclasses.replace(store.settings, dashboard_draws_per_hour=2))
+    cache = ChartCache()
+    unfiltered = cache.view(store, None, None, user=None)
+    drawn.clear()
+    first, second = (cache.view(store, year, None, user="curious") for year in (1991, 1992))
+    assert [v.served for v in (first, second)] == [Served.CURRENT, Served.CURRENT]
+    limited = cache.view(store, 1993, None, user="curious")
+    assert drawn == [(1991, None), (1992, None)], "the third new filter is not drawn"
+    assert limited.served is Served.RATE_LIMITED
+    assert (limited.charts, limited.year) == (unfiltered.charts, None)
+    assert cache.view(store, 1991, None, user="curious").served is Served.CURRENT  # drawn already: no cost
+    assert cache.view(store, 1993, None, user="someone else").served is Served.CURRENT
+    assert drawn[-1] == (1993, None)
+
+
+def test_a_limited_user_sees_the_filters_last_charts_after_a_save(store: Store, drawn: list[Any],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "settings", dataclasses.replace(store.settings, dashboard_draws_per_hour=1))
+    cache = ChartCache()
+    old = cache.view(store, 1981, None, user="busy")
+    _save_a_case(store, "DASH-LIMIT-1")
+    again = cache.view(store, 1981, None, user="busy")
+    assert again.served is Served.RATE_LIMITED
+    assert (again.charts, again.as_of, again.year) == (old.charts, old.as_of, 1981)
+    assert len(drawn) == 1
 
 
 @pytest.mark.slow
@@ -174,3 +215,22 @@ def test_a_request_right_after_a_save_is_answered_from_the_last_snapshot(
             break
         threading.Event().wait(0.05)
     assert cache.charts(store, 2098, None) == {"forms": f"<svg>{data_version_of(store)}</svg>"}
+
+
+@pytest.mark.browser
+def test_the_dashboard_fits_a_390_px_phone_and_says_when_it_was_drawn(browser: Any, live_server: Any) -> None:
+    from tests.web.test_browser import sign_in
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, "demo.viewer", landing="/dashboard")
+        assert page.locator("figure.chart svg").count() == len(report_dashboard.DASHBOARD_CHARTS)
+        assert "UTC" in page.locator("#as-of").inner_text()
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0
+        for box in (page.locator(f"#chart-{name} svg").bounding_box() for name in report_dashboard.DASHBOARD_CHARTS):
+            assert box is not None
+            assert 200 < box["width"] <= 390
+    finally:
+        context.close()

@@ -57,7 +57,8 @@ def _prepare(db: str | None, year: int | None, country: str | None, threshold: i
 @report_app.command("build")
 def build(
     out: Annotated[Path, typer.Option("-o", "--out", help="Folder for report.html, report.pdf, tables.xlsx, "
-                                                    "sdg_16_2_2.csv and tables/*.csv.")],
+                                                    "glotip.xlsx, sdg_16_2_2.csv, sdg_16_2_2.sdmx.csv, "
+                                                    "sdg_16_2_2.sdmx.xml and tables/*.csv.")],
     year: YearOption = None,
     country: CountryOption = None,
     threshold: ThresholdOption = None,
@@ -67,7 +68,7 @@ def build(
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Build the statistics report (HTML, PDF, XLSX, CSV and the SDG 16.2.2 file)."""
+    """Build the statistics report (HTML, PDF, XLSX, CSV, the GLOTIP workbook and the SDG 16.2.2 files)."""
     from tipsom.report.build import PdfOption, build_report
 
     store, flt, policy, denominators = _prepare(db, year, country, threshold, protection, population)

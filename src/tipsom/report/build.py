@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from tipsom.report.compute import ReportData, compute_report
 from tipsom.report.dashboard import report_charts
 from tipsom.report.disclosure import DisclosurePolicy
+from tipsom.report.glotip import glotip_sections, write_glotip
 from tipsom.report.population import Population
 from tipsom.report.publish import write_csv, write_xlsx
 from tipsom.report.render import render_html
 from tipsom.report.sdg import SdgFormat, write_sdg
+from tipsom.report.sdmx import write_sdmx_files
 from tipsom.report.statistics import ReportFilter
 
 if TYPE_CHECKING:
@@ -50,7 +52,7 @@ def legend(data: ReportData) -> list[str]:
 def build_report(store: Store, out: Path, flt: ReportFilter | None = None, *,
                  policy: DisclosurePolicy | None = None, population: Population | None = None,
                  pdf: PdfOption = PdfOption.RENDER) -> BuiltReport:
-    """Write report.html, report.pdf, tables.xlsx, sdg_16_2_2.csv and tables/*.csv under ``out``."""
+    """Write report.html, report.pdf, tables.xlsx, glotip.xlsx, the SDG 16.2.2 files and tables/*.csv under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     data = compute_report(store, flt, policy, population)
     built = BuiltReport(data)
@@ -64,6 +66,10 @@ def build_report(store: Store, out: Path, flt: ReportFilter | None = None, *,
         built.files["html"].write_text(html, encoding="utf-8")
         built.files["xlsx"] = workbook.result()
     built.files["sdg"] = write_sdg(data.sdg, out / "sdg_16_2_2.csv", SdgFormat.CSV)
+    sdmx = write_sdmx_files(data.sdg, out / "sdg_16_2_2.sdmx.csv", out / "sdg_16_2_2.sdmx.xml")
+    built.files["sdmx_csv"], built.files["sdmx_xml"] = sdmx.csv, sdmx.xml
+    built.files["glotip"] = write_glotip(glotip_sections(store, data.cubes["victims"], data.filter, data.policy),
+                                         out / "glotip.xlsx", data.filter.title)
     tables = out / "tables"
     tables.mkdir(exist_ok=True)
     for sheet in sheets:

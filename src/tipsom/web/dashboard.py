@@ -19,11 +19,19 @@ waits for a redraw: it is shown the filter's last charts while a background
 thread draws the current ones; only a filter never drawn is drawn in the
 request. The report module draws the charts in English, so one set serves every
 language. Cells under ``TIPSOM_SUPPRESSION_THRESHOLD`` are left out, never drawn.
+
+Every page says when its charts were drawn ("as of"). Two settings keep one
+user from spending the server's cores: ``TIPSOM_DASHBOARD_CACHED_FILTERS``
+bounds the filters kept (least recently used go first) and
+``TIPSOM_DASHBOARD_DRAWS_PER_HOUR`` the drawings one user may cause; past it,
+the user sees the charts last drawn (the filter's own, else the unfiltered
+ones) with a note, never an error.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import fcntl
 import importlib.metadata
@@ -34,8 +42,10 @@ import sys
 import threading
 import time
 import zlib
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, select
 
@@ -53,8 +63,8 @@ DATA_ENTITIES = ["case", "person"]
 #: How many of the latest audit events are also counted, so that a transaction committing an
 #: event id lower than one already seen (possible with PostgreSQL sequences) still changes the version.
 RECENT_EVENTS = 1000
-#: Snapshots kept in the database (one per filter drawn; the oldest go first).
-KEPT_SNAPSHOTS = 200
+#: The window of the per-user drawing limit.
+RATE_WINDOW_SECONDS = 3600.0
 #: A save schedules a background redraw at most this often, so a busy office does not keep a core drawing.
 REDRAW_INTERVAL_SECONDS = 60.0
 REDRAW_DELAY_SECONDS = 5.0
@@ -77,6 +87,30 @@ class Snapshot:
     data_version: str
     threshold: int
     charts: dict[str, str]
+    drawn_at: datetime
+
+
+class Served(enum.Enum):
+    """Which charts a dashboard request was shown."""
+
+    #: Drawn from the current data.
+    CURRENT = "current"
+    #: The filter's last charts, drawn before the latest save; current ones are being drawn.
+    PREVIOUS = "previous"
+    #: The user reached the drawing limit: the last charts drawn, possibly for no filter.
+    RATE_LIMITED = "rate_limited"
+
+
+@dataclass(frozen=True)
+class DashboardView:
+    """What a dashboard page shows: charts, when they were drawn, and for which filter."""
+
+    charts: dict[str, str]
+    as_of: datetime | None
+    served: Served
+    #: The filter the charts are for (the unfiltered dashboard when a limited user asked for a new filter).
+    year: int | None
+    country: str | None
 
 
 def data_version(conn: Connection) -> str:
@@ -108,17 +142,19 @@ def load_snapshot(conn: Connection, key: str) -> Snapshot | None:
                                                      chart_snapshots.c.software == SOFTWARE)).first()
     if row is None:
         return None
-    return Snapshot(row.data_version, row.threshold, json.loads(row.charts))
+    return Snapshot(row.data_version, row.threshold, json.loads(row.charts), row.drawn_at)
 
 
 def save_snapshot(store: Store, key: str, snapshot: Snapshot) -> None:
-    """Keep ``snapshot`` for ``key`` (replacing the older one), and only the latest :data:`KEPT_SNAPSHOTS`."""
+    """Keep ``snapshot`` for ``key`` (replacing the older one), and only the latest
+    ``TIPSOM_DASHBOARD_CACHED_FILTERS``."""
+    kept = store.settings.dashboard_cached_filters
     with store.begin() as conn:
         conn.execute(delete(chart_snapshots).where(chart_snapshots.c.filter_key == key))
         conn.execute(insert(chart_snapshots).values(
             filter_key=key, data_version=snapshot.data_version, threshold=snapshot.threshold, software=SOFTWARE,
-            charts=json.dumps(snapshot.charts), drawn_at=audit.now()))
-        old = select(chart_snapshots.c.filter_key).order_by(chart_snapshots.c.drawn_at.desc()).offset(KEPT_SNAPSHOTS)
+            charts=json.dumps(snapshot.charts), drawn_at=snapshot.drawn_at))
+        old = select(chart_snapshots.c.filter_key).order_by(chart_snapshots.c.drawn_at.desc()).offset(kept)
         conn.execute(delete(chart_snapshots).where(chart_snapshots.c.filter_key.in_(old)))
 
 
@@ -168,7 +204,10 @@ class ChartCache:
     def __init__(self, redraw: Redraw = Redraw.ON_REQUEST) -> None:
         self.redraw = redraw
         self._lock = threading.Lock()
-        self._items: dict[tuple[str, str], Snapshot] = {}
+        #: Least recently used first; at most ``TIPSOM_DASHBOARD_CACHED_FILTERS`` per store.
+        self._items: OrderedDict[tuple[str, str], Snapshot] = OrderedDict()
+        #: Per (store, user), when their recent drawings were asked for (monotonic seconds).
+        self._draws: dict[tuple[str, str], deque[float]] = {}
         #: One lock per filter: requests for charts being drawn wait for them rather than drawing them again.
         self._drawing: dict[tuple[str, str], threading.Lock] = {}
         self._filters: dict[str, tuple[str, Filters]] = {}
@@ -191,45 +230,80 @@ class ChartCache:
             self._filters[store.url] = (version, options)
         return options
 
-    def _valid(self, store: Store, key: str, version: str) -> dict[str, str] | None:
-        """Charts drawn from ``version`` with the current threshold: from memory, else the stored snapshot."""
-        threshold = store.settings.suppression_threshold
+    def _keep(self, store: Store, key: str, snapshot: Snapshot) -> None:
+        """Hold ``snapshot`` in memory, dropping the least recently used beyond the store's bound."""
         with self._lock:
-            held = self._items.get((store.url, key))
-        if held is not None and held.data_version == version and held.threshold == threshold:
-            return held.charts
-        with store.engine.connect() as conn:
-            stored = load_snapshot(conn, key)
-        if stored is None or stored.data_version != version or stored.threshold != threshold:
-            return None
-        with self._lock:
-            self._items[(store.url, key)] = stored
-        return stored.charts
+            self._items[(store.url, key)] = snapshot
+            self._items.move_to_end((store.url, key))
+            mine = [k for k in self._items if k[0] == store.url]
+            for old in mine[: max(0, len(mine) - store.settings.dashboard_cached_filters)]:
+                del self._items[old]
+                self._drawing.pop(old, None)
 
-    def _last_drawn(self, store: Store, key: str) -> dict[str, str] | None:
-        """The latest charts of ``key`` at the current threshold, whatever data version they show."""
+    def _held(self, store: Store, key: str, version: str | None = None) -> Snapshot | None:
+        """The latest snapshot of ``key`` at the current threshold: from memory unless it is older than
+        ``version`` (another worker may have drawn that one), else from the database."""
         threshold = store.settings.suppression_threshold
         with self._lock:
             held = self._items.get((store.url, key))
-        if held is not None and held.threshold == threshold:
-            return held.charts
-        with store.engine.connect() as conn:
-            stored = load_snapshot(conn, key)
-        return stored.charts if stored is not None and stored.threshold == threshold else None
+            if held is not None:
+                self._items.move_to_end((store.url, key))
+        if held is None or (version is not None and held.data_version != version):
+            with store.engine.connect() as conn:
+                stored = load_snapshot(conn, key)
+            if stored is not None:
+                self._keep(store, key, stored)
+                held = stored
+        return held if held is not None and held.threshold == threshold else None
+
+    def _valid(self, store: Store, key: str, version: str) -> Snapshot | None:
+        """The snapshot drawn from ``version`` with the current threshold: from memory, else the database."""
+        held = self._held(store, key, version)
+        return held if held is not None and held.data_version == version else None
 
     def charts(self, store: Store, year: int | None, country: str | None) -> dict[str, str]:
-        """Charts for a filter: current ones if drawn, else (on a server) the last ones drawn while a
-        background thread redraws them, so a request waits for a drawing only when none exists yet."""
+        """Charts for a filter, as :meth:`view` finds them for a user without a drawing limit."""
+        return self.view(store, year, country, user=None).charts
+
+    def _may_draw(self, store: Store, user: str | None) -> bool:
+        """Count one drawing for ``user``, unless they reached ``TIPSOM_DASHBOARD_DRAWS_PER_HOUR``."""
+        if user is None:
+            return True
+        now = time.monotonic()
+        with self._lock:
+            recent = self._draws.setdefault((store.url, user), deque())
+            while recent and now - recent[0] > RATE_WINDOW_SECONDS:
+                recent.popleft()
+            if len(recent) >= store.settings.dashboard_draws_per_hour:
+                return False
+            recent.append(now)
+            return True
+
+    def view(self, store: Store, year: int | None, country: str | None, user: str | None) -> DashboardView:
+        """The charts a request for a filter is shown.
+
+        Current charts if drawn. Otherwise, if ``user`` may cause a drawing:
+        on a server the filter's last charts while a background thread
+        redraws them (a request waits only for a filter never drawn), off a
+        server a drawing now. A user past the limit gets the filter's last
+        charts, else the unfiltered dashboard's, marked :attr:`Served.RATE_LIMITED`.
+        """
         key = filter_key(year, country)
         hit = self._valid(store, key, self._version(store))
         if hit is not None:
-            return hit
-        if self.redraw is Redraw.BACKGROUND:
-            last = self._last_drawn(store, key)
+            return DashboardView(hit.charts, hit.drawn_at, Served.CURRENT, year, country)
+        last = self._held(store, key) if self.redraw is Redraw.BACKGROUND or user is not None else None
+        if not self._may_draw(store, user):
             if last is not None:
-                self._redraw_filter(store, year, country)
-                return last
-        return self._draw(store, year, country)
+                return DashboardView(last.charts, last.drawn_at, Served.RATE_LIMITED, year, country)
+            if (year, country) != (None, None):
+                unfiltered = self.view(store, None, None, user=None)
+                return dataclasses.replace(unfiltered, served=Served.RATE_LIMITED)
+        if self.redraw is Redraw.BACKGROUND and last is not None:
+            self._redraw_filter(store, year, country)
+            return DashboardView(last.charts, last.drawn_at, Served.PREVIOUS, year, country)
+        drawn = self._draw(store, year, country)
+        return DashboardView(drawn.charts, drawn.drawn_at, Served.CURRENT, year, country)
 
     def _redraw_filter(self, store: Store, year: int | None, country: str | None) -> None:
         """Redraw one filter's charts in a background thread, unless that filter is being drawn."""
@@ -246,7 +320,7 @@ class ChartCache:
 
         threading.Thread(target=redraw, name="tipsom-chart-redraw-filter", daemon=True).start()
 
-    def _draw(self, store: Store, year: int | None, country: str | None) -> dict[str, str]:
+    def _draw(self, store: Store, year: int | None, country: str | None) -> Snapshot:
         key = filter_key(year, country)
         with self._lock:
             drawing = self._drawing.setdefault((store.url, key), threading.Lock())
@@ -259,11 +333,10 @@ class ChartCache:
             data = dashboard_data(store, year, country)
             with _PLOT:
                 charts = draw_dashboard(data)
-            snapshot = Snapshot(version, store.settings.suppression_threshold, charts)
+            snapshot = Snapshot(version, store.settings.suppression_threshold, charts, audit.now())
             save_snapshot(store, key, snapshot)
-        with self._lock:
-            self._items[(store.url, key)] = snapshot
-        return snapshot.charts
+        self._keep(store, key, snapshot)
+        return snapshot
 
     def redraw_soon(self, store: Store, *, delay: float = REDRAW_DELAY_SECONDS, force: bool = False) -> None:
         """Redraw stale dashboards in a background thread, unless one is running or ran lately.

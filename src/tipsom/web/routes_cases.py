@@ -322,9 +322,9 @@ def dashboard(request: Request, year: str = "", country: str = "") -> Response:
     session = require(request, Permission.VIEW_AGGREGATES)
     store = workspace_store(request, session)
     chosen_year, chosen_country = _int(year, "year", *YEARS), (country.upper()[:3] or None)
-    charts = state(request).charts.charts(store, chosen_year, chosen_country)
+    view = state(request).charts.view(store, chosen_year, chosen_country, session.user.username)
     return render(request, "dashboard.html", {
-        "charts": charts, "filters": state(request).charts.filters(store), "year": chosen_year,
+        "charts": view.charts, "view": view, "filters": state(request).charts.filters(store), "year": chosen_year,
         "country": chosen_country,
         "note": _("Statistics over all organisations' cases; counts under %(n)s are not shown.")
         % {"n": store.settings.suppression_threshold}})

@@ -8,6 +8,7 @@ Every module that draws (statistics, context, OSINT, money) uses these helpers.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
@@ -47,7 +48,7 @@ def bar_svg(labels: Sequence[str], values: Sequence[float], title: str, xlabel: 
     return figure_svg(fig)
 
 
-def period_axis(series: Mapping[str, Mapping[int | str, float]]) -> list[int | str]:
+def period_axis(series: Mapping[str, Mapping[int | str, float | None]]) -> list[int | str]:
     """Every period of every series, in time order, on one axis.
 
     Plotting each series on its own would let matplotlib order the shared
@@ -74,6 +75,27 @@ def line_svg(series: Mapping[str, Mapping[int | str, float]], title: str, ylabel
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     if len(series) > 1:
+        ax.legend(fontsize=8)
+    return figure_svg(fig)
+
+
+def trend_svg(series: Mapping[str, Mapping[int | str, float | None]], title: str, ylabel: str = "") -> str:
+    """Trend lines of published figures; a period hidden in every line is drawn as a hatched,
+    labelled band (suppressed, not zero), and a line breaks where its own figure is hidden."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    periods = period_axis(series)
+    for name, points in series.items():
+        ys = [points.get(x) for x in periods]
+        ax.plot(range(len(periods)), [math.nan if y is None else y for y in ys], marker="o", label=name)
+    hidden = [i for i, x in enumerate(periods) if all(points.get(x) is None for points in series.values())]
+    for i in hidden:
+        ax.axvspan(i - 0.4, i + 0.4, facecolor="white", edgecolor="#b0b0b0", hatch="///", linewidth=0)
+        ax.text(i, 0.02, "suppressed", rotation=90, ha="center", va="bottom", fontsize=7, color="#555555",
+                transform=ax.get_xaxis_transform())
+    ax.set_xticks(range(len(periods)), [str(x) for x in periods], rotation=45 if len(periods) > 8 else 0)
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel(ylabel)
+    if len(series) > 1 and len(hidden) < len(periods):
         ax.legend(fontsize=8)
     return figure_svg(fig)
 
