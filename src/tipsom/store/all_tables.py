@@ -7,6 +7,7 @@ branch after ``0001``); the migration test fails until both are done.
 from __future__ import annotations
 
 # Imported for their side effect: each module registers its tables on the metadata.
+import tipsom.casework.tables
 import tipsom.context.db
 import tipsom.evidence.tables
 import tipsom.store.tables
