@@ -70,6 +70,9 @@ class Settings:
     #: Database of the training workspace; empty means ``home/training.db``.
     training_db_url: str = field(default_factory=lambda: _env("TIPSOM_TRAINING_DB_URL", ""))
 
+    #: Casework deadline rules and national calendars (YAML); empty means the book shipped with tipsom.
+    deadline_rules: str = field(default_factory=lambda: _env("TIPSOM_DEADLINE_RULES", ""))
+
     @property
     def database_url(self) -> str:
         """The effective database URL (SQLite under ``home`` unless set)."""
