@@ -6,6 +6,9 @@ Organisations and accounts are made through the web layer's own functions
 
 from __future__ import annotations
 
+import base64
+import secrets
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,8 @@ from tipsom.web import organisations
 from tipsom.web.accounts import Role, create_user
 
 PASSWORD = "correct horse battery staple 42"
+ACTORS = (Actor("a.worker", "ORGA"), Actor("a.super", "ORGA", supervisor=True), Actor("b.worker", "ORGB"),
+          Actor("c.worker", "ORGC"))
 CASES = REGISTRY["case"]
 
 
@@ -51,12 +56,35 @@ def build_world(url: str, tmp_path: Path) -> World:
                             ("b.worker", "B", Role.CASEWORKER), ("c.worker", "C", Role.CASEWORKER)):
         create_user(store, username=name, password=PASSWORD, organisation=f"Organisation {org}", role=role,
                     actor="test")
-    return World(store, Actor("a.worker", "ORGA"), Actor("a.super", "ORGA", supervisor=True),
-                 Actor("b.worker", "ORGB"), Actor("c.worker", "ORGC"), case_ids[0], case_ids[1])
+    return World(store, *ACTORS, case_ids[0], case_ids[1])
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One SQLite world built per session (migrations, import and password hashing take seconds);
+    each test works on its own copy of the file."""
+    base = tmp_path_factory.mktemp("casework-template")
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TIPSOM_KEY", key)
+        mp.setenv("TIPSOM_HOME", str(base / "home"))
+        w = build_world(f"sqlite:///{base / 'template.db'}", base)
+        w.store.dispose()
+    return base / "template.db", key
 
 
 @pytest.fixture
-def world(db_url: str, data_key: str, tmp_path: Path) -> Iterator[World]:
-    w = build_world(db_url, tmp_path)
+def world(request: pytest.FixtureRequest, db_url: str, data_key: str, tmp_path: Path,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    if db_url.startswith("sqlite:///"):
+        template, key = request.getfixturevalue("sqlite_template")
+        monkeypatch.setenv("TIPSOM_KEY", key)
+        shutil.copyfile(template, db_url.removeprefix("sqlite:///"))
+        store = Store.open(db_url)
+        with store.engine.connect() as conn:
+            first, second = (r for (r,) in conn.execute(select(CASES.c.id).order_by(CASES.c.id)))
+        w = World(store, *ACTORS, first, second)
+    else:
+        w = build_world(db_url, tmp_path)
     yield w
     w.store.dispose()
