@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select, text, update
 
 from tests.registry_helpers import write_cases
 from tipsom.casework.access import Actor
@@ -59,32 +59,55 @@ def build_world(url: str, tmp_path: Path) -> World:
     return World(store, *ACTORS, case_ids[0], case_ids[1])
 
 
+def _template(url: str, base: Path) -> str:
+    """Build the world at ``url`` under a fresh key; returns the key."""
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TIPSOM_KEY", key)
+        mp.setenv("TIPSOM_HOME", str(base / "home"))
+        build_world(url, base).store.dispose()
+    return key
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """One SQLite world built per session (migrations, import and password hashing take seconds);
     each test works on its own copy of the file."""
     base = tmp_path_factory.mktemp("casework-template")
-    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TIPSOM_KEY", key)
-        mp.setenv("TIPSOM_HOME", str(base / "home"))
-        w = build_world(f"sqlite:///{base / 'template.db'}", base)
-        w.store.dispose()
-    return base / "template.db", key
+    return base / "template.db", _template(f"sqlite:///{base / 'template.db'}", base)
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """The same on PostgreSQL: a template database each test's database is created from."""
+    name = "casework_template"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    key = _template(postgres_server.rsplit("/", 1)[0] + f"/{name}", tmp_path_factory.mktemp("casework-pg"))
+    return name, key
 
 
 @pytest.fixture
-def world(request: pytest.FixtureRequest, db_url: str, data_key: str, tmp_path: Path,
-          monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(request: pytest.FixtureRequest, db_url: str, data_key: str, monkeypatch: pytest.MonkeyPatch
+          ) -> Iterator[World]:
     if db_url.startswith("sqlite:///"):
         template, key = request.getfixturevalue("sqlite_template")
-        monkeypatch.setenv("TIPSOM_KEY", key)
         shutil.copyfile(template, db_url.removeprefix("sqlite:///"))
-        store = Store.open(db_url)
-        with store.engine.connect() as conn:
-            first, second = (r for (r,) in conn.execute(select(CASES.c.id).order_by(CASES.c.id)))
-        w = World(store, *ACTORS, first, second)
     else:
-        w = build_world(db_url, tmp_path)
+        name, key = request.getfixturevalue("postgres_template")
+        db_name = db_url.rsplit("/", 1)[1]
+        admin = create_engine(request.getfixturevalue("postgres_server"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{db_name}"'))
+            conn.execute(text(f'CREATE DATABASE "{db_name}" TEMPLATE "{name}"'))
+        admin.dispose()
+    monkeypatch.setenv("TIPSOM_KEY", key)
+    store = Store.open(db_url)
+    with store.engine.connect() as conn:
+        first, second = (r for (r,) in conn.execute(select(CASES.c.id).order_by(CASES.c.id)))
+    w = World(store, *ACTORS, first, second)
     yield w
     w.store.dispose()
