@@ -89,7 +89,8 @@ class Referral:
     case_id: str | None
     from_org: str
     to_org: str
-    service: Service
+    #: ``None`` only for a referral read from an HTCDS file.
+    service: Service | None
     reason: ReferralReason
     urgency: Urgency
     status: ReferralStatus
@@ -116,7 +117,8 @@ def _view(row: Any, side: Side) -> Referral:
     m = row._mapping
     return Referral(
         m["id"], m["case_id"] if side is Side.REFERRING else None, m["from_org"], m["to_org"],
-        Service(m["service"]), ReferralReason(m["reason"]), Urgency(m["urgency"]), ReferralStatus(m["status"]),
+        Service(m["service"]) if m["service"] else None, ReferralReason(m["reason"]), Urgency(m["urgency"]),
+        ReferralStatus(m["status"]),
         m["summary"], m["consent_recorded_by"], m["consent_recorded_at"], bool(m["consent_personal"]),
         m["personal_enc"] is not None, m["created_at"], m["sent_at"], m["accepted_at"], m["declined_at"],
         m["decline_reason"], m["completed_at"], m["cancelled_at"], m["feedback"])

@@ -54,7 +54,8 @@ referrals = Table(
     _case(),
     Column("from_org", ORG_CODE, ForeignKey(ORGANISATION), nullable=False, index=True),
     Column("to_org", ORG_CODE, ForeignKey(ORGANISATION), nullable=False, index=True),
-    Column("service", CODE, nullable=False),
+    #: Unknown (null) only for a referral read from an HTCDS file, which does not say which service was asked.
+    Column("service", CODE, nullable=True),
     Column("reason", CODE, nullable=False),
     Column("urgency", String(12), nullable=False),
     #: The victim's informed consent to this referral: who recorded it and when (required).

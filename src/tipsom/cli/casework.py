@@ -1,4 +1,5 @@
-"""``tipsom casework due|services|directory``: deadlines and the service directory from the shell."""
+"""``tipsom casework due|services|directory|referrals-from-htcds``: deadlines, the service directory and
+HTCDS referrals from the shell."""
 
 from __future__ import annotations
 
@@ -83,8 +84,25 @@ def directory_command(
         print(f"{o.org_code}\t{o.org_name}\t{o.service}\t{','.join(o.languages)}\t{o.contact}")
 
 
+def referrals_from_htcds_command(
+    case: Annotated[list[str] | None, typer.Option("--case", help="Only this case (repeat); default all.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Turn the referral fields of stored identifications (from an HTCDS import) into casework referrals.
+
+    Prints {"created", "unchanged", "no_consent", "unregistered"}; running it again adds nothing.
+    """
+    from tipsom.casework.htcds import referrals_from_identifications
+    from tipsom.settings import get_settings
+    from tipsom.store.db import Store
+
+    done = referrals_from_identifications(Store.open(db), actor=get_settings().actor, case_ids=case)
+    print(json.dumps(done.to_dict()))
+
+
 def register(root: typer.Typer) -> None:
     casework_app.command("due")(due_command)
     casework_app.command("services")(services_command)
     casework_app.command("directory")(directory_command)
+    casework_app.command("referrals-from-htcds")(referrals_from_htcds_command)
     root.add_typer(casework_app, name="casework")

@@ -60,7 +60,7 @@ class ReferralOut(BaseModel):
     case_id: str | None = Field(description="Only for the referring organisation")
     from_org: str
     to_org: str
-    service: str
+    service: str | None
     reason: str
     urgency: str
     status: ReferralStatus

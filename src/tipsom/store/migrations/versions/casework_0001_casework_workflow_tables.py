@@ -162,7 +162,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.String(length=64), nullable=False),
         sa.Column("from_org", sa.String(length=32), nullable=False),
         sa.Column("to_org", sa.String(length=32), nullable=False),
-        sa.Column("service", sa.String(length=40), nullable=False),
+        sa.Column("service", sa.String(length=40), nullable=True),
         sa.Column("reason", sa.String(length=40), nullable=False),
         sa.Column("urgency", sa.String(length=12), nullable=False),
         sa.Column("consent_recorded_by", sa.String(length=64), nullable=False),
