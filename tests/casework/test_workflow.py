@@ -181,3 +181,27 @@ def test_due_lists_overdue_work_with_an_injected_clock(world: World) -> None:
     assert len(due(world.store, now=NOW)) == 3
     with world.store.engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(audit_log).where(audit_log.c.entity == "task")) == 1
+
+
+def test_share_scope_limits_what_another_organisation_may_do(world: World) -> None:
+    from sqlalchemy import insert
+
+    from tipsom.web.tables import case_shares
+
+    notes.add_note(world.store, world.a, world.case, "first meeting", now=NOW)
+    with world.store.begin() as conn:
+        conn.execute(insert(case_shares).values(case_id=world.case, organisation="Organisation C", shared_by="a.super",
+                                                created_at=NOW, scope="summary"))
+    assert tasks.case_tasks(world.store, world.c, world.case) == []
+    with pytest.raises(Forbidden):
+        notes.read_notes(world.store, world.c, world.case, purpose="support")
+    with pytest.raises(Forbidden):
+        notes.add_note(world.store, world.c, world.case, "x")
+    with world.store.begin() as conn:
+        conn.execute(update(case_shares).where(case_shares.c.case_id == world.case).values(scope="personal"))
+    assert [n.narrative for n in notes.read_notes(world.store, world.c, world.case, purpose="support")] == [
+        "first meeting"]
+    with world.store.begin() as conn:
+        conn.execute(update(case_shares).where(case_shares.c.case_id == world.case).values(revoked_at=NOW))
+    with pytest.raises(NotFound):
+        tasks.case_tasks(world.store, world.c, world.case)
