@@ -45,8 +45,12 @@ class Refusal(InputError):
     def __init__(self, reason: str, *, field: str, actor: Actor, entity: str, entity_id: str, purpose: str,
                  **detail: object) -> None:
         super().__init__(reason, field=field)
-        self.event = {"actor": actor.username, "entity": entity, "entity_id": entity_id, "purpose": purpose,
-                      "detail": {"organisation": actor.org_code, **detail}}
+        self.actor, self.entity, self.entity_id, self.purpose = actor, entity, entity_id, purpose
+        self.detail = {"organisation": actor.org_code, **detail}
+
+    def record(self, conn: Connection) -> None:
+        audit.record(conn, actor=self.actor.username, action=audit.AuditAction.DENIED, entity=self.entity,
+                     entity_id=self.entity_id, purpose=self.purpose, detail=self.detail)
 
 
 class NotFound(Refusal):
@@ -100,7 +104,7 @@ def acting(store: Store) -> Iterator[Connection]:
             yield conn
     except Refusal as refusal:
         with store.begin() as conn:
-            audit.record(conn, action=audit.AuditAction.DENIED, **refusal.event)  # type: ignore[arg-type]
+            refusal.record(conn)
         raise
 
 
