@@ -49,6 +49,7 @@ TABLE_MODULES = (
     TableModule("evidence", "tipsom.evidence.tables"),
     TableModule("context", "tipsom.context.db"),
     TableModule("web", "tipsom.web.tables"),
+    TableModule("casework", "tipsom.casework.tables"),
 )
 
 

@@ -84,6 +84,9 @@ class Settings:
     dashboard_draws_per_hour: int = field(
         default_factory=lambda: _int_env("TIPSOM_DASHBOARD_DRAWS_PER_HOUR", 20, minimum=1))
 
+    #: Casework deadline rules and national calendars (YAML); empty means the book shipped with tipsom.
+    deadline_rules: str = field(default_factory=lambda: _env("TIPSOM_DEADLINE_RULES", ""))
+
     @property
     def database_url(self) -> str:
         """The effective database URL (SQLite under ``home`` unless set)."""

@@ -82,6 +82,7 @@ COMMAND_MODULES = (
     "estimate",
     "web",
     "org",
+    "casework",
 )
 
 for _name in COMMAND_MODULES:

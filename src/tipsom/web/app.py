@@ -164,6 +164,7 @@ def serving_app(url: str | None = None) -> FastAPI:
 def create_app(store: Store | None = None) -> FastAPI:
     """The whole web application over ``store`` (default: the configured store)."""
     from tipsom.web.api import api_router
+    from tipsom.web.api_casework import router as casework_api
     from tipsom.web.routes_admin import router as admin_router
     from tipsom.web.routes_auth import router as auth_router
     from tipsom.web.routes_cases import router as cases_router
@@ -184,6 +185,7 @@ def create_app(store: Store | None = None) -> FastAPI:
     app.include_router(cases_router)
     app.include_router(admin_router)
     app.include_router(api_router)
+    app.include_router(casework_api)
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
