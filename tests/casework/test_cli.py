@@ -47,12 +47,12 @@ def test_due_refusals_exit_2(world: World) -> None:
 def test_services_directory(world: World) -> None:
     url = world.store.url
     done = runner.invoke(app, ["casework", "services", "ORGB", "--service", "Shelter", "--service", "LegalAid",
-                               "--language", "en", "--language", "ti", "--contact", "intake@b.example", "--db", url])
+                               "--speaks", "en", "--speaks", "ti", "--contact", "intake@b.example", "--db", url])
     assert done.exit_code == 0, done.output
-    listed = runner.invoke(app, ["casework", "directory", "--language", "ti", "--db", url]).output.splitlines()
+    listed = runner.invoke(app, ["casework", "directory", "--speaks", "ti", "--db", url]).output.splitlines()
     assert listed == ["ORGB\tOrganisation B\tLegalAid\ten,ti\tintake@b.example",
                       "ORGB\tOrganisation B\tShelter\ten,ti\tintake@b.example"]
-    assert runner.invoke(app, ["casework", "directory", "--language", "fr", "--db", url]).output == ""
+    assert runner.invoke(app, ["casework", "directory", "--speaks", "fr", "--db", url]).output == ""
     bad = runner.invoke(app, ["casework", "services", "ORGB", "--service", "Spa", "--db", url])
     assert bad.exit_code == 2
     unregistered = runner.invoke(app, ["casework", "services", "ORGX", "--service", "Shelter", "--db", url])

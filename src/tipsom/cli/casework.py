@@ -48,7 +48,7 @@ def due_command(
 def services_command(
     org: Annotated[str, typer.Argument(help="Code of a registered organisation.")],
     service: Annotated[list[str], typer.Option("--service", help="A service offered (repeat); none withdraws all.")],
-    language: Annotated[list[str] | None, typer.Option("--language", help="ISO 639 code of a language spoken "
+    language: Annotated[list[str] | None, typer.Option("--speaks", help="ISO 639 code of a language spoken "
                                                                          "(repeat).")] = None,
     contact: Annotated[str, typer.Option("--contact", help="Contact point for referrals.")] = "",
     db: DbOption = None,
@@ -70,7 +70,7 @@ def services_command(
 
 def directory_command(
     service: Annotated[str | None, typer.Option("--service", help="Only organisations offering this.")] = None,
-    language: Annotated[str | None, typer.Option("--language", help="Only where this language is spoken.")] = None,
+    language: Annotated[str | None, typer.Option("--speaks", help="Only where this language is spoken.")] = None,
     db: DbOption = None,
 ) -> None:
     """The service directory: organisation, service, languages, contact (tab-separated)."""
