@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from tipsom.cli.common import DbOption
+from tipsom.cli.common import DbOption, open_store
 from tipsom.core.errors import ConfigError
 
 casework_app = typer.Typer(help="Casework: what is due, and the directory of services organisations offer.",
@@ -35,9 +35,8 @@ def due_command(
 ) -> None:
     """Open tasks, referrals awaiting an answer and NRM deadlines, soonest first."""
     from tipsom.casework.due import due
-    from tipsom.store.db import Store
 
-    items = due(Store.open(db), org, now=_moment(now))
+    items = due(open_store(db, verify_key=False), org, now=_moment(now))
     if as_json:
         print(json.dumps([i.to_dict() for i in items], ensure_ascii=False))
         return
@@ -57,13 +56,12 @@ def services_command(
     from tipsom.casework.enums import Service
     from tipsom.casework.services import set_services
     from tipsom.settings import get_settings
-    from tipsom.store.db import Store
 
     known = {s.value: s for s in Service}
     bad = [s for s in service if s not in known]
     if bad:
         raise ConfigError(f"--service {', '.join(bad)}: not a service; one of {', '.join(known)}")
-    offers = set_services(Store.open(db), org, [known[s] for s in service], languages=language or [],
+    offers = set_services(open_store(db, verify_key=False), org, [known[s] for s in service], languages=language or [],
                           contact=contact, actor=get_settings().actor)
     print(f"{org.upper()}: {len(offers)} service(s) in the directory")
 
@@ -76,11 +74,10 @@ def directory_command(
     """The service directory: organisation, service, languages, contact (tab-separated)."""
     from tipsom.casework.enums import Service
     from tipsom.casework.services import directory
-    from tipsom.store.db import Store
 
     if service is not None and service not in {s.value for s in Service}:
         raise ConfigError(f"--service {service}: not a service; one of {', '.join(s.value for s in Service)}")
-    for o in directory(Store.open(db), service=Service(service) if service else None, language=language):
+    for o in directory(open_store(db, verify_key=False), service=Service(service) if service else None, language=language):
         print(f"{o.org_code}\t{o.org_name}\t{o.service}\t{','.join(o.languages)}\t{o.contact}")
 
 
@@ -94,9 +91,8 @@ def referrals_from_htcds_command(
     """
     from tipsom.casework.htcds import referrals_from_identifications
     from tipsom.settings import get_settings
-    from tipsom.store.db import Store
 
-    done = referrals_from_identifications(Store.open(db), actor=get_settings().actor, case_ids=case)
+    done = referrals_from_identifications(open_store(db), actor=get_settings().actor, case_ids=case)
     print(json.dumps(done.to_dict()))
 
 
