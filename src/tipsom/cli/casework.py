@@ -77,7 +77,8 @@ def directory_command(
 
     if service is not None and service not in {s.value for s in Service}:
         raise ConfigError(f"--service {service}: not a service; one of {', '.join(s.value for s in Service)}")
-    for o in directory(open_store(db, verify_key=False), service=Service(service) if service else None, language=language):
+    offering = Service(service) if service else None
+    for o in directory(open_store(db, verify_key=False), service=offering, language=language):
         print(f"{o.org_code}\t{o.org_name}\t{o.service}\t{','.join(o.languages)}\t{o.contact}")
 
 
