@@ -19,93 +19,17 @@ Zeros are published as 0: they reveal nothing about a person.
 
 from __future__ import annotations
 
-import enum
-import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from tipsom.core.errors import TipsomError
 from tipsom.report.cube import TOTAL, Cube, Key, Line
-
-#: What an "x" tells the attacker: any non-negative count.
-UNBOUNDED = math.inf
-
-
-class CellStatus(enum.StrEnum):
-    """How a published cell is shown."""
-
-    SHOWN = "shown"
-    #: Below the threshold: shown as "<threshold".
-    PRIMARY = "primary"
-    #: Hidden only to protect another cell: shown as "x".
-    SECONDARY = "secondary"
-
-
-SECONDARY_MARK = "x"
-
-
-class SuppressionError(TipsomError):
-    """No set of complementary cells protects a cell (a cube with too few published cells)."""
-
-
-@dataclass(frozen=True)
-class DisclosurePolicy:
-    """The publication rule: threshold and protection range, both configurable."""
-
-    threshold: int = 5
-    #: Minimum width of every hidden cell's interval for the attacker; default ``threshold - 2``.
-    protection: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.threshold < 2:
-            raise ValueError(f"suppression threshold must be at least 2, got {self.threshold}")
-        if not 1 <= self.protection_range <= self.threshold - 1:
-            raise ValueError(
-                f"protection range must be between 1 and threshold - 1 = {self.threshold - 1} "
-                f"(a '<{self.threshold}' cell is known to lie in 0..{self.threshold - 1}), "
-                f"got {self.protection_range}")
-
-    @property
-    def protection_range(self) -> int:
-        return self.threshold - 2 if self.protection is None else self.protection
-
-    @property
-    def primary_mark(self) -> str:
-        return f"<{self.threshold}"
-
-    def bounds(self, status: CellStatus) -> tuple[float, float]:
-        """What the attacker knows about a hidden cell from its mark alone."""
-        if status is CellStatus.PRIMARY:
-            return 0.0, float(self.threshold - 1)
-        return 0.0, UNBOUNDED
-
-
-@dataclass
-class Protected:
-    """A cube with the status of each of its published cells."""
-
-    cube: Cube
-    policy: DisclosurePolicy
-    hidden: dict[Key, CellStatus] = field(default_factory=dict)
-
-    def status(self, key: Key) -> CellStatus:
-        return self.hidden.get(key, CellStatus.SHOWN)
-
-    def shown_value(self, key: Key) -> float | None:
-        """The number a reader sees, or None when the cell is hidden."""
-        return None if key in self.hidden else self.cube.value(key)
-
-    def display(self, key: Key) -> str:
-        status = self.status(key)
-        if status is CellStatus.PRIMARY:
-            return self.policy.primary_mark
-        if status is CellStatus.SECONDARY:
-            return SECONDARY_MARK
-        return f"{self.cube.value(key):g}"
-
-    def count(self, status: CellStatus) -> int:
-        return sum(1 for s in self.hidden.values() if s == status)
+from tipsom.report.disclosure import (  # the shared vocabulary; only the search below is the old one
+    UNBOUNDED,
+    CellStatus,
+    DisclosurePolicy,
+    Protected,
+    SuppressionError,
+)
 
 
 class _System:
