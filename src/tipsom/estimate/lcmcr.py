@@ -23,6 +23,14 @@ Gibbs sampler, one sweep (all steps work on the ``2**t - 1`` cell counts and
 5. stick-breaking weights ``V[k] ~ Beta(1 + n_k, alpha + n_{>k})``, ``V[K] = 1``;
 6. concentration ``alpha ~ Gamma(a + K - 1, b - sum log(1 - V[k]))``.
 
+These are the full conditionals of the R package's C++ sampler, in the same
+cycle (R draws ``lambda`` and ``V`` before ``n0`` within a sweep, which is the
+same chain shifted by half a sweep). Between steps 3 and 4 a few
+Metropolis-Hastings proposals swap the people of one history between two
+classes (:func:`tipsom.estimate.gibbs._swap`): they leave the posterior as it
+is and let a chain leave a minor mode that the Gibbs steps alone leave only
+after tens of thousands of sweeps.
+
 Several chains with different random starts are run so that convergence can be
 checked with the rank-normalised split R-hat and the bulk effective sample size
 of Vehtari, Gelman, Simpson, Carpenter and Bürkner (2021), the diagnostics
