@@ -29,7 +29,7 @@ TINY = SamplerSettings(burn_in=200, samples=100, thinning=2, chains=2)
 
 
 def test_credible_interval_covers_known_population_and_beats_independence_model() -> None:
-    """Measured with these seeds: 18 of 20 intervals cover N; mean error -39 (absolute 45) against -160 for main
+    """Measured with these seeds: 18 of 20 intervals cover N; mean error -40 (absolute 47) against -160 for main
     effects, whose Wald intervals (about 40 wide around 1,840) cover N in none of the 20."""
     covered = 0
     lcmcr_errors, main_errors = [], []
