@@ -194,7 +194,7 @@ R_EXAMPLE = SamplerSettings(classes=10, burn_in=10_000, samples=1_000, thinning=
 
 
 @pytest.mark.xfail(strict=True, reason="issue 23 acceptance not met: the posterior has a minor mode (~12,500) that "
-                   "R's six Gibbs steps leave slowly; with the swap move about 1 chain in 15 still stays in it for "
+                   "R's six Gibbs steps leave slowly; with the swap move 3 of 36 measured chains still stay in it for "
                    "all 110,000 sweeps, and one such chain of four pulls the pooled median below 21,090")
 def test_ukdat5_with_the_r_example_settings_agrees_with_r(reference: Path) -> None:
     """R's LCMCR gives a median of about 22,200 on UKdat_5 (seed 12: 22,180). tipsom's steps are R's (docs/estimate.md);
