@@ -5,4 +5,4 @@ Every import goes through :func:`tipsom.exchange.importer.import_file`; exports 
 """
 
 #: The public modules other packages may import from (the rest are this package's own).
-__all__ = ["export", "formats", "importer", "native", "xlsform"]
+__all__ = ["export", "formats", "importer", "native", "odk", "xlsform"]

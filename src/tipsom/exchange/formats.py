@@ -111,6 +111,12 @@ def _read_ctdc(_store: Store, path: Path) -> Reading:
     return Reading(chunks(read_ctdc(path)))
 
 
+def _read_odk(_store: Store, path: Path) -> Reading:
+    from tipsom.exchange.odk import read_odk
+
+    return Reading(chunks(read_odk(path)), whole_cases=True)
+
+
 def _sink(layout: Callable[[Path], Any]) -> Writer:
     def write(docs: Iterable[Mapping[str, Any]], path: Path, named: Path, progress: Progress | None) -> int:
         from tipsom.exchange.native import DocumentSink
@@ -149,6 +155,8 @@ CASE_FORMATS: tuple[CaseFormat, ...] = (
                read=_read_native, write=_sink(_by_suffix)),
     CaseFormat("htcds", (".xlsx",), "the HTCDS victim template (XLSX)", read=_read_htcds, write=_write_htcds),
     CaseFormat("ctdc", (".csv",), "CTDC's global victim data set (CSV)", read=_read_ctdc),
+    CaseFormat("odk", (".csv", ".json"), "ODK Central or KoboToolbox submissions of tipsom's or the HTCDS "
+               "XLSForm (CSV or JSON export)", read=_read_odk),
     CaseFormat("jsonl", (".jsonl",), "one case document per line", write=_sink(_jsonl)),
 )
 
