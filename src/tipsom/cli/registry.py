@@ -101,15 +101,19 @@ def export_xlsform(
     lang: Annotated[list[Language] | None, typer.Option("--lang", help="A language of the labels (repeat it; "
                                                         "the first is the form's default). Default: all four.")] = None,
     org: Annotated[str | None, typer.Option("--org", help="Pre-fill the reporting organisation.")] = None,
+    public_key: Annotated[Path | None, typer.Option("--public-key", help="RSA public key (PEM): submissions are "
+                                                    "encrypted on the device.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
 ) -> None:
     """Write an XLSForm of the case standard for offline collection with ODK Collect or KoboCollect."""
     from tipsom.cli.formlabels import catalog_labels
-    from tipsom.exchange.xlsform import write_xlsform
+    from tipsom.exchange.xlsform import encryption_key, write_xlsform
 
     languages = [catalog_labels(language) for language in dict.fromkeys(lang or list(Language))]
-    summary = write_xlsform(out, languages=languages, org=org, force=force)
-    print(f"wrote {out}: form {summary.version}, {summary.questions} questions in {', '.join(summary.languages)}")
+    key = encryption_key(public_key.read_bytes(), public_key) if public_key else None
+    summary = write_xlsform(out, languages=languages, org=org, public_key=key, force=force)
+    print(f"wrote {out}: form {summary.version}, {summary.questions} questions in {', '.join(summary.languages)}"
+          + ("; submissions encrypted on the device" if key else ""))
 
 
 def synth_cases(

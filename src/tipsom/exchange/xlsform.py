@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -32,7 +32,8 @@ from tipsom.exchange.importer import check_output
 from tipsom.schema.model import Entity, Field, FieldType, Model, get_model
 from tipsom.schema.values import countries
 
-__all__ = ["CHILD_GROUP", "ENGLISH", "FORM_ID", "FormLabels", "FormSummary", "check_xlsform", "write_xlsform"]
+__all__ = ["CHILD_GROUP", "ENGLISH", "FORM_ID", "FormLabels", "FormSummary", "check_xlsform", "encryption_key",
+           "write_xlsform"]
 
 #: The form's id on ODK Central and KoboToolbox (submissions are filed under it).
 FORM_ID = "tipsom_case"
@@ -93,11 +94,13 @@ ENGLISH: FormLabels = _English()
 
 @dataclass(frozen=True)
 class FormSummary:
-    """What was written: the form's version (ODK Central needs a new one for each upload) and its size."""
+    """What was written: the form's version (ODK Central needs a new one for each upload), its size, its XForm."""
 
     version: str
     questions: int
     languages: tuple[str, ...]
+    #: The XForm pyxform made of the form: what Collect will run.
+    xform: str = ""
 
 
 def _column(kind: str, labels: FormLabels) -> str:
@@ -208,12 +211,35 @@ class _Builder:
         self.end(entity.name)
 
 
+def encryption_key(pem: bytes, source: Path | str = "public key") -> str:
+    """The form setting ``public_key`` for an RSA public key in PEM form (base64 DER, no armour).
+
+    ODK Collect then encrypts each finished submission on the device, so a
+    lost or seized phone holds no readable victim data, and only the holder
+    of the private key can read exports (ODK Central asks for it on export).
+    """
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
+
+    try:
+        key = load_pem_public_key(pem)
+    except ValueError:
+        raise ConfigError(f"{source}: not a PEM public key (-----BEGIN PUBLIC KEY-----)") from None
+    if not isinstance(key, RSAPublicKey) or key.key_size < 2048:
+        raise ConfigError(f"{source}: ODK encrypts submissions with RSA keys of 2048 bits or more")
+    return base64.b64encode(key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)).decode()
+
+
 def write_xlsform(out: Path, *, languages: Sequence[FormLabels] = (ENGLISH,), org: str | None = None,
-                  model: Model | None = None, force: bool = False) -> FormSummary:
+                  public_key: str | None = None, model: Model | None = None, force: bool = False) -> FormSummary:
     """Write the case form to ``out`` (XLSX) with labels in ``languages`` (the first is the default).
 
     ``org`` pre-fills the reporting organisation, so a team's devices file
-    every case under their organisation without anyone typing it. The form is
+    every case under their organisation without anyone typing it.
+    ``public_key`` (:func:`encryption_key`) makes the form encrypt its
+    submissions on the device. The form is
     converted with pyxform (:func:`check_xlsform`) before it replaces ``out``,
     so a form the servers would refuse is never left where one is expected;
     an existing ``out`` is kept unless ``force``.
@@ -223,15 +249,16 @@ def write_xlsform(out: Path, *, languages: Sequence[FormLabels] = (ENGLISH,), or
     check_output(out, force=force)
     partial = out.with_name(f".{out.name}.partial.xlsx")
     try:
-        summary = _write(partial, languages, org, model or get_model())
-        check_xlsform(partial)
+        summary = _write(partial, languages, org, public_key, model or get_model())
+        xform = check_xlsform(partial)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
-    return summary
+    return replace(summary, xform=xform)
 
 
-def _write(out: Path, languages: Sequence[FormLabels], org: str | None, model: Model) -> FormSummary:
+def _write(out: Path, languages: Sequence[FormLabels], org: str | None, public_key: str | None,
+           model: Model) -> FormSummary:
     from openpyxl import Workbook
 
     from tipsom.core.cells import text_cell
@@ -251,8 +278,8 @@ def _write(out: Path, languages: Sequence[FormLabels], org: str | None, model: M
     sheets: dict[str, tuple[list[str], Iterable[list[str]]]] = {
         "survey": (survey_header, survey_rows),
         "choices": (["list_name", "name", *build.label_columns], choice_rows),
-        "settings": (["form_title", "form_id", "version", "default_language"],
-                     [[f"tipsom case ({model.version})", FORM_ID, version, default]]),
+        "settings": (["form_title", "form_id", "version", "default_language", "public_key"],
+                     [[f"tipsom case ({model.version})", FORM_ID, version, default, public_key or ""]]),
     }
     wb = Workbook(write_only=True)
     for title, (header, rows) in sheets.items():
