@@ -120,10 +120,11 @@ def test_central_csv_imports_once_and_kobo_json_gives_the_same_store(
         stored_value = person.get(name, person.get(f"{name}_enc"))
         assert answer.split() == str(stored_value or "").replace("|", " ").split(), name
 
-    again = import_file(store, central, fmt="odk", actor="t")
-    assert again.written.cases_created == again.written.persons_created == 0
-    assert again.written.cases_updated == again.written.persons_updated == 0
-    assert again.written.unchanged == N
+    res = runner.invoke(app, ["import", "cases", str(central), "--format", "odk", "--db", str(store.engine.url)])
+    assert res.exit_code == 0, res.output
+    again = json.loads(res.stdout)
+    assert again["already_imported"] == N
+    assert again["cases_created"] == again["persons_created"] == again["cases_updated"] == 0
     stored_again = contents(store)
     assert stored_again["case"] == stored["case"]
     assert stored_again["person"] == stored["person"]
@@ -152,6 +153,8 @@ def test_a_bad_code_names_file_row_and_field_and_nothing_is_imported(
     with pytest.raises(ImportFailed):
         import_file(store, source, fmt="odk", actor="t")
     assert contents(store) == before
+    cumulative = import_file(store, write_central_csv(tmp_path / "all.csv", submissions[:20]), fmt="odk", actor="t")
+    assert (cumulative.written.cases_created, cumulative.already_imported) == (15, 5)
 
 
 def test_htcds_form_submissions_import_through_the_htcds_crosswalk(tmp_path: Path) -> None:

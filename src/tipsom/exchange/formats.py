@@ -40,11 +40,15 @@ class Reading:
     ``holds_all_persons``: a case's persons in the file are all its persons, so
     stored persons it leaves out are removals (the native layouts); a partial
     layout (HTCDS victims only, CTDC) never removes anyone.
+    ``already_imported``: how many records the reader left out because the
+    store holds them already (a cumulative export of submissions), asked once
+    the units are consumed, so the import summary can say so.
     """
 
     units: Iterable[list[Record] | CsvChunk]
     whole_cases: bool = False
     holds_all_persons: bool = False
+    already_imported: Callable[[], int] | None = None
 
 
 Reader = Callable[["Store", Path], Reading]
@@ -111,10 +115,11 @@ def _read_ctdc(_store: Store, path: Path) -> Reading:
     return Reading(chunks(read_ctdc(path)))
 
 
-def _read_odk(_store: Store, path: Path) -> Reading:
-    from tipsom.exchange.odk import read_odk
+def _read_odk(store: Store, path: Path) -> Reading:
+    from tipsom.exchange.odk import NewSubmissions, read_odk
 
-    return Reading(chunks(read_odk(path)), whole_cases=True)
+    new = NewSubmissions(store)
+    return Reading(chunks(new(read_odk(path))), whole_cases=True, already_imported=new.count)
 
 
 def _sink(layout: Callable[[Path], Any]) -> Writer:

@@ -22,9 +22,13 @@ naming it, rather than dropping what a worker recorded.
 
 The submission id is the source key: ``KEY`` (ODK Central) or ``__id``
 (OData), else ``meta/rootUuid``, ``_uuid``, ``meta/instanceID`` or
-``instanceID``, without its ``uuid:`` prefix. The case id is made of it, so a
-second import of the same export finds every case unchanged and adds nothing,
-and a submission edited on the server (same id) updates its case.
+``instanceID``, without its ``uuid:`` prefix. The case id is made of it, and a
+submission whose case the store already holds is left out
+(:class:`NewSubmissions`): servers export every submission each time, and
+once a case is in tipsom caseworkers add to it and correct it there, so an
+older copy from the server must neither overwrite their work nor be refused
+for lacking the records they added. A second import of the same export adds
+nothing and says how many submissions were already imported.
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ import csv
 import enum
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
 
 from tipsom.exchange.crosswalk import load_crosswalk
 from tipsom.exchange.htcds import victim_document
@@ -50,8 +56,10 @@ from tipsom.exchange.native import (
 )
 from tipsom.schema.document import PERSONS
 from tipsom.schema.model import FieldType, get_model
+from tipsom.store.db import Store
+from tipsom.store.tables import REGISTRY
 
-__all__ = ["CASE_PREFIX", "SOURCE", "FormKind", "read_odk", "submission_case_id"]
+__all__ = ["CASE_PREFIX", "SOURCE", "FormKind", "NewSubmissions", "read_odk", "submission_case_id"]
 
 #: Case ids made from submission ids start with this.
 CASE_PREFIX = "ODK-"
@@ -152,6 +160,40 @@ class _Layout:
                 target[name] = value.split() if f is not None and f.multi else value
         case[PERSONS] = [person]
         return case
+
+
+class NewSubmissions:
+    """Filters records down to submissions the store does not hold yet, and counts the others."""
+
+    #: Case ids looked up in one query.
+    BATCH = 500
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.skipped = 0
+
+    def count(self) -> int:
+        return self.skipped
+
+    def __call__(self, records: Iterable[Record]) -> Iterator[Record]:
+        batch: list[Record] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) == self.BATCH:
+                yield from self._new(batch)
+                batch = []
+        yield from self._new(batch)
+
+    def _new(self, batch: list[Record]) -> Iterator[Record]:
+        ids = [r.document["case_id"] for r in batch if r.document and r.defect is None and "case_id" in r.document]
+        cases = REGISTRY["case"]
+        with self.store.engine.connect() as conn:
+            stored = set(conn.execute(select(cases.c.id).where(cases.c.id.in_(ids))).scalars()) if ids else set()
+        for record in batch:
+            if record.document and record.document.get("case_id") in stored:
+                self.skipped += 1
+            else:
+                yield record
 
 
 def _alpha_3_citizenship(answers: dict[str, str]) -> dict[str, str]:
