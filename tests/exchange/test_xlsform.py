@@ -92,6 +92,10 @@ def test_labels_come_in_the_four_languages_with_the_org_prefilled(form: Path) ->
     assert labels[0] == get_model()["person"].fields["given_name"].label
     assert len(set(labels)) == len(labels)  # translated, not English four times
     assert survey["reporting_org"]["default"] == "NGO Alpha"
+    messages = [v for c, v in survey["age"].items() if c.startswith("constraint_message::")]
+    assert len(messages) == 4
+    assert len(set(messages)) == 4
+    assert "120" in messages[0]
 
 
 def test_the_command_keeps_an_existing_file_and_a_broken_form_is_refused(form: Path, tmp_path: Path) -> None:

@@ -135,12 +135,31 @@ def _constraint(f: Field) -> str:
     return " and ".join(checks)
 
 
+#: Hints and constraint messages are sentences the web form already shows, so every language has them.
+LANGUAGES_HINT = "Enter ISO language codes (for example en, ar)."
+CURRENCY_HINT = "Enter a three-letter ISO currency code (for example EUR)."
+
+
 def _hint(f: Field) -> str:
     if f.type is FieldType.LANGUAGES:
-        return "ISO 639 language codes separated by spaces (for example en ar)."
+        return LANGUAGES_HINT
     if f.type is FieldType.CURRENCY:
-        return "ISO 4217 currency code (for example EUR)."
+        return CURRENCY_HINT
     return f.description
+
+
+def _constraint_messages(f: Field) -> list[tuple[str, dict[str, str]]]:
+    """What Collect says when an answer breaks :func:`_constraint`: messages and their arguments."""
+    messages: list[tuple[str, dict[str, str]]] = []
+    if f.minimum is not None:
+        messages.append(("The smallest allowed value is %(n)s.", {"n": f"{f.minimum:g}"}))
+    if f.maximum is not None:
+        messages.append(("The largest allowed value is %(n)s.", {"n": f"{f.maximum:g}"}))
+    if f.type is FieldType.DATE and not f.future:
+        messages.append(("This date is in the future.", {}))
+    if f.type is FieldType.CURRENCY:
+        messages.append((CURRENCY_HINT, {}))
+    return messages
 
 
 class _Builder:
@@ -148,6 +167,7 @@ class _Builder:
         self.model, self.languages, self.org = model, languages, org
         self.label_columns = [_column("label", lang) for lang in languages]
         self.hint_columns = [_column("hint", lang) for lang in languages]
+        self.message_columns = [_column("constraint_message", lang) for lang in languages]
         self.survey: list[dict[str, str]] = []
         self.lists: dict[str, list[tuple[str, list[str]]]] = {}
         self.questions = 0
@@ -172,6 +192,10 @@ class _Builder:
                **self.labelled(lambda lang: lang.text(f.label), self.label_columns)}
         if hint:
             row.update(self.labelled(lambda lang: lang.text(hint), self.hint_columns))
+        messages = _constraint_messages(f)
+        if messages:
+            row.update(self.labelled(lambda lang: " ".join(lang.text(m) % args for m, args in messages),
+                                     self.message_columns))
         if f.name == "reporting_org" and self.org:
             row["default"] = self.org
         self.survey.append(row)
@@ -269,7 +293,7 @@ def _write(out: Path, languages: Sequence[FormLabels], org: str | None, public_k
     build.entity(model["case"], subgroups=False)
     build.entity(model["person"], subgroups=True)
     survey_header = ["type", "name", *build.label_columns, *build.hint_columns, "required", "relevant",
-                     "constraint", "appearance", "default"]
+                     "constraint", *build.message_columns, "appearance", "default"]
     survey_rows = [[row.get(h, "") for h in survey_header] for row in build.survey]
     choice_rows = [[name, code, *texts] for name, items in build.lists.items() for code, texts in items]
     digest = hashlib.sha256(repr((survey_rows, choice_rows)).encode()).hexdigest()[:8]
