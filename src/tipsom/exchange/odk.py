@@ -79,7 +79,8 @@ META_GROUPS = frozenset({"meta", "formhub", "__system"})
 #: Question names of HTCDS's XLSForm that differ from its template's column codes
 #: (the template misspells "Trafficking"); the others differ only in underscores and case.
 HTCDS_FORM_NAMES = {"vic_TraffickingStatusDecisionMakingOrg": "vic_TraffickinStatusDecisionMakingOrg"}
-_PATH_SEP = re.compile(r"[/-]")
+#: Group separators: ODK Central "-", KoboToolbox "/" (or "." if so chosen on export).
+_PATH_SEP = re.compile(r"[/.-]")
 
 
 class FormKind(enum.StrEnum):
