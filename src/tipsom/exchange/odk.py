@@ -126,9 +126,10 @@ class _Layout:
                 continue  # Kobo's 0/1 column for one choice of a select_multiple
             self.questions[header] = path[-1]
         names = set(self.questions.values())
-        folded = {htcds[_fold(n)] for n in names if _fold(n) in htcds}
-        self.kind = FormKind.HTCDS if folded and not names & (set(self.case_fields) | set(self.person_fields)) \
-            else FormKind.TIPSOM
+        standard = set(self.case_fields) | set(self.person_fields)
+        # A file of HTCDS's form has HTCDS questions and none named like the standard's fields.
+        htcds_form = any(_fold(n) in htcds for n in names) and not names & standard
+        self.kind = FormKind.HTCDS if htcds_form else FormKind.TIPSOM
         if self.kind is FormKind.HTCDS:
             self.questions = {h: htcds.get(_fold(n), h) for h, n in self.questions.items()}
 
