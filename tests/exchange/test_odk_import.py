@@ -176,3 +176,25 @@ def test_htcds_form_submissions_import_through_the_htcds_crosswalk(tmp_path: Pat
     assert person["status_decided_by"] == "Police"
     assert "NGA" in str(person["citizenship"])
     assert "DebtBondage" in str(person["control_methods"])
+
+
+def test_odk_central_odata_json_is_read_through_its_nested_groups(tmp_path: Path) -> None:
+    sid = str(uuid.UUID(int=7))
+    submission = {"__id": f"uuid:{sid}", "__system": {"submitterName": "tablet 3", "reviewState": None},
+                  "start": "2024-05-01T10:00:00.000+03:00",
+                  "case": {"case_type": "TIP", "reporting_org": "NGO Alpha", "deaths_on_route": None},
+                  "person": {"section_identity": {"role": "PresumedVictim", "given_name": "Dara"},
+                             "section_age": {"age": 15, "age_disputed": "yes"},
+                             "section_children": {"unaccompanied": "yes"},
+                             "section_exploitation": {"exploitation_forms": "ForcedBegging ForcedLabour"}},
+                  "meta": {"instanceID": f"uuid:{sid}"}}
+    source = tmp_path / "Submissions.json"
+    source.write_text(json.dumps({"@odata.context": "x", "value": [submission]}), encoding="utf-8")
+    store = Store.open(f"sqlite:///{tmp_path / 'a.db'}")
+    report = import_file(store, source, fmt="odk", actor="t")
+    assert report.written.cases_created == 1
+    person = dict(contents(store)["person"][0])
+    assert person["case_id"] == submission_case_id(sid)
+    assert (person["age"], person["age_disputed"], person["unaccompanied"]) == (15, True, True)
+    assert person["given_name_enc"] == "Dara"
+    assert sorted(str(person["exploitation_forms"]).replace("|", " ").split()) == ["ForcedBegging", "ForcedLabour"]
