@@ -33,7 +33,6 @@ from tipsom.exchange.xlsform import (
 )
 from tipsom.schema.model import FieldType, get_model
 
-HTCDS_FORM = Path("/work/shared/reference/standards/htcds/htcds_xlsform.xlsx")
 XF = "{http://www.w3.org/2002/xforms}"
 runner = CliRunner()
 
@@ -56,9 +55,8 @@ def _sheet(path: Path, name: str) -> list[dict[str, str]]:
     return [{str(h): str(v) for h, v in zip(rows[0], row, strict=False) if v is not None} for row in rows[1:]]
 
 
-@pytest.mark.skipif(not HTCDS_FORM.is_file(), reason="HTCDS reference form not present")
-def test_the_htcds_form_converts() -> None:
-    xform = ET.fromstring(check_xlsform(HTCDS_FORM))
+def test_the_htcds_form_converts(reference: Path) -> None:
+    xform = ET.fromstring(check_xlsform(reference / "standards" / "htcds" / "htcds_xlsform.xlsx"))
     binds = {b.get("nodeset", "").rsplit("/", 1)[-1] for b in xform.iter(f"{XF}bind")}
     assert {"con_Consent", "prs_Birthdate", "vic_TypeOfExploitation"} <= binds
 
