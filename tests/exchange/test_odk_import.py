@@ -35,7 +35,7 @@ Path_ = tuple[str, ...]
 
 def _question_paths() -> list[Path_]:
     """Every question of tipsom's form with its group path, in form order (as servers name export columns)."""
-    build = _Builder(get_model(), [ENGLISH], None)
+    build = _Builder([ENGLISH], None)
     build.entity(get_model()["case"], subgroups=False)
     build.entity(get_model()["person"], subgroups=True)
     groups: list[str] = []

@@ -163,8 +163,10 @@ def _constraint_messages(f: Field) -> list[tuple[str, dict[str, str]]]:
 
 
 class _Builder:
-    def __init__(self, model: Model, languages: Sequence[FormLabels], org: str | None) -> None:
-        self.model, self.languages, self.org = model, languages, org
+    """The survey rows and choice lists of a form, question by question, labelled in every language."""
+
+    def __init__(self, languages: Sequence[FormLabels], org: str | None) -> None:
+        self.languages, self.org = languages, org
         self.label_columns = [_column("label", lang) for lang in languages]
         self.hint_columns = [_column("hint", lang) for lang in languages]
         self.message_columns = [_column("constraint_message", lang) for lang in languages]
@@ -287,7 +289,7 @@ def _write(out: Path, languages: Sequence[FormLabels], org: str | None, public_k
 
     from tipsom.core.cells import text_cell
 
-    build = _Builder(model, languages, org)
+    build = _Builder(languages, org)
     build.survey.append({"type": "start", "name": "start"})
     build.survey.append({"type": "end", "name": "end"})
     build.entity(model["case"], subgroups=False)
