@@ -12,7 +12,7 @@ import typer
 from tipsom.cli.common import DbOption, JsonOption, OnErrorOption, QuietOption, fail, open_store, progress_bar
 from tipsom.cli.groups import export_app, import_app, synth_app
 from tipsom.core.errors import ExitCode
-from tipsom.core.vocab import OnError
+from tipsom.core.vocab import Language, OnError
 from tipsom.exchange.formats import Direction, case_format, help_text
 from tipsom.schema.document import Problem
 
@@ -94,6 +94,26 @@ def export_cases(
         n = run_export(store, out, fmt=format_, include_personal=include_personal, actor=get_settings().actor,
                        purpose=purpose, progress=tick, force=force)
     print(f"exported {n} cases to {out}")
+
+
+def export_xlsform(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output .xlsx file.")],
+    lang: Annotated[list[Language] | None, typer.Option("--lang", help="A language of the labels (repeat it; "
+                                                        "the first is the form's default). Default: all four.")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Pre-fill the reporting organisation.")] = None,
+    public_key: Annotated[Path | None, typer.Option("--public-key", help="RSA public key (PEM): submissions are "
+                                                    "encrypted on the device.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+) -> None:
+    """Write an XLSForm of the case standard for offline collection with ODK Collect or KoboCollect."""
+    from tipsom.cli.formlabels import catalog_labels
+    from tipsom.exchange.xlsform import encryption_key, write_xlsform
+
+    languages = [catalog_labels(language) for language in dict.fromkeys(lang or list(Language))]
+    key = encryption_key(public_key.read_bytes(), public_key) if public_key else None
+    summary = write_xlsform(out, languages=languages, org=org, public_key=key, force=force)
+    print(f"wrote {out}: form {summary.version}, {summary.questions} questions in {', '.join(summary.languages)}"
+          + ("; submissions encrypted on the device" if key else ""))
 
 
 def synth_cases(
@@ -180,4 +200,5 @@ def register(root: typer.Typer) -> None:
     root.command("demo")(demo)
     import_app.command("cases")(import_cases)
     export_app.command("cases")(export_cases)
+    export_app.command("xlsform")(export_xlsform)
     synth_app.command("cases")(synth_cases)

@@ -40,11 +40,15 @@ class Reading:
     ``holds_all_persons``: a case's persons in the file are all its persons, so
     stored persons it leaves out are removals (the native layouts); a partial
     layout (HTCDS victims only, CTDC) never removes anyone.
+    ``already_imported``: how many records the reader left out because the
+    store holds them already (a cumulative export of submissions), asked once
+    the units are consumed, so the import summary can say so.
     """
 
     units: Iterable[list[Record] | CsvChunk]
     whole_cases: bool = False
     holds_all_persons: bool = False
+    already_imported: Callable[[], int] | None = None
 
 
 Reader = Callable[["Store", Path], Reading]
@@ -111,6 +115,13 @@ def _read_ctdc(_store: Store, path: Path) -> Reading:
     return Reading(chunks(read_ctdc(path)))
 
 
+def _read_odk(store: Store, path: Path) -> Reading:
+    from tipsom.exchange.odk import NewSubmissions, read_odk
+
+    new = NewSubmissions(store)
+    return Reading(chunks(new(read_odk(path))), whole_cases=True, already_imported=new.count)
+
+
 def _sink(layout: Callable[[Path], Any]) -> Writer:
     def write(docs: Iterable[Mapping[str, Any]], path: Path, named: Path, progress: Progress | None) -> int:
         from tipsom.exchange.native import DocumentSink
@@ -149,6 +160,8 @@ CASE_FORMATS: tuple[CaseFormat, ...] = (
                read=_read_native, write=_sink(_by_suffix)),
     CaseFormat("htcds", (".xlsx",), "the HTCDS victim template (XLSX)", read=_read_htcds, write=_write_htcds),
     CaseFormat("ctdc", (".csv",), "CTDC's global victim data set (CSV)", read=_read_ctdc),
+    CaseFormat("odk", (".csv", ".json"), "ODK Central or KoboToolbox submissions of tipsom's or the HTCDS "
+               "XLSForm (CSV or JSON export)", read=_read_odk),
     CaseFormat("jsonl", (".jsonl",), "one case document per line", write=_sink(_jsonl)),
 )
 

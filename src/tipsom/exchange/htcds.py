@@ -94,8 +94,6 @@ def write_htcds(docs: Iterable[Mapping[str, Any]], out: Path,
 def read_htcds(path: Path) -> Iterator[Record]:
     """Read an HTCDS template workbook (or its CSV export) as documents."""
     cw = load_crosswalk("htcds")
-    columns: dict[str, Any] = {**cw["columns"], **cw["extension_columns"]}
-    model = get_model()
     sep = cw["multi_separator"]
     rows = _rows(path)
     header = next(rows, None)
@@ -106,7 +104,6 @@ def read_htcds(path: Path) -> Iterator[Record]:
         raise ReadError("row 1 has no HTCDS column codes (expected e.g. cas_CaseOwner)", file=path)
     refuse_repeated_columns(names, path)
     cut_line = last_line(path) if path.suffix.lower() == ".csv" and ends_inside_record(path) else None
-    unknown = [n for n in names if n and n not in columns]
     labels: dict[str, str] = cw["labels"]
     seen: Counter[str] = Counter()
     for line, values in rows:
@@ -120,32 +117,50 @@ def read_htcds(path: Path) -> Iterator[Record]:
         if defect is not None:
             yield Record(line, original, {}, defect=defect)
             continue
-        case: dict[str, Any] = {}
-        person: dict[str, Any] = {}
-        ident: dict[str, Any] = {}
-        targets = {"case": case, "person": person, FIRST_ID: ident}
-        for code, value in raw.items():
-            target = columns.get(code)
-            if target is None or not value:
-                continue
-            entity, name = target
-            f = model["identification" if entity == FIRST_ID else entity].fields[name]
-            targets[entity][name] = value.split(sep) if f.multi else value
-        for name in unknown:
-            if raw.get(name):
-                case[f"htcds:{name}"] = raw[name]
+        case = victim_document(raw, lambda value: value.split(sep))
         if "case_id" not in case:
             digest = hashlib.sha256(repr(sorted(original.items())).encode()).hexdigest()[:16]
             seen[digest] += 1
             case["case_id"] = f"{DERIVED_PREFIX}{digest}-{seen[digest]}"
-        person.setdefault("person_id", "P1")
-        case.setdefault("case_type", "TIP")
-        status = person.get("trafficking_status", "")
-        person.setdefault("role", cw["role_from_status"].get(status, "PresumedVictim"))
-        if ident:
-            person["identifications"] = [ident]
-        case[PERSONS] = [person]
         yield Record(line, original, case)
+
+
+def victim_document(values: Mapping[str, str], split: Callable[[str], list[str]]) -> dict[str, Any]:
+    """One victim's values, keyed by HTCDS column code, as a case document.
+
+    Template columns tipsom does not keep are left out; a code HTCDS does not
+    have is kept as ``htcds:CODE`` so that validation refuses it by name
+    rather than dropping it. Multi-select values are cut by ``split`` (the
+    template separates them with ";", ODK with spaces). The document has no
+    case id unless the values hold tipsom's own; the caller gives it one.
+    """
+    cw = load_crosswalk("htcds")
+    columns: dict[str, Any] = {**cw["columns"], **cw["extension_columns"]}
+    model = get_model()
+    case: dict[str, Any] = {}
+    person: dict[str, Any] = {}
+    ident: dict[str, Any] = {}
+    targets = {"case": case, "person": person, FIRST_ID: ident}
+    for code, value in values.items():
+        if not value:
+            continue
+        if code not in columns:
+            case[f"htcds:{code}"] = value
+            continue
+        target = columns[code]
+        if target is None:
+            continue
+        entity, name = target
+        f = model["identification" if entity == FIRST_ID else entity].fields[name]
+        targets[entity][name] = split(value) if f.multi else value
+    person.setdefault("person_id", "P1")
+    case.setdefault("case_type", "TIP")
+    status = person.get("trafficking_status", "")
+    person.setdefault("role", cw["role_from_status"].get(status, "PresumedVictim"))
+    if ident:
+        person["identifications"] = [ident]
+    case[PERSONS] = [person]
+    return case
 
 
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:

@@ -67,6 +67,8 @@ class ImportReport:
     committed: bool = False
     rejects_file: str | None = None
     sha256: str = ""
+    #: Records the format's reader left out because the store already holds them (ODK submissions).
+    already_imported: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -74,7 +76,8 @@ class ImportReport:
             "rejected": self.rejected, "problems": self.problem_count, "committed": self.committed,
             "cases_created": self.written.cases_created, "cases_updated": self.written.cases_updated,
             "persons_created": self.written.persons_created, "persons_updated": self.written.persons_updated,
-            "unchanged": self.written.unchanged, "rejects_file": self.rejects_file,
+            "unchanged": self.written.unchanged, "already_imported": self.already_imported,
+            "rejects_file": self.rejects_file,
         }
 
     def add(self, problem: Problem) -> None:
@@ -335,6 +338,8 @@ class _Run:
         #: The audit action and case id of a case entered by hand; a file import is one anonymous IMPORT.
         self.event = event
         self.sealed_persons = sealed_persons
+        #: How many records the reader left out as already stored (read once the units are consumed).
+        self.already_imported: Callable[[], int] | None = None
 
     def problem(self, p: Problem) -> None:
         self.report.add(p)
@@ -380,6 +385,7 @@ class _Run:
                 if not self.writing:
                     raise ImportFailed(report)
                 report.written = writer.counts
+                report.already_imported = self.already_imported() if self.already_imported else 0
                 report.committed = True
                 conn.execute(update(audit_log).where(audit_log.c.id == event_id)
                              .values(detail=json.dumps(report.as_dict(), sort_keys=True)))
@@ -506,6 +512,7 @@ def import_file(
     run = _Run(store, source=str(path), skip_invalid=skip_invalid, rejects_path=rejects, actor=actor,
                purpose=purpose, on_problem=on_problem, progress=progress, sha256=_sha256(path), replace=replace,
                holds_all_persons=reading.holds_all_persons)
+    run.already_imported = reading.already_imported
     try:
         return run.execute(reading.units, workers, reading.whole_cases)
     except UnicodeDecodeError as exc:
