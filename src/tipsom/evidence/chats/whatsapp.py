@@ -9,11 +9,12 @@ a timestamp continues the message above it (messages can span lines).
 What counts as unreadable, so that a damaged file is refused rather than
 silently merged into a message: bytes that are not UTF-8 text or hold control
 characters, a first line that is not a timestamped message, and a line that
-*starts like a timestamp* (a date, a comma or space, an hour) but does not
-parse as one of the two layouts or gives an impossible date or time. A
-continuation line starting with a date is possible in principle ("12/05, 9h
-at the station") but then it lacks the ``HH:MM`` and the `` - ``/``]`` of a
-header, so it does not look like one.
+*starts like a timestamp* (a full date with its year, then a comma or space,
+then a number) but does not parse as one of the two layouts or gives an
+impossible date or time. A person rarely starts a continuation line with a
+full date followed by a number ("12/05/2024 9h at the station" would be
+refused, naming its line, for the examiner to judge); a date without its year, or
+followed by words, continues the message as written.
 
 The date order is read from the whole file: a first number above 12 means
 day first, a second above 12 month first; a file where no date decides follows
@@ -46,8 +47,8 @@ _STAMP = (r"(?P<date>\d{1,4}[./-]\d{1,2}[./-]\d{1,4})\.?,?\s(?P<time>\d{1,2}[:.]
           r"(?:[\s\u202f\u00a0]?(?P<ampm>[AaPp]\.?\s?[Mm]\.?))?")
 _ANDROID = re.compile(rf"{_STAMP} - (?P<rest>.*)")
 _IOS = re.compile(rf"\[{_STAMP}\] (?P<rest>.*)")
-#: Where a header would be: a date, then a comma or space, then an hour.
-_LOOKS_STAMPED = re.compile(r"\[?\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\.?,?\s+\d{1,2}[:.]\d")
+#: Where a header would be: a full date (day, month and year), then a comma or space, then a number.
+_LOOKS_STAMPED = re.compile(r"\[?\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\.?,?\s+\d")
 _DATE_PARTS = re.compile(r"[./-]")
 _FILE_ATTACHED = re.compile(r"(?P<name>\S.*?\.\w{1,5}) \(file attached\)")
 _IOS_ATTACHED = re.compile(r"<attached: (?P<name>[^>]+)>")
