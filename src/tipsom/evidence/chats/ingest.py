@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
+from tipsom.evidence.chats.findings import scan_messages, summarise
 from tipsom.evidence.chats.reading import ReadOptions, read_chat
 from tipsom.evidence.chats.records import ChatExport, ChatFormat
 from tipsom.evidence.custody import iso_utc, utc_now
@@ -28,6 +29,7 @@ from tipsom.evidence.locker import EvidenceItem, EvidenceLocker, Intake, IntakeE
 from tipsom.evidence.tables import (
     chat_attachments,
     chat_exports,
+    chat_findings,
     chat_messages,
     chat_participants,
     chat_threads,
@@ -64,7 +66,9 @@ def ingest_chat(locker: EvidenceLocker, path: Path, intake: Intake, fmt: ChatFor
     """Read ``path``, keep it as an exhibit of ``intake.case_id`` and store its conversation sealed."""
     intake.check()
     facts = file_facts(path)
+    options = options or ReadOptions()
     export = read_chat(path, fmt, options)
+    findings = scan_messages(export.messages, [options.region] if options.region else [])
     cipher = locker.store.cipher
     export_id = str(uuid.uuid4())
     details = {"chat": {"format": export.format.value, "messages": len(export.messages),
@@ -73,6 +77,9 @@ def ingest_chat(locker: EvidenceLocker, path: Path, intake: Intake, fmt: ChatFor
     def store_rows(conn: Connection, items: list[EvidenceItem]) -> None:
         (item,) = items
         _write(conn, cipher, export, export_id, item.id)
+        _insert(conn, chat_findings, (
+            {"export_id": export_id, "message_seq": f.message, "finding": f.kind.value, "category": f.category,
+             "obfuscated": f.obfuscated, "value_enc": cipher.seal("value", f.value)} for f in findings))
         audit.record(conn, actor=intake.actor, action=audit.AuditAction.CREATE, entity="chat_export",
                      entity_id=export_id, purpose=intake.purpose or "chat export intake",
                      detail={"exhibit": item.exhibit_number, "format": export.format.value,
@@ -85,8 +92,9 @@ def ingest_chat(locker: EvidenceLocker, path: Path, intake: Intake, fmt: ChatFor
         if stored.newly_written:
             stored.path.unlink(missing_ok=True)  # a refused intake leaves no unregistered object
         raise
+    selectors, indicators = summarise(findings)
     return ChatIntake(item, export.format, len(export.messages), len(export.participants), export.attachments,
-                      export.assumptions)
+                      export.assumptions, selectors, indicators)
 
 
 def _write(conn: Connection, cipher: FieldCipher, export: ChatExport, export_id: str, item_id: str) -> None:
