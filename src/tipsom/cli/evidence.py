@@ -278,6 +278,37 @@ def ingest_chat_cmd(
             print(f"  assumed: {assumption}")
 
 
+@evidence_app.command("chat")
+def chat_cmd(
+    exhibit: Annotated[str | None, typer.Argument(help="Only this chat exhibit (id or number).")] = None,
+    *,
+    case: CaseOption,
+    search: Annotated[str | None, typer.Option(help="Text, sender or attachment name to look for.")] = None,
+    sender: Annotated[str | None, typer.Option(help="Only messages from this name or number.")] = None,
+    since: Annotated[str | None, typer.Option(help="From this ISO 8601 time (UTC if no zone).")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this ISO 8601 time (UTC if no zone).")] = None,
+    purpose: Annotated[str, typer.Option(help="Why the messages are read (audit log).")] = "case review",
+    json_: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Print the case's conversations in time order (one exhibit's with EXHIBIT), filtered; the read is audited."""
+    import json
+
+    from tipsom.evidence.chats.timeline import timeline
+    from tipsom.settings import get_settings
+
+    entries = _run(db, lambda locker: timeline(locker, case, actor=get_settings().actor, purpose=purpose,
+                                               exhibit=exhibit, search=search, sender=sender, since=since,
+                                               until=until))
+    if json_:
+        print(json.dumps([e.as_dict() for e in entries], ensure_ascii=False))
+        return
+    for e in entries:
+        who = e.sender.name if e.sender else f"({e.kind})"
+        extra = f" [{', '.join(e.attachments)}]" if e.attachments else ""
+        print(f"{e.sent_at}\t{e.exhibit}\t{who}\t{e.text}{extra}".replace("\n", "\n\t\t\t"))
+
+
 def register(root: typer.Typer) -> None:
     """Add ``tipsom evidence`` and its commands."""
     root.add_typer(evidence_app, name="evidence")

@@ -10,4 +10,4 @@ custody log, and analyses on one layer may not import each other.
 """
 
 #: The public modules other packages may import from (the rest are this package's own).
-__all__ = ["findings", "ingest", "reading", "records"]
+__all__ = ["findings", "ingest", "reading", "records", "timeline"]
