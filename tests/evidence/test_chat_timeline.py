@@ -26,15 +26,20 @@ CASE_VALIDATE = Path(sys.executable).parent / "case_validate"
 N = 24
 
 
-@pytest.fixture
-def chat(data_key: str, locker: EvidenceLocker, tmp_path: Path) -> EvidenceLocker:
-    path = tmp_path / "WhatsApp Chat with Amina K.txt"
-    path.write_text(ex.whatsapp_android(N), encoding="utf-8")
+#: Messages in the exported chat: SHACL validation time grows with the graph, and a few show every node kind.
+EXPORTED = 5
+
+
+def _ingest(locker: EvidenceLocker, folder: Path, n: int) -> EvidenceLocker:
+    path = folder / "WhatsApp Chat with Amina K.txt"
+    path.write_text(ex.whatsapp_android(n), encoding="utf-8")
     ingest_chat(locker, path, Intake(CASE_ID, "Officer A"), options=ReadOptions(timezone="Europe/Paris"))
     return locker
 
 
-def test_timeline_is_ordered_searchable_and_audited(chat: EvidenceLocker) -> None:
+@pytest.mark.usefixtures("data_key")
+def test_timeline_is_ordered_searchable_and_audited(locker: EvidenceLocker, tmp_path: Path) -> None:
+    chat = _ingest(locker, tmp_path, N)
     result = CliRunner().invoke(app, ["evidence", "chat", "--case", CASE_ID, "--json"])
     assert result.exit_code == 0, result.stderr
     everything = json.loads(result.stdout)
@@ -50,10 +55,12 @@ def test_timeline_is_ordered_searchable_and_audited(chat: EvidenceLocker) -> Non
     with chat.engine.connect() as conn:
         reads = list(conn.scalars(select(audit_log.c.detail).where(audit_log.c.entity == "chat_messages")))
     assert len(reads) == 2
-    assert '"shown": %d' % len(expected) in reads[1] or json.loads(reads[1])["shown"] == len(expected)
+    assert json.loads(reads[1])["shown"] == len(expected)
 
 
-def test_case_export_of_a_chat_passes_case_validate(chat: EvidenceLocker, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("data_key")
+def test_case_export_of_a_chat_passes_case_validate(locker: EvidenceLocker, tmp_path: Path) -> None:
+    chat = _ingest(locker, tmp_path, EXPORTED)
     out = tmp_path / "chat.jsonld"
     graph = export_case(chat, CASE_ID, out, "Officer A")
     check = subprocess.run([str(CASE_VALIDATE), str(out)], check=False, capture_output=True, text=True,
@@ -61,11 +68,11 @@ def test_case_export_of_a_chat_passes_case_validate(chat: EvidenceLocker, tmp_pa
     assert check.returncode == 0, check.stdout + check.stderr
     assert "Conforms: True" in check.stdout
     kinds = [n["@type"] for n in graph["@graph"]]
-    assert kinds.count("uco-observable:Message") == N + 1
+    assert kinds.count("uco-observable:Message") == EXPORTED + 1
     assert kinds.count("uco-observable:ApplicationAccount") == 2
     [thread] = [n for n in graph["@graph"] if n["@type"] == "uco-observable:MessageThread"]
     [facet] = thread["uco-core:hasFacet"]
-    assert len(facet["uco-observable:messageThread"]["co:element"]) == N + 1
+    assert len(facet["uco-observable:messageThread"]["co:element"]) == EXPORTED + 1
     texts = [f["uco-observable:messageText"] for n in graph["@graph"] if n["@type"] == "uco-observable:Message"
              for f in n["uco-core:hasFacet"]]
     assert ex.body(3) in texts
