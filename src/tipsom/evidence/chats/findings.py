@@ -70,26 +70,38 @@ class ConversationIndicator:
 
 
 def scan_messages(messages: Sequence[Message], regions: list[str]) -> list[Finding]:
-    """Every selector and indicator in messages people wrote (system lines and calls carry none)."""
+    """Every selector and indicator in messages people wrote (system lines and calls carry none).
+
+    Conversations repeat themselves ("ok", "where are you?", the same number
+    sent again), so each distinct text is scanned once per export.
+    """
     index = _index()
+    seen_texts: dict[str, list[tuple[FindingKind, str, str, bool]]] = {}
     found: list[Finding] = []
     for n, message in enumerate(messages):
         if message.kind is not MessageKind.TEXT or not message.text:
             continue
-        text = normalise_text(message.text)
-        ibans = find_ibans(text)
-        masked = text
-        for iban in ibans:  # the digits of an IBAN are not a phone number
-            masked = masked[:iban.start] + " " * (iban.end - iban.start) + masked[iban.end:]
-        for ident in [*ibans, *find_identifiers(masked, regions)]:
-            found.append(Finding(n, FindingKind.SELECTOR, SELECTOR_NAMES.get(ident.kind, ident.kind.value),
-                                 ident.value, ident.obfuscated))
-        seen: set[str] = set()
-        for match in index.find(text):
-            if match.value.key not in seen:
-                seen.add(match.value.key)
-                found.append(Finding(n, FindingKind.INDICATOR, match.value.category.value, match.value.key))
+        hits = seen_texts.get(message.text)
+        if hits is None:
+            hits = seen_texts[message.text] = _scan_text(message.text, regions, index)
+        found.extend(Finding(n, kind, category, value, obfuscated) for kind, category, value, obfuscated in hits)
     return found
+
+
+def _scan_text(raw: str, regions: list[str],
+               index: PhraseIndex[ConversationIndicator]) -> list[tuple[FindingKind, str, str, bool]]:
+    text = normalise_text(raw)
+    ibans = find_ibans(text)
+    masked = text
+    for iban in ibans:  # the digits of an IBAN are not a phone number
+        masked = masked[:iban.start] + " " * (iban.end - iban.start) + masked[iban.end:]
+    hits = [(FindingKind.SELECTOR, SELECTOR_NAMES.get(ident.kind, ident.kind.value), ident.value, ident.obfuscated)
+            for ident in [*ibans, *find_identifiers(masked, regions)]]
+    keys: dict[str, ConversationIndicator] = {}
+    for match in index.find(text):
+        keys.setdefault(match.value.key, match.value)
+    hits.extend((FindingKind.INDICATOR, ind.category.value, key, False) for key, ind in keys.items())
+    return hits
 
 
 def summarise(findings: Sequence[Finding]) -> tuple[list[dict[str, str]], dict[str, int]]:
