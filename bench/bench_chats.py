@@ -70,6 +70,7 @@ def main() -> None:
         export = home / "WhatsApp Chat with Amina K.txt"
         write_export(export, MESSAGES)
         size_mb = export.stat().st_size / 1024**2
+        load_before = os.getloadavg()[0]
         run = measure([TIPSOM, "evidence", "ingest-chat", str(export), "--case", CASE_ID, "--json",
                        "--actor", "bench"], env=env)
         if run.returncode != 0:
@@ -90,6 +91,8 @@ every text and name sealed, the original kept in the vault, one transaction.
 | {printed['messages']:,} | {run.seconds:.1f} s | {rate:,.0f} | {run.peak_rss_mb:.0f} MB | {projected:.0f} s | {met} |
 
 Selectors found: {len(printed['selectors'])}; indicator hits: {sum(printed['indicators'].values())}.
+Load average (1 min) {load_before:.1f} before and {os.getloadavg()[0]:.1f} after the run on a shared
+2-core machine: with other jobs on the cores the wall time is an upper bound.
 """)
 
 
