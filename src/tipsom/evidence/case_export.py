@@ -138,10 +138,10 @@ def case_graph(locker: EvidenceLocker, case_id: str, exhibit: str | None = None)
     last_action: dict[str, str] = {}
     for item in items:
         graph.add(_file_node(item))
-    for chat in chats:
-        investigation_objects.extend(ref(n) for n in _chat_nodes(graph, chat))
         if item.authority:
             authorisations.setdefault(item.authority, node_id("authorization", item.authority))
+    for chat in chats:
+        investigation_objects.extend(ref(n) for n in _chat_nodes(graph, chat))
     for event in locker.events([i.id for i in items]):
         item = by_id[event["item_id"]]
         file_ref = ref(node_id("file", item.id))
