@@ -151,3 +151,11 @@ def test_bad_zone_is_a_config_error(tmp_path: Path) -> None:
         read_chat(path, options=ReadOptions(timezone="Mars/Olympus"))
     assert read_chat(path).messages[1].sent_at.tzinfo is not None
     assert read_chat(path).messages[1].sent_at == ex.START.replace(tzinfo=UTC)
+
+
+def test_crlf_and_byte_order_mark_do_not_change_the_reading(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_text(ex.whatsapp_android(30), encoding="utf-8")
+    windows = tmp_path / "windows.txt"
+    windows.write_bytes(b"\xef\xbb\xbf" + ex.whatsapp_android(30).replace("\n", "\r\n").encode())
+    assert read_chat(windows, options=PARIS).messages == read_chat(plain, options=PARIS).messages
