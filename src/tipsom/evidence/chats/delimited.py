@@ -35,6 +35,7 @@ from tipsom.evidence.chats.records import (
     ChatFormat,
     Message,
     MessageKind,
+    Participant,
     Thread,
 )
 
@@ -98,8 +99,9 @@ def read_leapp(path: Path, options: ReadOptions) -> ChatExport:
                     contacts[canonical_phone(number, options.region or None)] = name
                 elif not name and any(row):
                     raise InputError("a contact with neither name nor number", file=where, row=row_number)
+    # A sender known only by number takes its name from the phone's contacts, when they name it.
     export.participants = [p if p.name != p.key or p.phone not in contacts
-                           else type(p)(p.key, contacts[p.phone], p.phone) for p in people.list()]
+                           else Participant(p.key, contacts[p.phone], p.phone) for p in people.list()]
     _assume(export, naive, options)
     return export
 
