@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tipsom.core.identifiers import IdentifierKind
-from tipsom.osint.identifiers import find_ages, find_identifiers, find_prices
-from tipsom.osint.normalise import normalise_text, strip_html
+from tipsom.core.selectors import find_identifiers
+from tipsom.core.textnorm import normalise_text, strip_html
+from tipsom.osint.identifiers import find_ages, find_prices
 
 
 def values(text: str, kind: IdentifierKind) -> list[str]:

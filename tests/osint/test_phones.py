@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tipsom.core.identifiers import IdentifierKind
-from tipsom.osint.identifiers import find_identifiers
-from tipsom.osint.normalise import normalise_text
+from tipsom.core.selectors import find_identifiers
+from tipsom.core.textnorm import normalise_text
 from tipsom.osint.places import gazetteer, region_hints
 
 

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from tipsom.cli.common import DbOption, QuietOption, fail, open_store
+from tipsom.cli.common import DbOption, JsonOption, QuietOption, fail, open_store
 from tipsom.core.errors import ExitCode, TipsomError
 from tipsom.evidence.actions import CustodyAction
+from tipsom.evidence.chats.reading import DateOrder
+from tipsom.evidence.chats.records import ChatFormat
 
 if TYPE_CHECKING:
     from tipsom.evidence.locker import EvidenceLocker
@@ -235,6 +237,76 @@ def report(
     check = _run(db, lambda locker: custody_report(locker, item, out, get_settings().actor))
     warning = "" if check.intact else f" (WARNING: {len(check.problems)} integrity problem(s))"
     print(f"wrote {out}{warning}")
+
+
+@evidence_app.command("ingest-chat")
+def ingest_chat_cmd(
+    file: Annotated[Path, typer.Argument(help="WhatsApp .txt/.zip, Telegram result.json, xLEAPP TSV(s), CSV.")],
+    *,
+    case: CaseOption,
+    format_: Annotated[ChatFormat, typer.Option("--format", help="Export format (auto: from the name).")] = (
+        ChatFormat.AUTO),
+    tz: Annotated[str, typer.Option("--tz", help="IANA zone of times written without one.")] = "UTC",
+    date_order: Annotated[DateOrder | None, typer.Option(
+        "--date-order", help="WhatsApp date order when no date in the file decides (default: phone region's).",
+    )] = None,
+    actor: Annotated[str | None, typer.Option(help="Who takes it in (default TIPSOM_ACTOR).")] = None,
+    authority: Annotated[str | None, typer.Option(help="Legal authority: warrant or order.")] = None,
+    source: Annotated[str | None, typer.Option(help="Device or person it came from.")] = None,
+    purpose: PurposeOption = None,
+    json_: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Keep a chat export as an exhibit and store its messages sealed; a file it cannot read stores nothing."""
+    import json
+
+    from tipsom.evidence.chats.ingest import ingest_chat
+    from tipsom.evidence.chats.reading import ReadOptions
+    from tipsom.evidence.locker import Intake
+    from tipsom.settings import get_settings
+
+    settings = get_settings()
+    intake = Intake(case, actor or settings.actor, authority=authority, source=source, purpose=purpose)
+    options = ReadOptions(timezone=tz, date_order=date_order, region=settings.phone_region)
+    result = _run(db, lambda locker: ingest_chat(locker, file, intake, format_, options))
+    if json_:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        print(f"{result.exhibit.exhibit_number}\t{result.exhibit.sha256}\t{result.format.value}\t"
+              f"{result.messages} messages, {result.participants} participants, {result.attachments} attachments")
+        for assumption in result.assumptions:
+            print(f"  assumed: {assumption}")
+
+
+@evidence_app.command("chat")
+def chat_cmd(
+    exhibit: Annotated[str | None, typer.Argument(help="Only this chat exhibit (id or number).")] = None,
+    *,
+    case: CaseOption,
+    search: Annotated[str | None, typer.Option(help="Text, sender or attachment name to look for.")] = None,
+    sender: Annotated[str | None, typer.Option(help="Only messages from this name or number.")] = None,
+    since: Annotated[str | None, typer.Option(help="From this ISO 8601 time (UTC if no zone).")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this ISO 8601 time (UTC if no zone).")] = None,
+    purpose: Annotated[str, typer.Option(help="Why the messages are read (audit log).")] = "case review",
+    json_: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Print the case's conversations in time order (one exhibit's with EXHIBIT), filtered; the read is audited."""
+    import json
+
+    from tipsom.evidence.chats.timeline import timeline
+    from tipsom.settings import get_settings
+
+    entries = _run(db, lambda locker: timeline(locker, case, actor=get_settings().actor, purpose=purpose,
+                                               exhibit=exhibit, search=search, sender=sender, since=since,
+                                               until=until))
+    if json_:
+        print(json.dumps([e.as_dict() for e in entries], ensure_ascii=False))
+        return
+    for e in entries:
+        who = e.sender.name if e.sender else f"({e.kind})"
+        extra = f" [{', '.join(e.attachments)}]" if e.attachments else ""
+        print(f"{e.sent_at}\t{e.exhibit}\t{who}\t{e.text}{extra}".replace("\n", "\n\t\t\t"))
 
 
 def register(root: typer.Typer) -> None:

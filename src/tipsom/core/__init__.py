@@ -15,5 +15,5 @@ from tipsom.core.errors import (
 __all__ = [
     "ConfigError", "ExitCode", "InputError", "IntegrityError", "TipsomError", "cells", "config", "engines", "errors",
     "files",
-    "identifiers", "render", "textinput", "vocab", "wallets",
+    "identifiers", "phrases", "render", "selectors", "textinput", "textnorm", "vocab", "wallets",
 ]

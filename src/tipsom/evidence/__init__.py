@@ -8,4 +8,4 @@ changed file or edited, deleted, reordered or rolled-back event. Entry point:
 """
 
 #: The public modules other packages may import from (the rest are this package's own).
-__all__ = ["actions", "capture", "case_export", "custody", "locker", "report", "seals", "tables", "verify"]
+__all__ = ["actions", "capture", "case_export", "chats", "custody", "locker", "report", "seals", "tables", "verify"]

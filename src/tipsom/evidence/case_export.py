@@ -19,15 +19,17 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tipsom.evidence.chats.timeline import StoredChat, open_chat
 from tipsom.evidence.custody import CustodyAction
 from tipsom.evidence.locker import EvidenceItem, EvidenceLocker, ItemKind
-from tipsom.evidence.tables import captures
+from tipsom.evidence.tables import captures, chat_exports
 from tipsom.store import audit
 from tipsom.store.tables import REGISTRY
 
 NAMESPACE = uuid.UUID("4f0d7c1e-6a53-4c59-9a5e-7469707330e6")
 CONTEXT = {
     "kb": "urn:tipsom:kb:",
+    "co": "http://purl.org/co/",
     "case-investigation": "https://ontology.caseontology.org/case/investigation/",
     "uco-action": "https://ontology.unifiedcyberontology.org/uco/action/",
     "uco-core": "https://ontology.unifiedcyberontology.org/uco/core/",
@@ -119,6 +121,11 @@ def case_graph(locker: EvidenceLocker, case_id: str, exhibit: str | None = None)
         case = conn.execute(select(cases).where(cases.c.id == case_id)).first()
         targets = dict(conn.execute(select(captures.c.item_id, captures.c.target)
                                     .where(captures.c.item_id.in_([i.id for i in items]))).tuples().all())
+        chat_items = set(conn.scalars(select(chat_exports.c.item_id)
+                                      .where(chat_exports.c.item_id.in_([i.id for i in items]))))
+        # The data key is needed only when a chat's sealed messages go into the graph.
+        chats = [chat for i in items if i.id in chat_items
+                 and (chat := open_chat(conn, locker.store.cipher, i)) is not None]
     if case is None:
         raise LookupError(f"case {case_id!r} is not in the registry")
     graph = _Graph()
@@ -133,6 +140,8 @@ def case_graph(locker: EvidenceLocker, case_id: str, exhibit: str | None = None)
         graph.add(_file_node(item))
         if item.authority:
             authorisations.setdefault(item.authority, node_id("authorization", item.authority))
+    for chat in chats:
+        investigation_objects.extend(ref(n) for n in _chat_nodes(graph, chat))
     for event in locker.events([i.id for i in items]):
         item = by_id[event["item_id"]]
         file_ref = ref(node_id("file", item.id))
@@ -203,3 +212,67 @@ def _url_node(graph: _Graph, target: str) -> str:
         "uco-core:hasFacet": [{"@id": node_id("url-facet", target), "@type": "uco-observable:URLFacet",
                                "uco-observable:fullValue": target}],
     })
+
+
+def _chat_nodes(graph: _Graph, chat: StoredChat) -> list[str]:
+    """A chat export's accounts, messages and threads as UCO observables, each contained in the exhibit's file.
+
+    Participants become ``ApplicationAccount``s of the app that wrote the
+    export; messages ``Message``s whose facet names sender, time and text;
+    each thread a ``MessageThread`` holding its messages. A ``Contained_Within``
+    relationship ties every message to the file it was read from.
+    """
+    key = chat.export_id
+    app = graph.add({
+        "@id": node_id("application", chat.format), "@type": "uco-observable:Application",
+        "uco-core:hasFacet": [{"@id": node_id("application-facet", chat.format),
+                               "@type": "uco-observable:ApplicationFacet",
+                               "uco-observable:applicationIdentifier": chat.format}],
+    })
+    accounts: dict[int, str] = {}
+    for p in chat.participants:
+        facets: list[dict[str, Any]] = [
+            {"@id": node_id("account-facet", f"{key}:{p.seq}"), "@type": "uco-observable:AccountFacet",
+             "uco-observable:accountIdentifier": p.phone or p.key},
+            {"@id": node_id("digital-account-facet", f"{key}:{p.seq}"),
+             "@type": "uco-observable:DigitalAccountFacet", "uco-observable:displayName": p.name},
+            {"@id": node_id("application-account-facet", f"{key}:{p.seq}"),
+             "@type": "uco-observable:ApplicationAccountFacet", "uco-observable:application": ref(app)},
+        ]
+        accounts[p.seq] = graph.add({"@id": node_id("account", f"{key}:{p.seq}"),
+                                     "@type": "uco-observable:ApplicationAccount", "uco-core:hasFacet": facets})
+    file_ref = ref(node_id("file", chat.exhibit.id))
+    by_thread: dict[str, list[str]] = {}
+    senders: dict[str, dict[int, None]] = {}
+    for m in chat.messages:
+        facet: dict[str, Any] = {
+            "@id": node_id("message-facet", f"{key}:{m.seq}"), "@type": "uco-observable:MessageFacet",
+            "uco-observable:messageText": m.text, "uco-observable:sentTime": timestamp(m.sent_at),
+            "uco-observable:application": ref(app), "uco-observable:messageType": m.kind,
+        }
+        if m.sender is not None:
+            facet["uco-observable:from"] = ref(accounts[m.sender.seq])
+            senders.setdefault(m.thread, {})[m.sender.seq] = None
+        if m.message_id:
+            facet["uco-observable:messageID"] = m.message_id
+        message = graph.add({"@id": node_id("message", f"{key}:{m.seq}"), "@type": "uco-observable:Message",
+                             "uco-core:description": f"{chat.exhibit.exhibit_number}, {m.origin}",
+                             "uco-core:hasFacet": [facet]})
+        graph.add({"@id": node_id("relationship", f"{key}:{m.seq}"), "@type": "uco-core:Relationship",
+                   "uco-core:source": [ref(message)], "uco-core:target": file_ref,
+                   "uco-core:kindOfRelationship": "Contained_Within", "uco-core:isDirectional": True})
+        by_thread.setdefault(m.thread, []).append(message)
+    threads = []
+    for seq, title in chat.threads:
+        members = by_thread.get(title, [])
+        threads.append(graph.add({
+            "@id": node_id("message-thread", f"{key}:{seq}"), "@type": "uco-observable:MessageThread",
+            "uco-core:name": title,
+            "uco-core:hasFacet": [{
+                "@id": node_id("message-thread-facet", f"{key}:{seq}"), "@type": "uco-observable:MessageThreadFacet",
+                "uco-observable:participant": [ref(accounts[s]) for s in senders.get(title, {})],
+                "uco-observable:messageThread": {"@id": node_id("thread", f"{key}:{seq}"), "@type": "uco-types:Thread",
+                                                 "co:element": [ref(m) for m in members]},
+            }],
+        }))
+    return threads

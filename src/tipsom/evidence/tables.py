@@ -1,4 +1,4 @@
-"""Evidence tables on the shared metadata: items, custody events, seals, working copies, captures.
+"""Evidence tables on the shared metadata: items, custody events, seals, working copies, captures, chats.
 
 Timestamps are stored as ISO 8601 UTC strings rather than ``DateTime`` columns:
 each custody event's hash is computed over its columns, and a string comes back
@@ -14,10 +14,12 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Connection,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -113,6 +115,86 @@ captures = Table(
     Column("records", Text, nullable=False),
 )
 
+# -- chat exports (evidence.chats) -------------------------------------------------------------
+# One row per ingested export, linked to its exhibit; messages, participants, threads, attachments
+# and findings below it. Names, numbers and texts are personal data: sealed in ``*_enc`` columns
+# (field name = column name without the suffix), so key rotation reseals them like any other.
+
+chat_exports = Table(
+    "chat_exports", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("item_id", String(36), ForeignKey("evidence_items.id"), nullable=False, unique=True),
+    Column("format", String(20), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("assumptions", Text, nullable=False),
+    Column("messages", Integer, nullable=False),
+    Column("participants", Integer, nullable=False),
+    Column("attachments", Integer, nullable=False),
+    Column("ingested_at", ISO_TIME, nullable=False),
+)
+
+chat_participants = Table(
+    "chat_participants", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("export_id", String(36), ForeignKey("chat_exports.id"), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("key_enc", LargeBinary, nullable=False),
+    Column("name_enc", LargeBinary, nullable=False),
+    Column("phone_enc", LargeBinary, nullable=True),
+    UniqueConstraint("export_id", "seq"),
+)
+
+chat_threads = Table(
+    "chat_threads", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("export_id", String(36), ForeignKey("chat_exports.id"), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("title_enc", LargeBinary, nullable=False),
+    UniqueConstraint("export_id", "seq"),
+)
+
+chat_messages = Table(
+    "chat_messages", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("export_id", String(36), ForeignKey("chat_exports.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("thread_seq", Integer, nullable=False),
+    Column("sent_at", ISO_TIME, nullable=False),
+    Column("sender_seq", Integer, nullable=True),
+    Column("kind", String(10), nullable=False),
+    Column("origin", String(200), nullable=False),
+    Column("message_id", String(100), nullable=False),
+    Column("reply_to", String(100), nullable=False),
+    Column("text_enc", LargeBinary, nullable=False),
+    Column("forwarded_from_enc", LargeBinary, nullable=True),
+    Column("recipient_enc", LargeBinary, nullable=True),
+    UniqueConstraint("export_id", "seq"),
+)
+
+chat_attachments = Table(
+    "chat_attachments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("export_id", String(36), ForeignKey("chat_exports.id"), nullable=False, index=True),
+    Column("message_seq", Integer, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("name_enc", LargeBinary, nullable=False),
+)
+
+chat_findings = Table(
+    "chat_findings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("export_id", String(36), ForeignKey("chat_exports.id"), nullable=False, index=True),
+    Column("message_seq", Integer, nullable=False),
+    #: "selector" (category = its kind, value = its canonical form) or "indicator" (category, indicator key).
+    Column("finding", String(10), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("obfuscated", Boolean, nullable=False),
+    Column("value_enc", LargeBinary, nullable=False),
+)
+
+CHAT_TABLES = (chat_exports, chat_participants, chat_threads, chat_messages, chat_attachments, chat_findings)
+
 APPEND_ONLY_MESSAGE = "custody events are append-only; record a correction instead"
 APPEND_ONLY_DDL = {
     "sqlite": [
@@ -136,4 +218,4 @@ def _append_only(_table: Table, connection: Connection, **_kw: Any) -> None:
         connection.exec_driver_sql(statement)
 
 
-EVIDENCE_TABLES = (evidence_items, custody_events, custody_seals, working_copies, captures)
+EVIDENCE_TABLES = (evidence_items, custody_events, custody_seals, working_copies, captures, *CHAT_TABLES)

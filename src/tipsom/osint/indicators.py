@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from tipsom.core.phrases import PhraseIndex
 from tipsom.osint.choices import CrossLingual
 from tipsom.osint.lexicon import Category, Indicator, Lexicon, shipped_lexicons
-from tipsom.osint.phrases import PhraseIndex
 
 
 class MatchMethod(enum.StrEnum):
@@ -87,7 +87,7 @@ class IndicatorMatcher:
     def match(self, text: str, language: str, words: list[tuple[int, str]] | None = None) -> list[IndicatorHit]:
         """Lexicon hits, plus cross-lingual hits when the language calls for them.
 
-        ``words``: :func:`~tipsom.osint.phrases.word_starts` of ``text``, if already cut.
+        ``words``: :func:`~tipsom.core.phrases.word_starts` of ``text``, if already cut.
         """
         hits = [IndicatorHit(m.value.key, m.value.category, m.start, m.end, m.text, MatchMethod.LEXICON)
                 for m in self.index.find(text, words)]

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from tipsom.core.engines import Engine, connect, local_spark
-from tipsom.osint.identifiers import LINKING_KINDS
+from tipsom.core.selectors import LINKING_KINDS
 from tipsom.osint.scan import AdScan
 from tipsom.osint.textsim import SignatureTable, jaccard
 

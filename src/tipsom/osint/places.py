@@ -15,7 +15,7 @@ from functools import lru_cache
 from importlib import resources
 
 from tipsom.core.config import parse_text
-from tipsom.osint.phrases import PhraseIndex
+from tipsom.core.phrases import PhraseIndex
 
 _RESOLVE_CACHE = 50_000
 
@@ -47,7 +47,7 @@ class Gazetteer:
     def find(self, text: str, words: list[tuple[int, str]] | None = None) -> list[PlaceMention]:
         """Every city named in ``text``, with its span (the longest name at each position).
 
-        ``words``: :func:`~tipsom.osint.phrases.word_starts` of ``text``, if already cut.
+        ``words``: :func:`~tipsom.core.phrases.word_starts` of ``text``, if already cut.
         """
         found: list[PlaceMention] = []
         for m in self._index.find(text, words):

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from tipsom.core.cells import restore_all
 from tipsom.core.errors import InputError
 from tipsom.core.textinput import parse_json
-from tipsom.osint.normalise import strip_html
+from tipsom.core.textnorm import strip_html
 
 
 class InputFormat(enum.StrEnum):

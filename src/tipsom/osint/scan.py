@@ -16,12 +16,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from tipsom.core.phrases import word_starts
+from tipsom.core.selectors import Identifier, find_identifiers
+from tipsom.core.textnorm import normalise_text
 from tipsom.osint.choices import CrossLingual
-from tipsom.osint.identifiers import Identifier, Price, StatedAge, find_ages, find_identifiers, find_prices
+from tipsom.osint.identifiers import Price, StatedAge, find_ages, find_prices
 from tipsom.osint.indicators import AdScore, IndicatorHit, IndicatorMatcher
 from tipsom.osint.language import detect_language
-from tipsom.osint.normalise import normalise_text
-from tipsom.osint.phrases import word_starts
 from tipsom.osint.places import City, PlaceMention, gazetteer, region_hints
 from tipsom.osint.records import Ad
 from tipsom.osint.textsim import SignatureTable, mask_spans, signatures

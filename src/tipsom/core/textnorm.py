@@ -1,4 +1,4 @@
-"""Text normalisation and the undoing of tricks posters use to hide numbers.
+"""Text normalisation and the undoing of tricks posters use to hide numbers (ads, chat messages).
 
 Ad platforms filter phone numbers, so posters write them as "nine one seven",
 "9 1 7 ➖ 5 5 5", "٩١٧", "9l7-555-Ol23" or with emoji between the digits. All
