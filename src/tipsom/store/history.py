@@ -140,6 +140,8 @@ class FieldChange:
     means the value was changed or entered again.
     """
 
+    #: The schema entity the field belongs to (``case``, ``person`` or a repeated record's).
+    entity: str
     record: str
     field: str
     before: Any
@@ -179,7 +181,12 @@ def _compare(model: Model, before: Mapping[str, Any] | None, after: Mapping[str,
     personal, pseudo = _personal(model), _pseudonyms(model)
     changes: list[FieldChange] = []
 
-    def values(rec: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    def typed(entity: str, column: str, value: Any) -> Any:
+        value = _decode(value)
+        f = model[entity].fields.get(column)
+        return value.split("|") if f is not None and f.multi and isinstance(value, str) else value
+
+    def values(rec: str, entity: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         for column in sorted(set(old) | set(new)):
             if column in _BOOKKEEPING or column in pseudo or column == CHILDREN:
                 continue
@@ -188,28 +195,28 @@ def _compare(model: Model, before: Mapping[str, Any] | None, after: Mapping[str,
                 continue
             f = personal.get(column)
             if f is None:
-                changes.append(FieldChange(rec, column, _decode(a), _decode(b)))
+                changes.append(FieldChange(entity, rec, column, typed(entity, column, a), typed(entity, column, b)))
             elif cipher is None:
-                changes.append(FieldChange(rec, f.name, None, None, sealed=True))
+                changes.append(FieldChange(entity, rec, f.name, None, None, sealed=True))
             else:
                 clear = [cipher.open(f.name, _decode(v)) if v is not None else None for v in (a, b)]
                 if clear[0] != clear[1]:
-                    changes.append(FieldChange(rec, f.name, clear[0], clear[1]))
+                    changes.append(FieldChange(entity, rec, f.name, clear[0], clear[1]))
 
     old_state, new_state = before or {CASE: {}, PERSONS: {}}, after or {CASE: {}, PERSONS: {}}
-    values("case", old_state[CASE], new_state[CASE])
+    values("case", "case", old_state[CASE], new_state[CASE])
     for key in sorted(set(old_state[PERSONS]) | set(new_state[PERSONS])):
         old_p, new_p = old_state[PERSONS].get(key), new_state[PERSONS].get(key)
         pid = key.split("/", 1)[1] if "/" in key else key
         if old_p is None or new_p is None:
-            changes.append(FieldChange(pid, "person", "absent" if old_p is None else "present",
+            changes.append(FieldChange("person", pid, "person", "absent" if old_p is None else "present",
                                        "absent" if new_p is None else "present"))
             continue
-        values(pid, old_p, new_p)
+        values(pid, "person", old_p, new_p)
         for table in sorted(set(old_p[CHILDREN]) | set(new_p[CHILDREN])):
             a_rows, b_rows = old_p[CHILDREN].get(table, []), new_p[CHILDREN].get(table, [])
             for n in range(max(len(a_rows), len(b_rows))):
-                values(f"{pid} {table} {n + 1}", a_rows[n] if n < len(a_rows) else {},
+                values(f"{pid} {table} {n + 1}", table, a_rows[n] if n < len(a_rows) else {},
                        b_rows[n] if n < len(b_rows) else {})
     return changes
 
@@ -219,14 +226,19 @@ def _states(conn: Connection, case_id: str) -> list[Row[Any]]:
     return list(conn.execute(q))
 
 
-def versions(store: Store, case_id: str) -> list[Version]:
+def versions(store: Store, case_id: str, *, actor: str | None = None, purpose: str = "") -> list[Version]:
     """The versions of a case, oldest first, each with who changed it, when, and which fields.
 
-    Nothing is decrypted: a changed personal value is listed as sealed.
+    Nothing is decrypted: a changed personal value is listed as sealed. Given
+    an ``actor``, the consultation is audited (one event naming the case), for
+    callers whose reading of the case is not audited already.
     """
-    with store.engine.connect() as conn:
+    with store.begin() as conn:
         rows = _states(conn, case_id)
         current = snapshots(conn, store.model, [case_id]).get(case_id)
+        if actor is not None:
+            audit.record(conn, actor=actor, action=audit.AuditAction.READ, entity="case_history",
+                         entity_id=case_id, purpose=purpose, detail={"versions": len(rows)})
     states = [json.loads(r.snapshot) for r in rows] + [current]
     return [Version(r.version, r.at, r.actor, r.purpose, Change(r.change),
                     tuple(_compare(store.model, states[i], states[i + 1], None)))
