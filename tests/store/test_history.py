@@ -48,8 +48,8 @@ def test_an_edit_keeps_the_old_value_and_restore_is_a_new_audited_version(db_url
     [first] = history.versions(store, "H-1")
     assert (first.number, first.actor, first.change) == (1, "bruno", history.Change.UPDATE)
     changed = {(c.record, c.field): c for c in first.changes}
-    assert changed["V1", "exploitation_forms"].before == "SexualExploitation"
-    assert changed["V1", "exploitation_forms"].after == "ForcedLabour"
+    assert changed["V1", "exploitation_forms"].before == ["SexualExploitation"]
+    assert changed["V1", "exploitation_forms"].after == ["ForcedLabour"]
     # without a purpose the changed name is listed, sealed, and no read is audited
     assert changed["V1", "given_name"].sealed
     assert changed["V1", "given_name"].before is None
