@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
-from tipsom.core.errors import ConfigError, InputError
+from tipsom.core.errors import InputError
 from tipsom.schema.model import Field, Model
 from tipsom.store import audit
 from tipsom.store.crypto import FieldCipher
@@ -245,10 +245,8 @@ def versions(store: Store, case_id: str, *, actor: str | None = None, purpose: s
             for i, r in enumerate(rows)]
 
 
-def _state(conn: Connection, model: Model, case_id: str, version: int | None) -> dict[str, Any] | None:
-    """Version ``version`` of a case (``None``: as stored now)."""
-    if version is None:
-        return snapshots(conn, model, [case_id]).get(case_id)
+def _kept(conn: Connection, case_id: str, version: int) -> dict[str, Any]:
+    """Version ``version`` of a case, as kept in the history."""
     q = select(record_versions.c.snapshot).where(record_versions.c.case_id == case_id,
                                                  record_versions.c.version == version)
     raw = conn.scalar(q)
@@ -256,6 +254,11 @@ def _state(conn: Connection, model: Model, case_id: str, version: int | None) ->
         raise InputError(f"case {case_id} has no version {version}", field="version")
     state: dict[str, Any] = json.loads(raw)
     return state
+
+
+def _state(conn: Connection, model: Model, case_id: str, version: int | None) -> dict[str, Any] | None:
+    """Version ``version`` of a case (``None``: as stored now, absent if the case is not stored)."""
+    return snapshots(conn, model, [case_id]).get(case_id) if version is None else _kept(conn, case_id, version)
 
 
 def diff(store: Store, case_id: str, before: int, after: int | None = None, *, actor: str,
@@ -285,11 +288,10 @@ def restore(store: Store, case_id: str, version: int, *, by: str, purpose: str) 
     persons that were removed come back. One audit event records the restore.
     """
     if not purpose.strip():
-        raise ConfigError("restoring a version needs a stated purpose")
+        raise InputError("restoring a version needs a stated purpose", field="purpose")
     model = store.model
     with store.begin() as conn:
-        state = _state(conn, model, case_id, version)
-        assert state is not None
+        state = _kept(conn, case_id, version)
         if snapshots(conn, model, [case_id]).get(case_id) is None:
             raise InputError(f"case {case_id} is not stored; it cannot be restored here", field="case_id")
         event = audit.record(conn, actor=by, action=audit.AuditAction.RESTORE, entity="case", entity_id=case_id,
