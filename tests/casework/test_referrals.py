@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.casework.conftest import World
 from tipsom.casework import referrals as rf
@@ -14,7 +14,7 @@ from tipsom.casework.access import Forbidden, NotFound, TransitionRefused
 from tipsom.casework.enums import ReferralReason, ReferralStatus, Service, Urgency
 from tipsom.casework.tables import referrals
 from tipsom.core.errors import InputError
-from tipsom.store.tables import audit_log
+from tipsom.store.tables import REGISTRY, audit_log
 
 NOW = dt.datetime(2026, 4, 2, 9, 0)
 
@@ -23,7 +23,17 @@ def _consent(personal: bool = False) -> rf.Consent:
     return rf.Consent("a.worker", NOW - dt.timedelta(minutes=5), covers_personal=personal)
 
 
+def consent_to_referral(w: World, case_id: str) -> None:
+    """Record that the case's persons consented to referral (personal data travels only then)."""
+    persons = REGISTRY["person"]
+    with w.store.begin() as conn:
+        conn.execute(update(persons).where(persons.c.case_id == case_id)
+                     .values(consent_given=True, consent_purposes="Assistance|Referral"))
+
+
 def _draft(w: World, *, personal: dict[str, str] | None = None) -> rf.Referral:
+    if personal is not None:
+        consent_to_referral(w, w.case)
     return rf.create_referral(w.store, w.a, w.case, to_org="ORGB", service=Service.SHELTER,
                               reason=ReferralReason.ADDITIONAL_SERVICES_REQUIRED, urgency=Urgency.URGENT,
                               consent=_consent(personal is not None), summary="Adult woman, needs a safe bed tonight",

@@ -80,9 +80,10 @@ def test_removing_a_stored_person_is_confirmed_then_deleted_and_audited(web_env:
     assert len(events) == 1
     assert events[0]["actor"] == "demo.caseworker"
     assert "records_deleted" in str(events[0]["detail"])
-    page = c.get(f"/cases/{case_id}").text
+    page, kept_history = c.get(f"/cases/{case_id}").text.split('id="history-title"')
     assert "P1" in page
     assert "P2" not in page
+    assert "Person removed" in kept_history, "the case's history keeps the removed person"
 
 
 def test_an_unsaved_person_block_goes_without_touching_the_store(web_env: WebEnv) -> None:

@@ -36,8 +36,11 @@ from tipsom.casework.access import (
 from tipsom.casework.enums import ReferralReason, ReferralStatus, Service, Urgency
 from tipsom.casework.tables import referrals
 from tipsom.core.errors import InputError
+from tipsom.schema.consent import ConsentTally
+from tipsom.schema.enums import ConsentPurpose, PersonRole
 from tipsom.store import audit
 from tipsom.store.db import Store
+from tipsom.store.tables import REGISTRY
 
 PERSONAL_FIELD = "casework_referrals.personal"
 #: Longest summary: a summary is a few lines for a colleague, not a copy of the file.
@@ -139,6 +142,25 @@ def _audit(conn: Connection, actor: Actor, referral_id: str, action: audit.Audit
                  purpose=purpose, detail={"organisation": actor.org_code, **detail})
 
 
+def _require_stored_consent(conn: Connection, case_id: str) -> None:
+    """Refuse personal data in a referral unless every victim's recorded consent covers referral.
+
+    The consent given for this referral is the worker's record of a
+    conversation; the person's stored consent (``consent_purposes``) is what
+    the victim agreed to when their data was taken. Both must allow it.
+    """
+    persons = REGISTRY["person"]
+    victims = [str(r) for r in PersonRole if r.is_victim]
+    tally = ConsentTally(ConsentPurpose.REFERRAL)
+    q = select(persons.c.consent_given, persons.c.consent_purposes).where(persons.c.case_id == case_id,
+                                                                          persons.c.role.in_(victims))
+    for row in conn.execute(q).mappings():
+        tally.allows(dict(row))
+    if tally.total:
+        raise InputError(f"personal data cannot go with this referral: {tally.describe('on the case')}",
+                         field="personal")
+
+
 def create_referral(store: Store, actor: Actor, case_id: str, *, to_org: str, service: Service,
                     reason: ReferralReason, urgency: Urgency, consent: Consent | None, summary: str,
                     personal: Mapping[str, str] | None = None, now: dt.datetime | None = None) -> Referral:
@@ -157,6 +179,8 @@ def create_referral(store: Store, actor: Actor, case_id: str, *, to_org: str, se
         raise InputError("consent cannot be recorded in the future", field="consent")
     with acting(store) as conn:
         require_case(conn, actor, case_id, write=True, purpose="create referral")
+        if personal:
+            _require_stored_consent(conn, case_id)
         target = require_org(conn, to_org, "to_org")
         if target == actor.org_code:
             raise InputError("a referral goes to another organisation", field="to_org")

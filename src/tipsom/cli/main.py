@@ -83,6 +83,7 @@ COMMAND_MODULES = (
     "web",
     "org",
     "casework",
+    "retention",
 )
 
 for _name in COMMAND_MODULES:

@@ -15,6 +15,7 @@ from tipsom.core.errors import ExitCode
 from tipsom.core.vocab import Language, OnError
 from tipsom.exchange.formats import Direction, case_format, help_text
 from tipsom.schema.document import Problem
+from tipsom.schema.enums import ConsentPurpose
 
 
 def init(db: DbOption = None) -> None:
@@ -81,19 +82,26 @@ def export_cases(
                                                    "dates of birth into the file.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
     purpose: Annotated[str, typer.Option("--purpose", help="Why, for the audit log.")] = "export",
+    consent_purpose: Annotated[ConsentPurpose, typer.Option(
+        "--consent-purpose", help="With --include-personal: the consented purpose the file serves; persons "
+        "whose consent does not cover it are left out, and counted on stderr.")] = ConsentPurpose.DATA_SHARING,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Export every case (without personal data unless --include-personal)."""
     from tipsom.exchange.export import export_cases as run_export
+    from tipsom.schema.consent import ConsentTally
     from tipsom.settings import get_settings
 
     format_ = case_format(fmt, Direction.EXPORT)
     store = open_store(db)
+    consent = ConsentTally(consent_purpose)
     with progress_bar(quiet, "exporting") as tick:
         n = run_export(store, out, fmt=format_, include_personal=include_personal, actor=get_settings().actor,
-                       purpose=purpose, progress=tick, force=force)
+                       purpose=purpose, progress=tick, force=force, consent=consent)
     print(f"exported {n} cases to {out}")
+    if include_personal and consent.total:
+        print(consent.describe(), file=sys.stderr)
 
 
 def export_xlsform(

@@ -13,6 +13,8 @@ from typing import Any
 
 from tipsom.exchange.formats import CaseFormat, Direction, case_format
 from tipsom.exchange.importer import check_output
+from tipsom.schema.consent import ConsentTally
+from tipsom.schema.document import PERSONS
 from tipsom.store import audit
 from tipsom.store.db import Store
 from tipsom.store.reader import iter_documents
@@ -28,12 +30,19 @@ def export_cases(
     purpose: str = "export",
     progress: Callable[[int], None] | None = None,
     force: bool = False,
+    consent: ConsentTally | None = None,
 ) -> int:
     """Write every case to ``out``; returns the number of cases written.
 
     An existing ``out`` is refused unless ``force``. The file is written beside
     ``out`` and moved into place when complete, so a failed export never
     leaves a half-written file where a good one was.
+
+    With personal data, ``consent`` names the purpose the file serves: persons
+    whose recorded consent does not cover it are left out of the file (their
+    case stays, with the others) and counted in the tally, which the audit
+    event repeats. ``tipsom export cases`` always passes one; without it the
+    copy is the data controller's own (moving a store, a test round trip).
     """
     layout = case_format(fmt, Direction.EXPORT)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -43,6 +52,8 @@ def export_cases(
     exported: list[str] = []
     with store.begin() as conn:
         docs = _noting_ids(iter_documents(conn, store.model, cipher=cipher), exported)
+        if include_personal and consent is not None:
+            docs = _consented(docs, consent)
         try:
             count = layout.save(docs, partial, out, progress)
             partial.replace(out)
@@ -50,8 +61,15 @@ def export_cases(
             partial.unlink(missing_ok=True)
         audit.record(conn, actor=actor, action=audit.AuditAction.EXPORT, entity="case", purpose=purpose,
                      detail={"file": str(out), "format": layout.name, "cases": count,
-                             "personal_data": include_personal, **exported_records(exported)})
+                             "personal_data": include_personal, **exported_records(exported),
+                             **({"consent": consent.to_dict()} if include_personal and consent is not None else {})})
     return count
+
+
+def _consented(docs: Iterator[dict[str, Any]], consent: ConsentTally) -> Iterator[dict[str, Any]]:
+    for doc in docs:
+        doc[PERSONS] = [p for p in doc[PERSONS] if consent.allows(p)]
+        yield doc
 
 
 #: Exports naming at most this many cases list their ids in the audit event; larger ones a digest of them.

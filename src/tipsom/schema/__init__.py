@@ -1,4 +1,4 @@
 """The data standard: entities, fields and code lists read from YAML, used by every other layer."""
 
 #: The public modules other packages may import from (the rest are this package's own).
-__all__ = ["dictionary", "document", "enums", "model", "values"]
+__all__ = ["consent", "dictionary", "document", "enums", "model", "values"]

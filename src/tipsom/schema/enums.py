@@ -44,10 +44,26 @@ class Sex(enum.StrEnum):
     UNKNOWN = "Unknown"
 
 
+class ConsentPurpose(enum.StrEnum):
+    """What a person consented to their data being used for (``consent_purposes``).
+
+    HTCDS records consent as one flag (``con_Consent``, tipsom's
+    ``consent_given``); the purposes say what that consent covers, and each use
+    of personal data that leaves casework checks its own purpose.
+    """
+
+    ASSISTANCE = "Assistance"
+    REFERRAL = "Referral"
+    PROSECUTION = "Prosecution"
+    RESEARCH = "Research"
+    DATA_SHARING = "DataSharing"
+
+
 #: Enum per code list, checked against the YAML by the tests.
 ENUM_CODELISTS: dict[str, type[enum.StrEnum]] = {
     "case_type": CaseType,
     "case_status": CaseStatus,
     "person_role": PersonRole,
     "sex": Sex,
+    "consent_purpose": ConsentPurpose,
 }

@@ -60,6 +60,10 @@ class AuditAction(enum.StrEnum):
     EXPORT = "export"
     DENIED = "denied"
     LOGIN = "login"
+    #: An earlier version of a case made the stored state again (the replaced state is kept as a version).
+    RESTORE = "restore"
+    #: Personal fields erased at the end of their retention period.
+    ERASE = "erase"
 
 
 def now() -> dt.datetime:

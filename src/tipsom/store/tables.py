@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.types import TypeEngine
 
@@ -139,4 +140,21 @@ store_meta = Table(
     Column("name", String(40), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+)
+
+#: Earlier states of a case: one row per change, holding the case, its persons and their repeated
+#: records as stored *before* the change (personal values still sealed). See :mod:`tipsom.store.history`.
+#: No foreign key to ``cases``: a case's history outlives the case.
+record_versions = Table(
+    "record_versions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("purpose", String(500), nullable=False),
+    Column("change", String(20), nullable=False),
+    Column("event_id", Integer, nullable=True),
+    Column("snapshot", Text, nullable=False),
+    UniqueConstraint("case_id", "version", name="uq_record_versions_case_version"),
 )

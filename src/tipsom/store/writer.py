@@ -25,7 +25,7 @@ from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, Tab
 from tipsom.core.errors import InputError
 from tipsom.schema.document import PERSONS
 from tipsom.schema.model import Entity, Field, Model
-from tipsom.store import audit
+from tipsom.store import audit, history
 from tipsom.store.crypto import FieldCipher
 from tipsom.store.tables import PERSON_KEY, REGISTRY, ROW_HASH, pseudonym_column
 
@@ -336,6 +336,17 @@ class BatchWriter:
         self._removals: list[Removal] = []
         #: Cases that were stored before this import and that the file holds.
         self.stored_cases: set[str] = set()
+        self._model = model
+        #: Cases whose state before this write is already kept in the history.
+        self._versioned: set[str] = set()
+
+    def _keep_history(self, case_ids: Iterable[str]) -> None:
+        """Keep the stored state of cases about to change (once per case per write), in this transaction."""
+        todo = set(case_ids) - self._versioned
+        if todo:
+            history.keep(self.conn, self._model, todo, actor=self.actor, purpose=self.purpose,
+                         change=history.Change.UPDATE, event_id=self.event_id)
+            self._versioned |= todo
 
     def take_removals(self) -> list[Removal]:
         """The removals refused since the last call."""
@@ -378,6 +389,7 @@ class BatchWriter:
             dropped.extend((cid, key) for cid, key in self.conn.execute(q) if key not in present)
         if not self.replace:
             return dropped
+        self._keep_history(cid for cid, _ in dropped)
         for cid, key in dropped:
             for child in self.children:
                 child_t = REGISTRY[child.name]
@@ -393,6 +405,13 @@ class BatchWriter:
             raise CaseConflict(f"case {batch.conflicts[0]}: case fields differ between records of the same case")
         cases, persons = self.layouts["case"], self.layouts["person"]
         existing = self._existing(cases.table, cases.table.c.id, list(batch.cases))
+        stored_persons = self._existing(persons.table, persons.table.c[PERSON_KEY], list(batch.persons))
+        case_at = persons.index["case_id"]
+        self._keep_history(
+            [cid for cid, row in batch.cases.items()
+             if (old := existing.get(cid)) is not None and old[1] != self.event_id and old[0] != row[cases.hash_at]]
+            + [row[case_at] for key, row in batch.persons.items()
+               if (old := stored_persons.get(key)) is not None and old[0] != row[persons.hash_at]])
         new_cases = []
         for cid, row in batch.cases.items():
             old = existing.get(cid)
@@ -409,7 +428,7 @@ class BatchWriter:
         if new_cases:
             cases.insert(self.conn, new_cases)
             self.counts.cases_created += len(new_cases)
-        existing = self._existing(persons.table, persons.table.c[PERSON_KEY], list(batch.persons))
+        existing = stored_persons
         refused = self._removals_of(batch, [k for k, row in batch.persons.items()
                                             if k in existing and existing[k][0] != row[persons.hash_at]])
         new_persons, changed = [], set()

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from tipsom.schema.document import PERSONS, Problem
+from tipsom.store import history
 from tipsom.web import casework
 from tipsom.web.access import CASES, CaseAccess, check_case, visible_to
 from tipsom.web.accounts import Permission, User
@@ -148,6 +149,42 @@ def get_case(request: Request, case_id: str,
         raise HTTPException(403, "this case belongs to another organisation")
     doc = casework.read_case(store, user, case_id, shown_via="API")
     return _jsonable(doc)  # type: ignore[no-any-return]
+
+
+class FieldChangeOut(BaseModel):
+    entity: str = Field(description="Schema entity of the field: case, person or a repeated record")
+    record: str = Field(description="'case', the person's id, or the person's id with the repeated record")
+    field: str
+    before: Any = Field(None, description="Value before the change (null when sealed)")
+    after: Any = Field(None, description="Value after the change (null when sealed)")
+    sealed: bool = Field(description="A personal value: changed or entered again, not shown")
+
+
+class VersionOut(BaseModel):
+    version: int = Field(description="Version n is the state that change n replaced")
+    at: str
+    actor: str
+    purpose: str
+    change: str
+    changes: list[FieldChangeOut]
+
+
+@api_router.get("/cases/{case_id}/history",
+                responses={**_UNAUTHORIZED, **_FORBIDDEN, 404: {"description": "No such case"}})
+def case_history(request: Request, case_id: str,
+                 user: Annotated[User, Depends(caller(Scope.CASES_READ, Permission.VIEW_CASES))]) -> list[VersionOut]:
+    """Who changed the case, when, why and which fields, oldest first; personal values stay sealed."""
+    store = state(request).store
+    decision = check_case(store, user, case_id, purpose="API read of case history")
+    if decision is CaseAccess.NOT_FOUND:
+        raise HTTPException(404, "no such case")
+    if decision is not CaseAccess.ALLOWED:
+        raise HTTPException(403, "this case belongs to another organisation")
+    found = history.versions(store, case_id, actor=user.username, purpose="API read of case history")
+    return [VersionOut(version=v.number, at=v.at.isoformat(), actor=v.actor, purpose=v.purpose, change=str(v.change),
+                       changes=[FieldChangeOut(entity=c.entity, record=c.record, field=c.field,
+                                               before=_jsonable(c.before), after=_jsonable(c.after), sealed=c.sealed)
+                                for c in v.changes]) for v in found]
 
 
 def _jsonable(value: Any) -> Any:

@@ -19,7 +19,7 @@ from tipsom.exchange.importer import ImportFailed, import_records
 from tipsom.exchange.native import Record
 from tipsom.schema.document import PERSONS, DocumentValidator, Problem
 from tipsom.schema.enums import PersonRole
-from tipsom.store import audit
+from tipsom.store import audit, history
 from tipsom.store.db import Store
 from tipsom.store.reader import iter_documents
 from tipsom.store.tables import PERSON_KEY, REGISTRY
@@ -238,6 +238,8 @@ def remove_person(store: Store, user: User, case_id: str, person_id: str, *,
         found = conn.scalar(select(PERSONS_T.c[PERSON_KEY]).where(PERSONS_T.c[PERSON_KEY] == key))
         if found is None:
             return Removal.NOT_STORED
+        history.keep(conn, store.model, [case_id], actor=user.username, purpose=purpose,
+                     change=history.Change.REMOVE_PERSON, event_id=None)
         deleted: dict[str, int] = {}
         for child in store.model.children("person"):
             table = REGISTRY[child.name]

@@ -35,7 +35,7 @@ GROUP_LABELS = {
 SHOWN_VALUES = (
     N_("installation_admin"), N_("admin"), N_("analyst"), N_("investigator"), N_("caseworker"), N_("viewer"),
     N_("create"), N_("update"), N_("delete"), N_("read"), N_("import"), N_("export"), N_("denied"),
-    N_("login"),
+    N_("login"), N_("restore"), N_("erase"),
     N_("summary"), N_("personal"), N_("edit"),
 )
 

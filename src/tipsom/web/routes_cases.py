@@ -12,10 +12,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from tipsom.core.errors import InputError
 from tipsom.schema.document import PERSONS
+from tipsom.store import history
 from tipsom.store.db import Store
 from tipsom.web import casework, forms, integrations, organisations
 from tipsom.web.access import CaseAccess, ShareScope, check_case, decide, revoke_share, share_case, shares_of
-from tipsom.web.accounts import Permission
+from tipsom.web.accounts import Permission, Role
 from tipsom.web.context import (
     PageRefused,
     Refusal,
@@ -232,7 +233,7 @@ async def update_case(request: Request, case_id: str) -> Response:
 
 
 def _case_page(request: Request, case_id: str, *, reveal: str | None = None, purpose: str = "",
-               share_error: str = "", status_code: int = 200) -> Response:
+               share_error: str = "", history_error: str = "", status_code: int = 200) -> Response:
     need = Permission.VIEW_PERSONAL if reveal else Permission.VIEW_CASES
     session, store = _case_store(request, case_id, need, "reveal personal data" if reveal else "open case")
     try:
@@ -254,6 +255,9 @@ def _case_page(request: Request, case_id: str, *, reveal: str | None = None, pur
         "alerts": integrations.screen(doc), "attachments": integrations.attachments(store, case_id),
         "saved": request.query_params.get("saved") == "1", "own_case": own_case,
         "may_edit": allowed[Permission.EDIT_CASES], "may_reveal": allowed[Permission.VIEW_PERSONAL],
+        "history": history.versions(store, case_id)[::-1], "history_error": history_error,
+        # the organisation's administrator is its supervisor (as for casework approvals)
+        "may_restore": own_case and allowed[Permission.EDIT_CASES] and session.user.role is Role.ADMIN,
     }
     return render(request, "case.html", context, status_code)
 
@@ -301,6 +305,24 @@ def revoke(request: Request, case_id: str, code: str) -> Response:
     except PermissionError:
         raise PageRefused(Refusal.FORBIDDEN) from None
     return RedirectResponse(f"/cases/{quote(case_id, safe='')}", status_code=303)
+
+
+@router.post("/cases/{case_id}/history/{version}/restore")
+def restore_version(request: Request, case_id: str, version: int, confirm: Annotated[str, Form()] = "",
+                    purpose: Annotated[str, Form()] = "") -> Response:
+    """A supervisor makes an earlier version the case again, after confirming it with a stated purpose."""
+    session, store = _case_store(request, case_id, Permission.EDIT_CASES, "restore case version")
+    if session.user.role is not Role.ADMIN or \
+            casework.read_case(store, session.user, case_id).get("reporting_org") != session.user.organisation:
+        raise PageRefused(Refusal.FORBIDDEN)
+    if confirm != "yes" or not purpose.strip():
+        return _case_page(request, case_id, status_code=422, history_error=_(
+            "Tick the confirmation and state why the version is restored."))
+    try:
+        history.restore(store, case_id, version, by=session.user.username, purpose=purpose.strip()[:500])
+    except InputError:
+        raise PageRefused(Refusal.NOT_FOUND) from None
+    return RedirectResponse(f"/cases/{quote(case_id, safe='')}#history-title", status_code=303)
 
 
 @router.post("/cases/{case_id}/attachments")
