@@ -140,3 +140,17 @@ store_meta = Table(
     Column("value", Text, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
+
+#: Keyed hashes of a person's normalised name words and their prefixes (see :mod:`tipsom.store.search`).
+name_search_token = Table(
+    "name_search_token", metadata,
+    Column("person_key", String(130), primary_key=True),
+    Column("token", String(32), primary_key=True, index=True),
+)
+
+#: Which version of each person row (its row hash) the name tokens were built from.
+name_search_person = Table(
+    "name_search_person", metadata,
+    Column("person_key", String(130), primary_key=True),
+    Column("row_hash", String(64), nullable=False),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,9 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 from tipsom.core.errors import InputError
 from tipsom.schema.document import PERSONS
 from tipsom.store.db import Store
-from tipsom.web import casework, forms, integrations, organisations
+from tipsom.web import caselist, casework, forms, integrations, organisations
 from tipsom.web.access import CaseAccess, ShareScope, check_case, decide, revoke_share, share_case, shares_of
-from tipsom.web.accounts import Permission
+from tipsom.web.accounts import Permission, list_users
 from tipsom.web.context import (
     PageRefused,
     Refusal,
@@ -66,19 +66,43 @@ def _case_store(request: Request, case_id: str, need: Permission, purpose: str) 
     return session, store
 
 
+def _date(value: str, name: str) -> dt.date | None:
+    """An optional date query parameter (YYYY-MM-DD, as a date input sends it); anything else is refused (422)."""
+    try:
+        return dt.date.fromisoformat(value) if value.strip() else None
+    except ValueError:
+        raise HTTPException(422, f"{name}: enter a date as YYYY-MM-DD") from None
+
+
 @router.get("/cases")
 def case_list(request: Request, q: str = "", case_type: str = "", status: str = "", year: str = "",
-              jurisdiction: str = "", page: str = "1") -> Response:
+              jurisdiction: str = "", page: str = "1", assignee: str = "", child: str = "", alert: str = "",
+              due_by: str = "", opened_from: str = "", opened_to: str = "", sort: str = "", order: str = "",
+              per_page: str = "") -> Response:
     session = require(request, Permission.VIEW_CASES)
     store = workspace_store(request, session)
-    flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=_int(year, "year", *YEARS),
-                              jurisdiction=jurisdiction, page=_int(page, "page", 1, casework.MAX_PAGE) or 1)
+    column = caselist.sort_choice(sort)
+    flt = casework.CaseFilter(
+        q=q, case_type=case_type, status=status, year=_int(year, "year", *YEARS), jurisdiction=jurisdiction,
+        page=_int(page, "page", 1, casework.MAX_PAGE) or 1,
+        per_page=caselist.page_size(_int(per_page, "per_page", 1, casework.MAX_PAGE_SIZE)),
+        assignee=assignee.strip()[:120], child=child == "1", alert=caselist.alert_choice(alert),
+        due_by=_date(due_by, "due_by"), opened_from=_date(opened_from, "opened_from"),
+        opened_to=_date(opened_to, "opened_to"), sort=column,
+        descending=order == "desc" or (order != "asc" and column is caselist.CaseSort.ID))
     listing = casework.list_cases(store, session.user, flt, via="web page")
     case_e = store.model["case"]
+    with store.engine.connect() as conn:
+        workers = [u.username for u in list_users(conn) if u.organisation == session.user.organisation]
     template = "cases_table.html" if request.headers.get("hx-request") else "cases.html"
     return render(request, template, {
         "listing": listing, "flt": flt, "case_type_field": case_e.fields["case_type"],
-        "status_field": case_e.fields["status"], "filters": state(request).charts.filters(store)})
+        "status_field": case_e.fields["status"], "filters": state(request).charts.filters(store),
+        "workers": workers, "alert_choices": [(c.value, _(t)) for c, t in integrations.ALERT_TITLES.items()],
+        "sorts": list(caselist.CaseSort), "page_sizes": caselist.PAGE_SIZES,
+        "query": urlencode({**flt.search(), "per_page": flt.per_page}),
+        "sorted_query": urlencode({**flt.search(), "per_page": flt.per_page, "sort": flt.sort.value,
+                                   "order": "desc" if flt.descending else "asc"})})
 
 
 def _form_page(request: Request, store: Store, data: dict[str, list[str]], *, case_id: str | None,
