@@ -102,3 +102,22 @@ def test_the_alert_filter_lists_the_cases_screening_raises_it_for(web_env: WebEn
     assert child in listed
     assert len(listed) < len(_listed(c, per_page="100"))
 
+
+
+@pytest.mark.sqlite_only("pseudonym equality and IN lists; the name search test covers the tokens on PostgreSQL")
+def test_possible_duplicates_name_their_reason_and_only_visible_cases(web_env: WebEnv) -> None:
+    c = signed_in(web_env, "demo.caseworker")
+    person = {"p0.birth_date": "2001-02-03", "p0.citizenship": "SEN"}
+    case = _create(c, **{"p0.given_name": "Amara", "p0.family_name": "Diallo", **person})
+    same = _create(c, **{"p0.given_name": "AMARA", "p0.family_name": "Diallo", **person})
+    similar = _create(c, **{"p0.given_name": "Amadou", "p0.family_name": "Diallo", **person})
+    unrelated = _create(c, **{"p0.given_name": "Bintou", "p0.family_name": "Sow", **person})
+    hidden = _create(signed_in(web_env, "other.caseworker"),
+                     **{"p0.given_name": "Amara", "p0.family_name": "Diallo", **person})
+    page = c.get(f"/cases/{case}").text
+    section = page[page.index('id="duplicates-title"'):]
+    section = section[: section.index("</section>")]
+    rows = dict(re.findall(r'<a href="/cases/[^"]+">([^<]+)</a></th>\s*<td>P1</td>\s*<td>([^<]+)</td>', section))
+    assert rows == {same: "same name and date of birth", similar: "same date of birth and citizenship, a similar name"}
+    assert unrelated not in section
+    assert hidden not in section

@@ -18,13 +18,19 @@ rebuilds those of persons whose row changed, was added or removed. Searching
 refreshes first, so an existing store is indexed on its first name search
 after the upgrade, and again, under the new key, after ``tipsom key rotate``
 (which changes every row hash).
+
+The same keyed values point at possible duplicates of a case's persons in
+other cases (:func:`possible_duplicates`), again without decrypting anything.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, delete, exc, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, delete, exc, func, insert, or_, select
 
 from tipsom.store import audit
 from tipsom.store.crypto import FieldCipher, normalise
@@ -143,3 +149,97 @@ def cases_matching_name(cipher: FieldCipher, query: str) -> Select[tuple[str]] |
                   .group_by(name_search_token.c.person_key)
                   .having(func.count(name_search_token.c.token.distinct()) == len(wanted)))
     return select(persons.c.case_id).where(persons.c[PERSON_KEY].in_(having_all))
+
+
+class DuplicateReason(enum.Enum):
+    """Why two persons in different cases may be the same person, strongest first.
+
+    Every comparison is between keyed pseudonyms or keyed name tokens, so
+    finding duplicates decrypts nothing. A date of birth alone, or a
+    citizenship alone, is shared by too many people to be a reason.
+    """
+
+    ID_NUMBER = "id_number"
+    PHONE = "phone"
+    NAME_AND_BIRTH_DATE = "name_birth_date"
+    NAME_AND_CITIZENSHIP = "name_citizenship"
+    BIRTH_DATE_CITIZENSHIP_AND_NAME_WORD = "birth_date_citizenship_name_word"
+    NAME = "name"
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """A person of this case and a person of another case who may be the same."""
+
+    person_id: str
+    other_case: str
+    other_person: str
+    reasons: tuple[DuplicateReason, ...]
+
+
+#: The pseudonym columns a candidate may share with a person of the case.
+_MATCHED = ("pseudo_id_number", "pseudo_phone", "pseudo_name", "pseudo_birth_date")
+
+
+def _countries(value: str | None) -> set[str]:
+    return set(value.split("|")) if value else set()
+
+
+def _reasons(mine: Any, other: Any, shared_word: bool) -> tuple[DuplicateReason, ...]:
+    same = {c: mine[c] is not None and mine[c] == other[c] for c in _MATCHED}
+    citizenship = bool(_countries(mine["citizenship"]) & _countries(other["citizenship"]))
+    found = []
+    if same["pseudo_id_number"]:
+        found.append(DuplicateReason.ID_NUMBER)
+    if same["pseudo_phone"]:
+        found.append(DuplicateReason.PHONE)
+    if same["pseudo_name"] and same["pseudo_birth_date"]:
+        found.append(DuplicateReason.NAME_AND_BIRTH_DATE)
+    elif same["pseudo_name"] and citizenship:
+        found.append(DuplicateReason.NAME_AND_CITIZENSHIP)
+    elif same["pseudo_name"]:
+        found.append(DuplicateReason.NAME)
+    elif same["pseudo_birth_date"] and citizenship and shared_word:
+        found.append(DuplicateReason.BIRTH_DATE_CITIZENSHIP_AND_NAME_WORD)
+    return tuple(found)
+
+
+def possible_duplicates(conn: Connection, case_id: str, *, visible: ColumnElement[bool] | None = None,
+                        limit: int = 50) -> list[PossibleDuplicate]:
+    """Persons of other cases who may be persons of ``case_id``, strongest reason first.
+
+    ``visible`` is a condition on the case table: the caller's need-to-know
+    (a reader is never told that a case they may not see exists). Run
+    :func:`refresh_name_index` first for the name-word comparison to be current.
+    """
+    persons, cases = REGISTRY["person"], REGISTRY["case"]
+    wanted = [persons.c.person_id, persons.c[PERSON_KEY], persons.c.citizenship, *(persons.c[c] for c in _MATCHED)]
+    mine = conn.execute(select(*wanted).where(persons.c.case_id == case_id)).all()
+    candidates: dict[str, Any] = {}
+    for column in _MATCHED:
+        values = {m._mapping[column] for m in mine} - {None}
+        if not values:
+            continue
+        q = (select(persons.c.case_id, *wanted).join(cases, cases.c.id == persons.c.case_id)
+             .where(persons.c[column].in_(values), persons.c.case_id != case_id,
+                    *([visible] if visible is not None else [])).limit(limit * 4))
+        for row in conn.execute(q):
+            candidates[row._mapping[PERSON_KEY]] = row._mapping
+    if not candidates:
+        return []
+    keys = [m._mapping[PERSON_KEY] for m in mine] + list(candidates)
+    words: dict[str, set[str]] = {}
+    for key, token in conn.execute(select(name_search_token.c.person_key, name_search_token.c.token)
+                                   .where(name_search_token.c.person_key.in_(keys))):
+        words.setdefault(key, set()).add(token)
+    found = []
+    for m in mine:
+        me = m._mapping
+        for key, other in candidates.items():
+            shared = bool(words.get(me[PERSON_KEY], set()) & words.get(key, set()))
+            reasons = _reasons(me, other, shared)
+            if reasons:
+                found.append(PossibleDuplicate(me["person_id"], other["case_id"], other["person_id"], reasons))
+    order = list(DuplicateReason)
+    found.sort(key=lambda d: (order.index(d.reasons[0]), d.other_case, d.other_person, d.person_id))
+    return found[:limit]

@@ -103,6 +103,9 @@ def build_tables(model: Model) -> dict[str, Table]:
         *field_columns(person), *pseudo, *_audit_stamp(),
         Index(f"ix_{person.table}_pseudo_name", "pseudo_name"),
         Index(f"ix_{person.table}_pseudo_phone", "pseudo_phone"),
+        # For possible duplicates (store migration search_0001).
+        Index(f"ix_{person.table}_pseudo_birth_date", "pseudo_birth_date"),
+        Index(f"ix_{person.table}_pseudo_id_number", "pseudo_id_number"),
     )
     for child in model.children("person"):
         tables[child.name] = Table(

@@ -1,4 +1,4 @@
-"""What the case list can be sorted and filtered by, beyond the case table's own columns.
+"""What the case list can be sorted and filtered by, beyond the case table's own columns; possible duplicates.
 
 A caseworker looks for "my cases with a task due this week", "children",
 "cases with a CHILD_PROTECTION alert" or "opened last month". Tasks are
@@ -22,8 +22,9 @@ from tipsom.screening import AlertCode
 from tipsom.screening.batch import batches_from_store
 from tipsom.screening.engine import CODES, default_screener
 from tipsom.store.db import Store
+from tipsom.store.search import DuplicateReason, PossibleDuplicate, possible_duplicates, refresh_name_index
 from tipsom.store.tables import REGISTRY
-from tipsom.web.access import CASES
+from tipsom.web.access import CASES, visible_to
 from tipsom.web.accounts import User
 from tipsom.web.dashboard import data_version
 from tipsom.web.i18n import N_
@@ -134,6 +135,24 @@ def _screen_all(store: Store) -> dict[str, frozenset[str]]:
             if hits.size:
                 found.setdefault(code.value, set()).update(ids[hits].tolist())
     return {code: frozenset(ids) for code, ids in found.items()}
+
+
+#: How each reason for a possible duplicate reads on the case page.
+DUPLICATE_REASONS = {
+    DuplicateReason.ID_NUMBER: N_("same identity document number"),
+    DuplicateReason.PHONE: N_("same mobile phone"),
+    DuplicateReason.NAME_AND_BIRTH_DATE: N_("same name and date of birth"),
+    DuplicateReason.NAME_AND_CITIZENSHIP: N_("same name and citizenship"),
+    DuplicateReason.BIRTH_DATE_CITIZENSHIP_AND_NAME_WORD: N_("same date of birth and citizenship, a similar name"),
+    DuplicateReason.NAME: N_("same name only"),
+}
+
+
+def duplicates(store: Store, user: User, case_id: str) -> list[PossibleDuplicate]:
+    """Possible duplicates of the case's persons among the cases ``user`` may see (nothing is decrypted to compare)."""
+    refresh_name_index(store, actor=user.username)
+    with store.engine.connect() as conn:
+        return possible_duplicates(conn, case_id, visible=visible_to(user))
 
 
 #: One index per process (the web application's workers each hold their own).

@@ -278,6 +278,8 @@ def _case_page(request: Request, case_id: str, *, reveal: str | None = None, pur
         "alerts": integrations.screen(doc), "attachments": integrations.attachments(store, case_id),
         "saved": request.query_params.get("saved") == "1", "own_case": own_case,
         "may_edit": allowed[Permission.EDIT_CASES], "may_reveal": allowed[Permission.VIEW_PERSONAL],
+        "duplicates": caselist.duplicates(store, session.user, case_id),
+        "duplicate_reasons": caselist.DUPLICATE_REASONS,
     }
     return render(request, "case.html", context, status_code)
 

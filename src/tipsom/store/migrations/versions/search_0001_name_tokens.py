@@ -1,4 +1,4 @@
-"""name search tokens (keyed hashes of name words and prefixes)
+"""name search tokens (keyed hashes of name words and prefixes); indexes for possible duplicates
 
 Revision ID: search_0001
 Revises: 0001
@@ -33,9 +33,13 @@ def upgrade() -> None:
         sa.Column("row_hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("person_key", name=op.f("pk_name_search_person")),
     )
+    op.create_index("ix_persons_pseudo_birth_date", "persons", ["pseudo_birth_date"], unique=False)
+    op.create_index("ix_persons_pseudo_id_number", "persons", ["pseudo_id_number"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_persons_pseudo_id_number", table_name="persons")
+    op.drop_index("ix_persons_pseudo_birth_date", table_name="persons")
     op.drop_table("name_search_person")
     op.drop_index(op.f("ix_name_search_token_token"), table_name="name_search_token")
     op.drop_table("name_search_token")
