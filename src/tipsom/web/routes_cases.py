@@ -8,14 +8,16 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from tipsom.core.errors import InputError
+from tipsom.evidence.custody import CustodyError
 from tipsom.schema.document import PERSONS
 from tipsom.store.db import Store
 from tipsom.web import caselist, casework, forms, integrations, organisations
-from tipsom.web.access import CaseAccess, ShareScope, check_case, decide, revoke_share, share_case, shares_of
-from tipsom.web.accounts import Permission, list_users
+from tipsom.web.access import CASES, CaseAccess, ShareScope, check_case, decide, revoke_share, share_case, shares_of
+from tipsom.web.accounts import Permission, Role, list_users
 from tipsom.web.context import (
     PageRefused,
     Refusal,
@@ -256,7 +258,7 @@ async def update_case(request: Request, case_id: str) -> Response:
 
 
 def _case_page(request: Request, case_id: str, *, reveal: str | None = None, purpose: str = "",
-               share_error: str = "", status_code: int = 200) -> Response:
+               share_error: str = "", attachment_error: str = "", status_code: int = 200) -> Response:
     need = Permission.VIEW_PERSONAL if reveal else Permission.VIEW_CASES
     session, store = _case_store(request, case_id, need, "reveal personal data" if reveal else "open case")
     try:
@@ -279,6 +281,8 @@ def _case_page(request: Request, case_id: str, *, reveal: str | None = None, pur
         "saved": request.query_params.get("saved") == "1", "own_case": own_case,
         "may_edit": allowed[Permission.EDIT_CASES], "may_reveal": allowed[Permission.VIEW_PERSONAL],
         "duplicates": caselist.duplicates(store, session.user, case_id),
+        "attachment_error": attachment_error, "may_withdraw": _supervises(store, session, case_id),
+        "previewable": integrations.PREVIEWABLE,
         "duplicate_reasons": caselist.DUPLICATE_REASONS,
     }
     return render(request, "case.html", context, status_code)
@@ -341,6 +345,46 @@ async def attach(request: Request, case_id: str) -> Response:
         raise PageRefused(Refusal.EMPTY_UPLOAD)
     await integrations.attach(store, case_id, upload, actor=session.user.username, note=note)
     return RedirectResponse(f"/cases/{quote(case_id, safe='')}", status_code=303)
+
+
+@router.get("/cases/{case_id}/attachments/{item_id}")
+def open_attachment(request: Request, case_id: str, item_id: str, view: str = "download") -> Response:
+    """Preview (images, PDF, text) or download an attachment: personal data, so only for those who may reveal it."""
+    session, store = _case_store(request, case_id, Permission.VIEW_PERSONAL, "open attachment")
+    try:
+        delivery = integrations.Delivery(view)
+        opened = integrations.open_attachment(store, case_id, item_id, delivery, actor=session.user.username)
+    except (ValueError, LookupError):
+        raise PageRefused(Refusal.NOT_FOUND) from None
+    return FileResponse(opened.path, media_type=opened.media_type, filename=opened.filename,
+                        content_disposition_type="inline" if opened.inline else "attachment",
+                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+
+@router.post("/cases/{case_id}/attachments/{item_id}/withdraw")
+def withdraw_attachment(request: Request, case_id: str, item_id: str,
+                        reason: Annotated[str, Form()] = "") -> Response:
+    """A supervisor (the organisation's administrator) takes a mistaken upload off the case, giving a reason."""
+    session, store = _case_store(request, case_id, Permission.EDIT_CASES, "withdraw attachment")
+    if not _supervises(store, session, case_id):
+        raise PageRefused(Refusal.FORBIDDEN)
+    if not reason.strip():
+        return _case_page(request, case_id, attachment_error=_("Give the reason for withdrawing the attachment."),
+                          status_code=422)
+    try:
+        integrations.withdraw_attachment(store, case_id, item_id, actor=session.user.username, reason=reason)
+    except LookupError:
+        raise PageRefused(Refusal.NOT_FOUND) from None
+    except CustodyError as exc:
+        return _case_page(request, case_id, attachment_error=str(exc), status_code=422)
+    return RedirectResponse(f"/cases/{quote(case_id, safe='')}#attach-title", status_code=303)
+
+
+def _supervises(store: Store, session: Session, case_id: str) -> bool:
+    """Supervisors of a case: the administrators of the organisation that owns it."""
+    with store.engine.connect() as conn:
+        owner = conn.scalar(select(CASES.c.reporting_org).where(CASES.c.id == case_id))
+    return session.user.role is Role.ADMIN and owner == session.user.organisation
 
 
 @router.get("/dashboard")
