@@ -1,16 +1,22 @@
-"""Attachments: previewed or downloaded by those who may reveal personal data, audited; withdrawn by a supervisor."""
+"""Attachments (preview, download, withdrawal by a supervisor) and the case-summary PDF: for those allowed, audited."""
 
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
 from tests.web.conftest import WebEnv, csrf_of, signed_in
 from tipsom.evidence.locker import EvidenceLocker
 from tipsom.store import audit
+from tipsom.store.tables import REGISTRY
+from tipsom.web import routes_cases
+
+PERSONS = REGISTRY["person"]
 
 pytestmark = pytest.mark.sqlite_only("the vault is files; the case rows it checks are covered on both backends")
 
@@ -86,3 +92,34 @@ def test_a_supervisor_withdraws_a_mistaken_upload_which_is_kept_but_hidden(web_e
     with web_env.store.engine.connect() as conn:
         logged = [json.loads(str(e["detail"])) for e in audit.events(conn) if e["entity"] == "custody_event"]
     assert {"exhibit": kept.exhibit_number, "action": "withdrawn"}.items() <= logged[0].items()
+
+
+def test_the_case_summary_pdf_holds_what_the_reader_may_see_and_no_personal_data(
+        web_env: WebEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    pages: list[str] = []
+    real = routes_cases.html_to_pdf
+
+    def keep(html: str, out: Path) -> Path:
+        pages.append(html)
+        return real(html, out)
+
+    monkeypatch.setattr(routes_cases, "html_to_pdf", keep)
+    c = signed_in(web_env, "demo.caseworker")
+    case = web_env.case_a
+    with web_env.store.begin() as conn:  # this test's copy: give a person of the case a name to keep out
+        key = conn.scalar(select(PERSONS.c.key).where(PERSONS.c.case_id == case))
+        conn.execute(update(PERSONS).where(PERSONS.c.key == key)
+                     .values(given_name_enc=web_env.store.cipher.seal("given_name", "Zainabou")))
+    assert "summary.pdf" in c.get(f"/cases/{case}").text
+    pdf = c.get(f"/cases/{case}/summary.pdf")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF-")
+    assert pdf.headers["content-disposition"].startswith("attachment")
+    (html,) = pages
+    assert f"Case {case}" in html
+    assert key.split("/", 1)[1] in html  # the person id is shown, as on the case page
+    assert "Zainabou" not in html
+    with web_env.store.engine.connect() as conn:
+        reads = [e for e in audit.events(conn) if e["entity_id"] == case and "case summary PDF" in str(e["detail"])]
+    assert [e["actor"] for e in reads] == ["demo.caseworker"]
+    assert signed_in(web_env, "other.caseworker").get(f"/cases/{case}/summary.pdf").status_code == 404

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -12,6 +15,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from tipsom.core.errors import InputError
+from tipsom.core.render.pdf import html_to_pdf
 from tipsom.evidence.custody import CustodyError
 from tipsom.schema.document import PERSONS
 from tipsom.store.db import Store
@@ -37,6 +41,9 @@ router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 PURPOSES = (N_("case management"), N_("victim assistance"), N_("investigation"), N_("referral"),
             N_("data quality review"))
 
+
+#: What a case id may keep in a download's file name (the rest becomes "_").
+_SAFE_FILE = re.compile(r"[^A-Za-z0-9._-]")
 
 #: Bounds of integer query parameters: beyond them an offset or a year overflows the database's integers.
 YEARS = (1900, 2100)
@@ -291,6 +298,23 @@ def _case_page(request: Request, case_id: str, *, reveal: str | None = None, pur
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: str) -> Response:
     return _case_page(request, case_id)
+
+
+@router.get("/cases/{case_id}/summary.pdf")
+def case_summary_pdf(request: Request, case_id: str) -> Response:
+    """The case page as a PDF to file or hand over: what the reader may see, personal fields never, audited."""
+    session, store = _case_store(request, case_id, Permission.VIEW_CASES, "print case summary")
+    doc = casework.read_case(store, session.user, case_id, shown_via="case summary PDF")
+    html = bytes(render(request, "case_summary.html", {
+        "doc": doc, "case_id": case_id, "model": store.model, "timeline": casework.timeline(store, doc),
+        "referrals": casework.referrals(doc), "alerts": integrations.screen(doc),
+        "attachments": integrations.attachments(store, case_id), "printed_on": dt.date.today().isoformat(),
+    }).body).decode()
+    with tempfile.TemporaryDirectory(prefix="tipsom-summary-") as tmp:
+        pdf = html_to_pdf(html, Path(tmp) / "summary.pdf").read_bytes()
+    name = f"case-{_SAFE_FILE.sub('_', case_id)}.pdf"
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 @router.post("/cases/{case_id}/reveal")
