@@ -130,6 +130,15 @@ def _form_page(request: Request, store: Store, data: dict[str, list[str]], *, ca
                                               "purposes": PURPOSES}, status_code)
 
 
+def _added_person(request: Request, store: Store, data: dict[str, list[str]], *, case_id: str | None) -> Response:
+    """Only the block of the person just added, for htmx to insert: the rest of the form stays as typed."""
+    stored = casework.stored_person_ids(store, case_id) if case_id else frozenset()
+    form = forms.build_form(store.model, data, stored_persons=stored)
+    return render(request, "case_form_person.html", {"person": form.persons[-1], "number": len(form.persons),
+                                                     "confirm_removal": None, "may_reveal": False,
+                                                     "purposes": PURPOSES})
+
+
 @router.get("/cases/new")
 def new_case(request: Request) -> Response:
     session = require(request, Permission.EDIT_CASES)
@@ -198,6 +207,8 @@ def _save(request: Request, store: Store, session: Session, data: dict[str, list
             forms.add_block(data, target)
         except ValueError:
             raise PageRefused(Refusal.NOT_FOUND) from None
+        if target == PERSONS and request.headers.get("hx-request"):
+            return _added_person(request, store, data, case_id=case_id)
         return _form_page(request, store, data, case_id=case_id)
     if kind is FormAction.KEEP:
         return _form_page(request, store, data, case_id=case_id)
