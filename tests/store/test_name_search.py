@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from tests.registry_helpers import csv_rows, write_cases, write_rows
 from tipsom.exchange.importer import import_file
@@ -100,4 +100,19 @@ def test_the_index_follows_renames_and_removals_and_is_audited(named: tuple[Stor
         == [3, 1]  # the removal decrypted nothing
     assert all(e["actor"] == "searcher" for e in events)
     assert not any(word in str(e["detail"]) for e in events for word in ("José", "Ana", "Mart"))
+    store.dispose()
+
+
+def test_names_emptied_without_a_new_row_hash_leave_no_token(named: tuple[Store, list[str], Path]) -> None:
+    store, (jose, _maria, _mario), _path = named
+    assert _found(store, "jose") == {jose}
+    persons = REGISTRY["person"]
+    with store.begin() as conn:  # an erasure that empties the personal columns and nothing else
+        conn.execute(update(persons).where(persons.c.case_id == jose).values(given_name_enc=None,
+                                                                              family_name_enc=None))
+    assert _found(store, "jose") == set()
+    with store.engine.connect() as conn:
+        left = conn.scalars(select(name_search_token.c.token).where(name_search_token.c.person_key.startswith(jose)))
+        assert list(left) == []
+    assert refresh_name_index(store, actor="searcher") == 0  # a nameless person is not indexed again and again
     store.dispose()

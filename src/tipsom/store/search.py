@@ -14,7 +14,8 @@ hashes are useless without the data key.
 The index is derived from the stored ciphertext, whatever wrote it (an import,
 the web form, a key rotation, a retention erasure): each person's tokens are
 stamped with the row hash they were built from, and :func:`refresh_name_index`
-rebuilds those of persons whose row changed, was added or removed. Searching
+rebuilds those of persons whose row changed, was added or removed, or whose
+names were emptied (an erasure) even where the row hash was left as it was. Searching
 refreshes first, so an existing store is indexed on its first name search
 after the upgrade, and again, under the new key, after ``tipsom key rotate``
 (which changes every row hash).
@@ -30,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, delete, exc, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, delete, exc, func, insert, or_, select
 
 from tipsom.store import audit
 from tipsom.store.crypto import FieldCipher, normalise
@@ -92,7 +93,9 @@ def refresh_name_index(store: Store, *, actor: str) -> int:
                       *(persons.c[f"{f}_enc"] for f in fields))
                .outerjoin(name_search_person, name_search_person.c.person_key == persons.c[PERSON_KEY])
                .where(or_(name_search_person.c.row_hash.is_(None),
-                          name_search_person.c.row_hash != persons.c[ROW_HASH])))
+                          name_search_person.c.row_hash != persons.c[ROW_HASH],
+                          and_(name_search_person.c.named.is_(True),
+                               *(persons.c[f"{f}_enc"].is_(None) for f in fields)))))
     try:
         with store.begin() as conn:
             stale = conn.execute(stale_q).all()
@@ -118,12 +121,12 @@ def refresh_name_index(store: Store, *, actor: str) -> int:
                 conn.execute(delete(name_search_token).where(name_search_token.c.person_key.in_(rebuilt)))
                 conn.execute(delete(name_search_person).where(name_search_person.c.person_key.in_(rebuilt)))
                 tokens: list[dict[str, str]] = []
-                stamps: list[dict[str, str]] = []
+                stamps: list[dict[str, Any]] = []
                 for row in chunk:
                     m = row._mapping
                     names = [cipher.open(f, m[f"{f}_enc"]) for f in fields if m[f"{f}_enc"] is not None]
                     tokens.extend({"person_key": row[0], "token": t} for t in person_tokens(cipher, names))
-                    stamps.append({"person_key": row[0], "row_hash": row[1]})
+                    stamps.append({"person_key": row[0], "row_hash": row[1], "named": bool(names)})
                 if tokens:
                     conn.execute(insert(name_search_token), tokens)
                 conn.execute(insert(name_search_person), stamps)

@@ -156,4 +156,7 @@ name_search_person = Table(
     "name_search_person", metadata,
     Column("person_key", String(130), primary_key=True),
     Column("row_hash", String(64), nullable=False),
+    #: Whether the person had a name when indexed: an erasure that empties the names is noticed even if
+    #: it leaves the row hash as it was.
+    Column("named", Boolean, nullable=False),
 )

@@ -31,6 +31,7 @@ def upgrade() -> None:
         "name_search_person",
         sa.Column("person_key", sa.String(length=130), nullable=False),
         sa.Column("row_hash", sa.String(length=64), nullable=False),
+        sa.Column("named", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("person_key", name=op.f("pk_name_search_person")),
     )
     op.create_index("ix_persons_pseudo_birth_date", "persons", ["pseudo_birth_date"], unique=False)
