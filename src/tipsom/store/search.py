@@ -27,7 +27,7 @@ other cases (:func:`possible_duplicates`), again without decrypting anything.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,8 +79,12 @@ def query_tokens(cipher: FieldCipher, query: str) -> set[str]:
     return {_token(cipher, word[:MAX_PREFIX]) for word in name_words(query)}
 
 
-def refresh_name_index(store: Store, *, actor: str) -> int:
+def refresh_name_index(store: Store, *, actor: str, keys: Collection[str] | None = None) -> int:
     """Rebuild the tokens of persons added, changed or removed since they were indexed; returns how many.
+
+    With ``keys``, only those persons are checked (a case page must not scan
+    the whole registry); removed persons are then left for the next full
+    refresh, which every name search runs.
 
     The names are decrypted to be hashed, so a rebuild that touched anyone
     writes one audit event (the number of persons, never their names). Two
@@ -96,14 +100,13 @@ def refresh_name_index(store: Store, *, actor: str) -> int:
                           name_search_person.c.row_hash != persons.c[ROW_HASH],
                           and_(name_search_person.c.named.is_(True),
                                *(persons.c[f"{f}_enc"].is_(None) for f in fields)))))
+    if keys is not None:
+        stale_q = stale_q.where(persons.c[PERSON_KEY].in_(list(keys)))
     try:
         with store.begin() as conn:
             stale = conn.execute(stale_q).all()
-            missing = sum(1 for r in stale if r.indexed is None)
-            n_persons = conn.scalar(select(func.count()).select_from(persons)) or 0
-            n_indexed = conn.scalar(select(func.count()).select_from(name_search_person)) or 0
             removed = 0
-            if n_indexed > n_persons - missing:  # some indexed persons are gone
+            if keys is None and _some_removed(conn, missing=sum(1 for r in stale if r.indexed is None)):
                 gone = select(name_search_person.c.person_key).where(
                     name_search_person.c.person_key.not_in(select(persons.c[PERSON_KEY])))
                 keys = list(conn.scalars(gone))
@@ -136,6 +139,13 @@ def refresh_name_index(store: Store, *, actor: str) -> int:
     except exc.IntegrityError:
         return 0
     return len(stale) + removed
+
+
+def _some_removed(conn: Connection, *, missing: int) -> bool:
+    """Whether persons indexed earlier are gone (more indexed than present and not yet indexed)."""
+    n_persons = conn.scalar(select(func.count()).select_from(REGISTRY["person"])) or 0
+    n_indexed = conn.scalar(select(func.count()).select_from(name_search_person)) or 0
+    return n_indexed > n_persons - missing
 
 
 def cases_matching_name(cipher: FieldCipher, query: str) -> Select[tuple[str]] | None:
@@ -207,20 +217,15 @@ def _reasons(mine: Any, other: Any, shared_word: bool) -> tuple[DuplicateReason,
     return tuple(found)
 
 
-def possible_duplicates(conn: Connection, case_id: str, *, visible: ColumnElement[bool] | None = None,
-                        limit: int = 50) -> list[PossibleDuplicate]:
-    """Persons of other cases who may be persons of ``case_id``, strongest reason first.
-
-    ``visible`` is a condition on the case table: the caller's need-to-know
-    (a reader is never told that a case they may not see exists). Run
-    :func:`refresh_name_index` first for the name-word comparison to be current.
-    """
+def _candidates(conn: Connection, case_id: str, visible: ColumnElement[bool] | None,
+                limit: int) -> tuple[list[Any], dict[str, Any]]:
+    """The case's persons, and the persons of other visible cases sharing one of their pseudonyms."""
     persons, cases = REGISTRY["person"], REGISTRY["case"]
     wanted = [persons.c.person_id, persons.c[PERSON_KEY], persons.c.citizenship, *(persons.c[c] for c in _MATCHED)]
-    mine = conn.execute(select(*wanted).where(persons.c.case_id == case_id)).all()
+    mine = [m._mapping for m in conn.execute(select(*wanted).where(persons.c.case_id == case_id))]
     candidates: dict[str, Any] = {}
     for column in _MATCHED:
-        values = {m._mapping[column] for m in mine} - {None}
+        values = {m[column] for m in mine} - {None}
         if not values:
             continue
         q = (select(persons.c.case_id, *wanted).join(cases, cases.c.id == persons.c.case_id)
@@ -228,16 +233,34 @@ def possible_duplicates(conn: Connection, case_id: str, *, visible: ColumnElemen
                     *([visible] if visible is not None else [])).limit(limit * 4))
         for row in conn.execute(q):
             candidates[row._mapping[PERSON_KEY]] = row._mapping
+    return mine, candidates
+
+
+def duplicate_keys(conn: Connection, case_id: str, *, visible: ColumnElement[bool] | None = None,
+                   limit: int = 50) -> list[str]:
+    """Person keys :func:`possible_duplicates` compares: refresh their tokens first, and only theirs."""
+    mine, candidates = _candidates(conn, case_id, visible, limit)
+    return [m[PERSON_KEY] for m in mine] + list(candidates)
+
+
+def possible_duplicates(conn: Connection, case_id: str, *, visible: ColumnElement[bool] | None = None,
+                        limit: int = 50) -> list[PossibleDuplicate]:
+    """Persons of other cases who may be persons of ``case_id``, strongest reason first.
+
+    ``visible`` is a condition on the case table: the caller's need-to-know
+    (a reader is never told that a case they may not see exists). Refresh the
+    tokens of :func:`duplicate_keys` first for the name-word comparison to be current.
+    """
+    mine, candidates = _candidates(conn, case_id, visible, limit)
     if not candidates:
         return []
-    keys = [m._mapping[PERSON_KEY] for m in mine] + list(candidates)
+    keys = [m[PERSON_KEY] for m in mine] + list(candidates)
     words: dict[str, set[str]] = {}
     for key, token in conn.execute(select(name_search_token.c.person_key, name_search_token.c.token)
                                    .where(name_search_token.c.person_key.in_(keys))):
         words.setdefault(key, set()).add(token)
     found = []
-    for m in mine:
-        me = m._mapping
+    for me in mine:
         for key, other in candidates.items():
             shared = bool(words.get(me[PERSON_KEY], set()) & words.get(key, set()))
             reasons = _reasons(me, other, shared)
