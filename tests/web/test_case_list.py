@@ -114,6 +114,7 @@ def test_possible_duplicates_name_their_reason_and_only_visible_cases(web_env: W
     unrelated = _create(c, **{"p0.given_name": "Bintou", "p0.family_name": "Sow", **person})
     hidden = _create(signed_in(web_env, "other.caseworker"),
                      **{"p0.given_name": "Amara", "p0.family_name": "Diallo", **person})
+    assert case in _listed(c, q="diallo")  # a name search brings the name tokens up to date
     page = c.get(f"/cases/{case}").text
     section = page[page.index('id="duplicates-title"'):]
     section = section[: section.index("</section>")]

@@ -27,7 +27,7 @@ other cases (:func:`possible_duplicates`), again without decrypting anything.
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,12 +79,8 @@ def query_tokens(cipher: FieldCipher, query: str) -> set[str]:
     return {_token(cipher, word[:MAX_PREFIX]) for word in name_words(query)}
 
 
-def refresh_name_index(store: Store, *, actor: str, keys: Collection[str] | None = None) -> int:
+def refresh_name_index(store: Store, *, actor: str) -> int:
     """Rebuild the tokens of persons added, changed or removed since they were indexed; returns how many.
-
-    With ``keys``, only those persons are checked (a case page must not scan
-    the whole registry); removed persons are then left for the next full
-    refresh, which every name search runs.
 
     The names are decrypted to be hashed, so a rebuild that touched anyone
     writes one audit event (the number of persons, never their names). Two
@@ -100,13 +96,11 @@ def refresh_name_index(store: Store, *, actor: str, keys: Collection[str] | None
                           name_search_person.c.row_hash != persons.c[ROW_HASH],
                           and_(name_search_person.c.named.is_(True),
                                *(persons.c[f"{f}_enc"].is_(None) for f in fields)))))
-    if keys is not None:
-        stale_q = stale_q.where(persons.c[PERSON_KEY].in_(list(keys)))
     try:
         with store.begin() as conn:
             stale = conn.execute(stale_q).all()
             removed = 0
-            if keys is None and _some_removed(conn, missing=sum(1 for r in stale if r.indexed is None)):
+            if _some_removed(conn, missing=sum(1 for r in stale if r.indexed is None)):
                 gone = select(name_search_person.c.person_key).where(
                     name_search_person.c.person_key.not_in(select(persons.c[PERSON_KEY])))
                 keys = list(conn.scalars(gone))
@@ -236,20 +230,14 @@ def _candidates(conn: Connection, case_id: str, visible: ColumnElement[bool] | N
     return mine, candidates
 
 
-def duplicate_keys(conn: Connection, case_id: str, *, visible: ColumnElement[bool] | None = None,
-                   limit: int = 50) -> list[str]:
-    """Person keys :func:`possible_duplicates` compares: refresh their tokens first, and only theirs."""
-    mine, candidates = _candidates(conn, case_id, visible, limit)
-    return [m[PERSON_KEY] for m in mine] + list(candidates)
-
-
 def possible_duplicates(conn: Connection, case_id: str, *, visible: ColumnElement[bool] | None = None,
                         limit: int = 50) -> list[PossibleDuplicate]:
     """Persons of other cases who may be persons of ``case_id``, strongest reason first.
 
     ``visible`` is a condition on the case table: the caller's need-to-know
-    (a reader is never told that a case they may not see exists). Refresh the
-    tokens of :func:`duplicate_keys` first for the name-word comparison to be current.
+    (a reader is never told that a case they may not see exists). The
+    name-word comparison uses the tokens as last refreshed: every name search
+    refreshes them, a case page does not (it would add a decryption to every view).
     """
     mine, candidates = _candidates(conn, case_id, visible, limit)
     if not candidates:

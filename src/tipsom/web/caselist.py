@@ -22,13 +22,7 @@ from tipsom.screening import AlertCode
 from tipsom.screening.batch import batches_from_store
 from tipsom.screening.engine import CODES, default_screener
 from tipsom.store.db import Store
-from tipsom.store.search import (
-    DuplicateReason,
-    PossibleDuplicate,
-    duplicate_keys,
-    possible_duplicates,
-    refresh_name_index,
-)
+from tipsom.store.search import DuplicateReason, PossibleDuplicate, possible_duplicates
 from tipsom.store.tables import REGISTRY
 from tipsom.web.access import CASES, visible_to
 from tipsom.web.accounts import User
@@ -156,9 +150,6 @@ DUPLICATE_REASONS = {
 
 def duplicates(store: Store, user: User, case_id: str) -> list[PossibleDuplicate]:
     """Possible duplicates of the case's persons among the cases ``user`` may see (nothing is decrypted to compare)."""
-    with store.engine.connect() as conn:
-        keys = duplicate_keys(conn, case_id, visible=visible_to(user))
-    refresh_name_index(store, actor=user.username, keys=keys)
     with store.engine.connect() as conn:
         return possible_duplicates(conn, case_id, visible=visible_to(user))
 
