@@ -17,3 +17,6 @@ class CustodyAction(enum.Enum):
     RETURN = "return"
     DISPOSAL = "disposal"
     CORRECTION = "correction"
+    #: A mistaken upload taken off its case by a supervisor: the file and its chain are kept, the case no
+    #: longer shows it (needs a reason in the note).
+    WITHDRAWN = "withdrawn"

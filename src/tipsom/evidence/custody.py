@@ -85,6 +85,8 @@ class EventDraft:
             raise CustodyError("authorisation: disposal needs the order or authorisation that allows it")
         if self.action is CustodyAction.TRANSFER and not (self.recipient or "").strip():
             raise CustodyError("recipient: a transfer names who received the exhibit")
+        if self.action is CustodyAction.WITHDRAWN and not (self.note or "").strip():
+            raise CustodyError("note: a withdrawal says why the exhibit was taken off its case")
         if self.action is CustodyAction.CORRECTION and not self.corrects:
             raise CustodyError("corrects: a correction names the event it corrects")
 

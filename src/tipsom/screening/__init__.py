@@ -36,6 +36,7 @@ __all__ = [
     "ScreeningResult",
     "Severity",
     "Source",
+    "batch",
     "case_alerts",
     "engine",
     "indicators",

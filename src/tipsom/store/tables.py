@@ -104,6 +104,9 @@ def build_tables(model: Model) -> dict[str, Table]:
         *field_columns(person), *pseudo, *_audit_stamp(),
         Index(f"ix_{person.table}_pseudo_name", "pseudo_name"),
         Index(f"ix_{person.table}_pseudo_phone", "pseudo_phone"),
+        # For possible duplicates (store migration search_0001).
+        Index(f"ix_{person.table}_pseudo_birth_date", "pseudo_birth_date"),
+        Index(f"ix_{person.table}_pseudo_id_number", "pseudo_id_number"),
     )
     for child in model.children("person"):
         tables[child.name] = Table(
@@ -157,4 +160,21 @@ record_versions = Table(
     Column("event_id", Integer, nullable=True),
     Column("snapshot", Text, nullable=False),
     UniqueConstraint("case_id", "version", name="uq_record_versions_case_version"),
+)
+
+#: Keyed hashes of a person's normalised name words and their prefixes (see :mod:`tipsom.store.search`).
+name_search_token = Table(
+    "name_search_token", metadata,
+    Column("person_key", String(130), primary_key=True),
+    Column("token", String(32), primary_key=True, index=True),
+)
+
+#: Which version of each person row (its row hash) the name tokens were built from.
+name_search_person = Table(
+    "name_search_person", metadata,
+    Column("person_key", String(130), primary_key=True),
+    Column("row_hash", String(64), nullable=False),
+    #: Whether the person had a name when indexed: an erasure that empties the names is noticed even if
+    #: it leaves the row hash as it was.
+    Column("named", Boolean, nullable=False),
 )

@@ -19,14 +19,16 @@ from tipsom.exchange.importer import ImportFailed, import_records
 from tipsom.exchange.native import Record
 from tipsom.schema.document import PERSONS, DocumentValidator, Problem
 from tipsom.schema.enums import PersonRole
-from tipsom.store import audit, history
+from tipsom.screening import AlertCode
+from tipsom.store import audit, history, search
 from tipsom.store.db import Store
 from tipsom.store.reader import iter_documents
 from tipsom.store.tables import PERSON_KEY, REGISTRY
 from tipsom.store.writer import person_key
-from tipsom.web import organisations
+from tipsom.web import caselist, organisations
 from tipsom.web.access import CASES, visible_to
 from tipsom.web.accounts import Permission, User
+from tipsom.web.caselist import CaseSort
 from tipsom.web.i18n import N_, _, country_name
 from tipsom.web.labels import code_label
 
@@ -47,6 +49,29 @@ class CaseFilter:
     jurisdiction: str = ""
     page: int = 1
     per_page: int = PAGE_SIZE
+    #: Cases with an open task of the reader's organisation assigned to this username.
+    assignee: str = ""
+    #: Only cases with a person who is (or may be) a child.
+    child: bool = False
+    #: Only cases where screening raises this alert.
+    alert: AlertCode | None = None
+    #: Cases with an open task due on or before this date.
+    due_by: dt.date | None = None
+    #: Cases opened in this range (both ends included).
+    opened_from: dt.date | None = None
+    opened_to: dt.date | None = None
+    sort: CaseSort = CaseSort.ID
+    descending: bool = True
+
+    def search(self) -> dict[str, Any]:
+        """The filters set, as the audit event and the pager's links name them."""
+        found = {"q": self.q.strip(), "case_type": self.case_type, "status": self.status, "year": self.year,
+                 "jurisdiction": self.jurisdiction, "assignee": self.assignee, "child": "1" if self.child else "",
+                 "alert": self.alert.value if self.alert else "",
+                 "due_by": self.due_by.isoformat() if self.due_by else "",
+                 "opened_from": self.opened_from.isoformat() if self.opened_from else "",
+                 "opened_to": self.opened_to.isoformat() if self.opened_to else ""}
+        return {k: v for k, v in found.items() if v}
 
 
 @dataclass
@@ -62,7 +87,7 @@ class CaseListing:
 
 
 def list_cases(store: Store, user: User, flt: CaseFilter, *, via: str) -> CaseListing:
-    """One page of the cases ``user`` may see, newest identifiers first.
+    """One page of the cases ``user`` may see, in the order asked for (newest identifiers first by default).
 
     A listing shows case types, places and victim counts, so it is a
     consultation too: one compact audit event per page shown names the cases
@@ -77,27 +102,46 @@ def list_cases(store: Store, user: User, flt: CaseFilter, *, via: str) -> CaseLi
         conds.append(CASES.c.year == flt.year)
     if flt.jurisdiction:
         conds.append(CASES.c.jurisdiction == flt.jurisdiction.upper())
+    if flt.child:
+        conds.append(caselist.child_condition())
+    if flt.assignee or flt.due_by is not None:
+        conds.append(caselist.open_task_condition(user, assignee=flt.assignee, due_by=flt.due_by))
+    if flt.opened_from is not None:
+        conds.append(CASES.c.opened_on >= flt.opened_from)
+    if flt.opened_to is not None:
+        conds.append(CASES.c.opened_on <= flt.opened_to)
     q = flt.q.strip()
     if q:
-        # An exact full name matches through its keyed pseudonym: no decryption, no name in the query.
-        pseudo = store.cipher.pseudonym("name", q)
-        by_name = select(PERSONS_T.c.case_id).where(PERSONS_T.c.pseudo_name == pseudo)
+        # Names match through keyed tokens of their words and word beginnings: no decryption, no name in the query.
+        search.refresh_name_index(store, actor=user.username)
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conds.append(CASES.c.id.like(f"{escaped}%", escape="\\") | CASES.c.id.in_(by_name))
+        by_id = CASES.c.id.like(f"{escaped}%", escape="\\")
+        by_name = search.cases_matching_name(store.cipher, q)
+        conds.append(by_id if by_name is None else by_id | CASES.c.id.in_(by_name))
     per_page = max(1, min(flt.per_page, MAX_PAGE_SIZE))
     page = max(1, flt.page)
+    column = flt.sort.column
+    order = [column.desc() if flt.descending else column.asc(), CASES.c.id.desc()]
+    cols = [CASES.c.id, CASES.c.case_type, CASES.c.status, CASES.c.reporting_org, CASES.c.jurisdiction,
+            CASES.c.year, CASES.c.opened_on]
     with store.begin() as conn:
-        total = conn.scalar(select(func.count()).select_from(CASES).where(*conds)) or 0
-        cols = [CASES.c.id, CASES.c.case_type, CASES.c.status, CASES.c.reporting_org, CASES.c.jurisdiction,
-                CASES.c.year, CASES.c.opened_on]
-        rows = [dict(r._mapping) for r in conn.execute(
-            select(*cols).where(*conds).order_by(CASES.c.id.desc()).limit(per_page)
-            .offset((page - 1) * per_page))]
+        if flt.alert is None:
+            total = conn.scalar(select(func.count()).select_from(CASES).where(*conds)) or 0
+            shown = select(*cols).where(*conds).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+        else:
+            # Alerts are computed, not stored: the candidates are intersected here rather than bound as a
+            # parameter list, which could exceed what the database accepts in one statement.
+            alerted = caselist.ALERTS.cases_with(store, conn, flt.alert)
+            ids = [i for i in conn.scalars(select(CASES.c.id).where(*conds).order_by(*order)) if i in alerted]
+            total = len(ids)
+            shown = select(*cols).where(CASES.c.id.in_(ids[(page - 1) * per_page : page * per_page])).order_by(*order)
+        rows = [dict(r._mapping) for r in conn.execute(shown)]
         counts = _person_counts(conn, [r["id"] for r in rows])
-        search = {k: v for k, v in (("q", q), ("case_type", flt.case_type), ("status", flt.status),
-                                    ("year", flt.year), ("jurisdiction", flt.jurisdiction)) if v}
+        found = flt.search()
+        if "q" in found:  # a name typed in the box is kept in the log only as its keyed pseudonym
+            found["q"] = store.cipher.pseudonym("name", found["q"])
         audit.record(conn, actor=user.username, action=audit.AuditAction.READ, entity="case_list",
-                     purpose="list cases", detail={"via": via, "page": page, "search": search,
+                     purpose="list cases", detail={"via": via, "page": page, "search": found,
                                                    "cases": [r["id"] for r in rows]})
     for r in rows:
         r["persons"], r["victims"] = counts.get(r["id"], (0, 0))

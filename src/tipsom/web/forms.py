@@ -86,6 +86,12 @@ class FormField:
         return "f-" + self.name.replace(".", "-")
 
 
+#: The schema group of fields about children (unaccompanied, separated, ...): shown only when relevant.
+CHILD_GROUP = "children"
+#: Age from which a person is an adult (the child-only fields are then not relevant).
+ADULT_AGE = 18
+
+
 @dataclass(frozen=True)
 class Section:
     title: str
@@ -94,6 +100,14 @@ class Section:
     @property
     def has_error(self) -> bool:
         return any(f.error for f in self.fields)
+
+    @property
+    def child_only(self) -> bool:
+        return bool(self.fields) and all(f.field.group == CHILD_GROUP for f in self.fields)
+
+    @property
+    def filled(self) -> bool:
+        return any(f.value or f.values for f in self.fields)
 
 
 @dataclass(frozen=True)
@@ -119,6 +133,12 @@ class PersonBlock:
     stored: bool = False
     #: The person's personal fields are hidden until revealed (with a purpose) in this form.
     masked: bool = False
+
+    @property
+    def known_adult(self) -> bool:
+        """The recorded age, or the lowest estimate, is 18 or more: fields about children are not relevant."""
+        ages = [f.value for s in self.sections for f in s.fields if f.field.name in ("age", "age_min")]
+        return any(a.isdigit() and int(a) >= ADULT_AGE for a in ages)
 
 
 @dataclass

@@ -10,6 +10,7 @@ the evidence vault as exhibits of the case, with their custody chain.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import re
 import tempfile
@@ -23,6 +24,7 @@ from typing import Any
 import anyio
 from starlette.datastructures import UploadFile
 
+from tipsom.evidence.actions import CustodyAction
 from tipsom.evidence.locker import EvidenceItem, EvidenceLocker, Intake
 from tipsom.screening import Alert, AlertCode, Severity, case_alerts
 from tipsom.store import audit
@@ -121,8 +123,70 @@ def _locker(store: Store) -> EvidenceLocker:
 
 
 def attachments(store: Store, case_id: str) -> list[EvidenceItem]:
-    """Exhibits of the case in the evidence vault, in exhibit order."""
-    return _locker(store).items(case_id)
+    """Exhibits of the case in the evidence vault, in exhibit order, less those withdrawn as mistaken."""
+    locker = _locker(store)
+    items = locker.items(case_id)
+    withdrawn = {e["item_id"] for e in locker.events([i.id for i in items])
+                 if e["action"] == CustodyAction.WITHDRAWN.value}
+    return [i for i in items if i.id not in withdrawn]
+
+
+#: Types a browser shows without running anything: raster images, PDF, plain text. Anything else
+#: (SVG and HTML can carry scripts) is only ever downloaded.
+PREVIEWABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain",
+                         "text/csv"})
+
+
+class Delivery(enum.Enum):
+    """How an attachment leaves the vault: shown in the browser, or saved as a file."""
+
+    PREVIEW = "preview"
+    DOWNLOAD = "download"
+
+
+@dataclass(frozen=True)
+class OpenedAttachment:
+    path: Path
+    media_type: str
+    filename: str
+    inline: bool
+
+
+def attachment(store: Store, case_id: str, item_id: str) -> EvidenceItem:
+    """One shown exhibit of this case; another case's or a withdrawn one is "not found"."""
+    found = next((i for i in attachments(store, case_id) if i.id == item_id), None)
+    if found is None:
+        raise LookupError(f"no attachment {item_id!r} on case {case_id!r}")
+    return found
+
+
+def open_attachment(store: Store, case_id: str, item_id: str, delivery: Delivery, *,
+                    actor: str) -> OpenedAttachment:
+    """The vault file of an exhibit, after an audit event naming the reader, the exhibit and how it was opened.
+
+    Attachments are often identity documents or photographs of a victim, so
+    every opening is logged like a reveal of personal data. A type that is not
+    safe to show is downloaded even when a preview was asked for.
+    """
+    item = attachment(store, case_id, item_id)
+    path = _locker(store).vault.path_for(item.sha256)
+    if not path.is_file():
+        raise LookupError(f"the vault has no file for {item.exhibit_number}")
+    inline = delivery is Delivery.PREVIEW and item.mime_type in PREVIEWABLE
+    with store.begin() as conn:
+        audit.record(conn, actor=actor, action=audit.AuditAction.READ, entity="evidence_item", entity_id=item.id,
+                     purpose=f"{'preview' if inline else 'download'} attachment",
+                     detail={"case": case_id, "exhibit": item.exhibit_number, "sha256": item.sha256})
+    media = (f"{item.mime_type}; charset=utf-8" if item.mime_type.startswith("text/") else item.mime_type) \
+        if inline else "application/octet-stream"
+    return OpenedAttachment(path, media, item.original_name, inline)
+
+
+def withdraw_attachment(store: Store, case_id: str, item_id: str, *, actor: str, reason: str) -> None:
+    """Take a mistaken upload off its case: a "withdrawn" custody event; the file and its chain stay."""
+    item = attachment(store, case_id, item_id)
+    _locker(store).record(item.id, CustodyAction.WITHDRAWN, actor, note=reason.strip()[:500],
+                          purpose="withdraw a mistaken upload")
 
 
 async def attach(store: Store, case_id: str, upload: UploadFile, *, actor: str, note: str) -> None:

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from tipsom.core.errors import InputError
+from tipsom.core.render.pdf import html_to_pdf
+from tipsom.evidence.custody import CustodyError
 from tipsom.schema.document import PERSONS
 from tipsom.store import history
 from tipsom.store.db import Store
-from tipsom.web import casework, forms, integrations, organisations
-from tipsom.web.access import CaseAccess, ShareScope, check_case, decide, revoke_share, share_case, shares_of
-from tipsom.web.accounts import Permission, Role
+from tipsom.web import caselist, casework, forms, integrations, organisations
+from tipsom.web.access import CASES, CaseAccess, ShareScope, check_case, decide, revoke_share, share_case, shares_of
+from tipsom.web.accounts import Permission, Role, list_users
 from tipsom.web.context import (
     PageRefused,
     Refusal,
@@ -36,6 +42,9 @@ router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 PURPOSES = (N_("case management"), N_("victim assistance"), N_("investigation"), N_("referral"),
             N_("data quality review"))
 
+
+#: What a case id may keep in a download's file name (the rest becomes "_").
+_SAFE_FILE = re.compile(r"[^A-Za-z0-9._-]")
 
 #: Bounds of integer query parameters: beyond them an offset or a year overflows the database's integers.
 YEARS = (1900, 2100)
@@ -67,19 +76,43 @@ def _case_store(request: Request, case_id: str, need: Permission, purpose: str) 
     return session, store
 
 
+def _date(value: str, name: str) -> dt.date | None:
+    """An optional date query parameter (YYYY-MM-DD, as a date input sends it); anything else is refused (422)."""
+    try:
+        return dt.date.fromisoformat(value) if value.strip() else None
+    except ValueError:
+        raise HTTPException(422, f"{name}: enter a date as YYYY-MM-DD") from None
+
+
 @router.get("/cases")
 def case_list(request: Request, q: str = "", case_type: str = "", status: str = "", year: str = "",
-              jurisdiction: str = "", page: str = "1") -> Response:
+              jurisdiction: str = "", page: str = "1", assignee: str = "", child: str = "", alert: str = "",
+              due_by: str = "", opened_from: str = "", opened_to: str = "", sort: str = "", order: str = "",
+              per_page: str = "") -> Response:
     session = require(request, Permission.VIEW_CASES)
     store = workspace_store(request, session)
-    flt = casework.CaseFilter(q=q, case_type=case_type, status=status, year=_int(year, "year", *YEARS),
-                              jurisdiction=jurisdiction, page=_int(page, "page", 1, casework.MAX_PAGE) or 1)
+    column = caselist.sort_choice(sort)
+    flt = casework.CaseFilter(
+        q=q, case_type=case_type, status=status, year=_int(year, "year", *YEARS), jurisdiction=jurisdiction,
+        page=_int(page, "page", 1, casework.MAX_PAGE) or 1,
+        per_page=caselist.page_size(_int(per_page, "per_page", 1, casework.MAX_PAGE_SIZE)),
+        assignee=assignee.strip()[:120], child=child == "1", alert=caselist.alert_choice(alert),
+        due_by=_date(due_by, "due_by"), opened_from=_date(opened_from, "opened_from"),
+        opened_to=_date(opened_to, "opened_to"), sort=column,
+        descending=order == "desc" or (order != "asc" and column is caselist.CaseSort.ID))
     listing = casework.list_cases(store, session.user, flt, via="web page")
     case_e = store.model["case"]
+    with store.engine.connect() as conn:
+        workers = [u.username for u in list_users(conn) if u.organisation == session.user.organisation]
     template = "cases_table.html" if request.headers.get("hx-request") else "cases.html"
     return render(request, template, {
         "listing": listing, "flt": flt, "case_type_field": case_e.fields["case_type"],
-        "status_field": case_e.fields["status"], "filters": state(request).charts.filters(store)})
+        "status_field": case_e.fields["status"], "filters": state(request).charts.filters(store),
+        "workers": workers, "alert_choices": [(c.value, _(t)) for c, t in integrations.ALERT_TITLES.items()],
+        "sorts": list(caselist.CaseSort), "page_sizes": caselist.PAGE_SIZES,
+        "query": urlencode({**flt.search(), "per_page": flt.per_page}),
+        "sorted_query": urlencode({**flt.search(), "per_page": flt.per_page, "sort": flt.sort.value,
+                                   "order": "desc" if flt.descending else "asc"})})
 
 
 def _form_page(request: Request, store: Store, data: dict[str, list[str]], *, case_id: str | None,
@@ -96,6 +129,15 @@ def _form_page(request: Request, store: Store, data: dict[str, list[str]], *, ca
     return render(request, "case_form.html", {"form": form, "case_id": case_id, "notice": notice,
                                               "confirm_removal": confirm_removal, "may_reveal": may_reveal,
                                               "purposes": PURPOSES}, status_code)
+
+
+def _added_person(request: Request, store: Store, data: dict[str, list[str]], *, case_id: str | None) -> Response:
+    """Only the block of the person just added, for htmx to insert: the rest of the form stays as typed."""
+    stored = casework.stored_person_ids(store, case_id) if case_id else frozenset()
+    form = forms.build_form(store.model, data, stored_persons=stored)
+    return render(request, "case_form_person.html", {"person": form.persons[-1], "number": len(form.persons),
+                                                     "confirm_removal": None, "may_reveal": False,
+                                                     "purposes": PURPOSES})
 
 
 @router.get("/cases/new")
@@ -166,6 +208,8 @@ def _save(request: Request, store: Store, session: Session, data: dict[str, list
             forms.add_block(data, target)
         except ValueError:
             raise PageRefused(Refusal.NOT_FOUND) from None
+        if target == PERSONS and request.headers.get("hx-request"):
+            return _added_person(request, store, data, case_id=case_id)
         return _form_page(request, store, data, case_id=case_id)
     if kind is FormAction.KEEP:
         return _form_page(request, store, data, case_id=case_id)
@@ -233,7 +277,8 @@ async def update_case(request: Request, case_id: str) -> Response:
 
 
 def _case_page(request: Request, case_id: str, *, reveal: str | None = None, purpose: str = "",
-               share_error: str = "", history_error: str = "", status_code: int = 200) -> Response:
+               share_error: str = "", history_error: str = "", attachment_error: str = "",
+               status_code: int = 200) -> Response:
     need = Permission.VIEW_PERSONAL if reveal else Permission.VIEW_CASES
     session, store = _case_store(request, case_id, need, "reveal personal data" if reveal else "open case")
     try:
@@ -258,6 +303,10 @@ def _case_page(request: Request, case_id: str, *, reveal: str | None = None, pur
         "history": history.versions(store, case_id)[::-1], "history_error": history_error,
         # the organisation's administrator is its supervisor (as for casework approvals)
         "may_restore": own_case and allowed[Permission.EDIT_CASES] and session.user.role is Role.ADMIN,
+        "duplicates": caselist.duplicates(store, session.user, case_id),
+        "attachment_error": attachment_error, "may_withdraw": _supervises(store, session, case_id),
+        "previewable": integrations.PREVIEWABLE,
+        "duplicate_reasons": caselist.DUPLICATE_REASONS,
     }
     return render(request, "case.html", context, status_code)
 
@@ -265,6 +314,23 @@ def _case_page(request: Request, case_id: str, *, reveal: str | None = None, pur
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: str) -> Response:
     return _case_page(request, case_id)
+
+
+@router.get("/cases/{case_id}/summary.pdf")
+def case_summary_pdf(request: Request, case_id: str) -> Response:
+    """The case page as a PDF to file or hand over: what the reader may see, personal fields never, audited."""
+    session, store = _case_store(request, case_id, Permission.VIEW_CASES, "print case summary")
+    doc = casework.read_case(store, session.user, case_id, shown_via="case summary PDF")
+    html = bytes(render(request, "case_summary.html", {
+        "doc": doc, "case_id": case_id, "model": store.model, "timeline": casework.timeline(store, doc),
+        "referrals": casework.referrals(doc), "alerts": integrations.screen(doc),
+        "attachments": integrations.attachments(store, case_id), "printed_on": dt.date.today().isoformat(),
+    }).body).decode()
+    with tempfile.TemporaryDirectory(prefix="tipsom-summary-") as tmp:
+        pdf = html_to_pdf(html, Path(tmp) / "summary.pdf").read_bytes()
+    name = f"case-{_SAFE_FILE.sub('_', case_id)}.pdf"
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 @router.post("/cases/{case_id}/reveal")
@@ -337,6 +403,46 @@ async def attach(request: Request, case_id: str) -> Response:
         raise PageRefused(Refusal.EMPTY_UPLOAD)
     await integrations.attach(store, case_id, upload, actor=session.user.username, note=note)
     return RedirectResponse(f"/cases/{quote(case_id, safe='')}", status_code=303)
+
+
+@router.get("/cases/{case_id}/attachments/{item_id}")
+def open_attachment(request: Request, case_id: str, item_id: str, view: str = "download") -> Response:
+    """Preview (images, PDF, text) or download an attachment: personal data, so only for those who may reveal it."""
+    session, store = _case_store(request, case_id, Permission.VIEW_PERSONAL, "open attachment")
+    try:
+        delivery = integrations.Delivery(view)
+        opened = integrations.open_attachment(store, case_id, item_id, delivery, actor=session.user.username)
+    except (ValueError, LookupError):
+        raise PageRefused(Refusal.NOT_FOUND) from None
+    return FileResponse(opened.path, media_type=opened.media_type, filename=opened.filename,
+                        content_disposition_type="inline" if opened.inline else "attachment",
+                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+
+@router.post("/cases/{case_id}/attachments/{item_id}/withdraw")
+def withdraw_attachment(request: Request, case_id: str, item_id: str,
+                        reason: Annotated[str, Form()] = "") -> Response:
+    """A supervisor (the organisation's administrator) takes a mistaken upload off the case, giving a reason."""
+    session, store = _case_store(request, case_id, Permission.EDIT_CASES, "withdraw attachment")
+    if not _supervises(store, session, case_id):
+        raise PageRefused(Refusal.FORBIDDEN)
+    if not reason.strip():
+        return _case_page(request, case_id, attachment_error=_("Give the reason for withdrawing the attachment."),
+                          status_code=422)
+    try:
+        integrations.withdraw_attachment(store, case_id, item_id, actor=session.user.username, reason=reason)
+    except LookupError:
+        raise PageRefused(Refusal.NOT_FOUND) from None
+    except CustodyError as exc:
+        return _case_page(request, case_id, attachment_error=str(exc), status_code=422)
+    return RedirectResponse(f"/cases/{quote(case_id, safe='')}#attach-title", status_code=303)
+
+
+def _supervises(store: Store, session: Session, case_id: str) -> bool:
+    """Supervisors of a case: the administrators of the organisation that owns it."""
+    with store.engine.connect() as conn:
+        owner = conn.scalar(select(CASES.c.reporting_org).where(CASES.c.id == case_id))
+    return session.user.role is Role.ADMIN and owner == session.user.organisation
 
 
 @router.get("/dashboard")
