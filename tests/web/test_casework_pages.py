@@ -124,3 +124,9 @@ def test_follow_up_overdue_by_the_clock_bid_needs_guardian_notes_need_purpose(we
     with web_env.store.engine.connect() as conn:
         reads = audit.events(conn, actor=CASEWORKER, action=audit.AuditAction.READ, entity_id=case_id)
     assert [e["purpose"] for e in reads if e["entity"] == "case_note"] == ["prepare the family tracing request"]
+    analyst = signed_in(web_env, "demo.analyst")  # reads the case, no personal data, no casework
+    seen = analyst.get(f"/cases/{case_id}/casework").text
+    assert "Child protection steps are due" in seen
+    assert "Read notes" not in seen
+    assert "Create follow-up task" not in seen
+    assert "<form" not in seen.split('id="casework"')[1]

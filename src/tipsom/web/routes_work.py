@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tipsom.casework import assessments, closure, inbox, notes, plan, referrals, tasks
-from tipsom.casework.access import Actor, Forbidden, NotFound
+from tipsom.casework.access import Actor, Forbidden, NotFound, standing
 from tipsom.casework.enums import (
     ApprovalDecision,
     ApprovalSubject,
@@ -105,11 +105,16 @@ class Section(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Worker:
-    """The signed-in account, its store (live or training) and itself as a casework actor."""
+    """The signed-in account, its store (live or training) and itself as a casework actor.
+
+    ``edits`` and ``reads_personal`` are the account's role; the case's standing is checked on top.
+    """
 
     store: Store
     actor: Actor
     now: dt.datetime
+    edits: bool
+    reads_personal: bool
 
 
 def _worker(request: Request, need: Permission) -> Worker:
@@ -120,7 +125,8 @@ def _worker(request: Request, need: Permission) -> Worker:
     if org is None:
         raise PageRefused(Refusal.FORBIDDEN)
     actor = Actor(session.user.username, org.code, supervisor=session.user.role is Role.ADMIN)
-    return Worker(store, actor, state(request).clock())
+    return Worker(store, actor, state(request).clock(), session.user.can(Permission.EDIT_CASES),
+                  session.user.can(Permission.VIEW_PERSONAL))
 
 
 @contextmanager
@@ -176,10 +182,13 @@ def _case_work(request: Request, worker: Worker, case_id: str, *, errors: dict[S
         case_tasks = tasks.case_tasks(store, actor, case_id)
         with store.engine.connect() as conn:
             blockers = closure.closure_blockers(conn, case_id)
+            stand = standing(conn, actor, case_id, today=worker.now.date())
             recipients = [o for o in organisations.list_organisations(conn) if o.code != actor.org_code]
         followed = frozenset((case_id, t.alert_code) for t in case_tasks if t.alert_code and t.done_at is None)
         context = {
-            "case_id": case_id, "actor": actor, "today": worker.now.date(), "errors": errors or {},
+            "case_id": case_id, "actor": actor, "may_write": stand.may_write and worker.edits,
+            "may_read_notes": stand.may_read_personal and worker.reads_personal, "today": worker.now.date(),
+            "errors": errors or {},
             "referrals": referrals.outgoing(store, actor, case_id=case_id), "recipients": recipients,
             "services": list(Service), "urgencies": list(Urgency), "tasks": case_tasks,
             "alerts": _alerts(store, [case_id], followed, lambda a: True),
