@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from tipsom.casework import assessments, closure, inbox, notes, plan, referrals, tasks
 from tipsom.casework.access import Actor, Forbidden, NotFound, standing
@@ -42,6 +45,7 @@ from tipsom.core.errors import InputError
 from tipsom.screening import Alert, Severity, case_alerts
 from tipsom.store.db import Store
 from tipsom.store.reader import iter_documents
+from tipsom.store.tables import REGISTRY
 from tipsom.web import integrations, organisations
 from tipsom.web.accounts import Permission, Role
 from tipsom.web.context import PageRefused, Refusal, check_csrf, render, require, state, workspace_store
@@ -153,13 +157,34 @@ class AlertToFollow:
     followed: bool
 
 
+#: Alerts of stored cases, by store (live or a training copy), case id and last change: "My work" screens
+#: the same recent cases on every load, and a saved case has a new ``updated_at``, so an entry is never
+#: stale. Bounded, oldest dropped.
+_SCREENED: OrderedDict[tuple[str, str, dt.datetime], tuple[Alert, ...]] = OrderedDict()
+_SCREENED_MAX = 4096
+_SCREEN_LOCK = threading.Lock()
+
+
 def _alerts(store: Store, case_ids: list[str], followed: frozenset[tuple[str, str]],
             keep: Callable[[Alert], bool]) -> list[AlertToFollow]:
     """Screen stored cases (read without personal fields) and keep the alerts ``keep`` selects."""
+    cases = REGISTRY["case"]
     with store.engine.connect() as conn:
-        docs = list(iter_documents(conn, store.model, case_ids=case_ids))
+        keys = {r.id: (store.url, r.id, r.updated_at) for r in conn.execute(
+            select(cases.c.id, cases.c.updated_at).where(cases.c.id.in_(case_ids)))}
+        with _SCREEN_LOCK:
+            known = {k: _SCREENED[k] for k in keys.values() if k in _SCREENED}
+        missing = [i for i, k in keys.items() if k not in known]
+        docs = list(iter_documents(conn, store.model, case_ids=missing)) if missing else []
+    for doc in docs:
+        key = keys[doc["case_id"]]
+        known[key] = case_alerts(doc)
+        with _SCREEN_LOCK:
+            _SCREENED[key] = known[key]
+            while len(_SCREENED) > _SCREENED_MAX:
+                _SCREENED.popitem(last=False)
     return [AlertToFollow(a, integrations.shown(a), (a.case_id, str(a.code)) in followed)
-            for doc in docs for a in case_alerts(doc) if keep(a)]
+            for i in case_ids if i in keys for a in known[keys[i]] if keep(a)]
 
 
 def _work_page(request: Request, worker: Worker, error: str = "", status_code: int = 200) -> Response:
