@@ -40,8 +40,8 @@ def offline_page(browser: Any, live_server: LiveServer) -> Iterator[tuple[Any, l
     context.close()
 
 
-def sign_in(page: Any, server: LiveServer, username: str, landing: str = "/cases") -> None:
-    """Log in; ``landing`` is the first page the role may open (a viewer lands on the dashboard)."""
+def sign_in(page: Any, server: LiveServer, username: str, landing: str = "/work") -> None:
+    """Log in; ``landing`` is the role's first page ("My work" for casework, the dashboard for a viewer)."""
     page.goto(f"{server.url}/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
@@ -101,7 +101,7 @@ def test_dashboard_charts_render_with_network_off(offline_page: tuple[Any, list[
 
 def test_arabic_ui_renders_right_to_left(offline_page: tuple[Any, list[str]], live_server: LiveServer) -> None:
     page, _blocked = offline_page
-    sign_in(page, live_server, "demo.analyst")
+    sign_in(page, live_server, "demo.analyst", landing="/cases")
     page.locator("#lang-select").select_option("ar")
     page.locator("form[action='/language'] button").click()
     page.wait_for_load_state()

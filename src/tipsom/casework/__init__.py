@@ -7,6 +7,7 @@ It sits beside the analyses, above ``store``, ``exchange``, ``schema`` and
 
 #: Public modules: the web pages, API and command line import from these.
 __all__ = [
-    "access", "assessments", "closure", "conflict", "deadlines", "due", "enums", "htcds", "notes", "nrm", "plan",
+    "access", "assessments", "closure", "conflict", "deadlines", "due", "enums", "htcds", "inbox", "notes", "nrm",
+    "plan",
     "referrals", "services", "tables", "tasks",
 ]

@@ -151,3 +151,12 @@ def decide(store: Store, actor: Actor, approval_id: str, decision: ApprovalDecis
                      entity_id=approval_id, purpose=f"decide {subject} approval",
                      detail={"case_id": row.case_id, "decision": str(decision)})
         return _approval(conn.execute(select(approvals).where(approvals.c.id == approval_id)).one()._mapping)
+
+
+def case_approvals(store: Store, actor: Actor, case_id: str) -> list[Approval]:
+    """The case's approval requests, newest first: the case page shows what waits for a supervisor."""
+    with acting(store) as conn:
+        require_case(conn, actor, case_id, purpose="case approvals")
+        rows = conn.execute(select(approvals).where(approvals.c.case_id == case_id)
+                            .order_by(approvals.c.requested_at.desc()))
+        return [_approval(r._mapping) for r in rows]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from tipsom.casework.access import Actor, acting, new_id, require_case
 from tipsom.casework.tables import notes
@@ -64,3 +64,10 @@ def read_notes(store: Store, actor: Actor, case_id: str, *, purpose: str) -> lis
                      entity_id=case_id, purpose=purpose.strip(), detail={"notes": [r.id for r in rows]})
     return [Note(r.id, r.case_id, r.author, r.org_code, r.written_at,
                  store.cipher.open(NARRATIVE_FIELD, r.narrative_enc)) for r in rows]
+
+
+def count_notes(store: Store, actor: Actor, case_id: str) -> int:
+    """How many notes the case has, without opening any: the case page offers to read them for a purpose."""
+    with acting(store) as conn:
+        require_case(conn, actor, case_id, purpose="count case notes")
+        return int(conn.scalar(select(func.count()).select_from(notes).where(notes.c.case_id == case_id)) or 0)

@@ -146,7 +146,9 @@ class User:
         return organisation == self.organisation and role is not Role.INSTALLATION_ADMIN
 
     def landing_page(self) -> str:
-        """The first page after login: one this user's role may open."""
+        """The first page after login: one this user's role may open ("My work" for those who do casework)."""
+        if self.can(Permission.EDIT_CASES):
+            return "/work"
         if self.can(Permission.VIEW_CASES):
             return "/cases"
         if self.can(Permission.VIEW_AGGREGATES):

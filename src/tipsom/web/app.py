@@ -168,6 +168,7 @@ def create_app(store: Store | None = None) -> FastAPI:
     from tipsom.web.routes_admin import router as admin_router
     from tipsom.web.routes_auth import router as auth_router
     from tipsom.web.routes_cases import router as cases_router
+    from tipsom.web.routes_work import router as work_router
 
     store = store or Store.open()
     app = FastAPI(
@@ -186,6 +187,7 @@ def create_app(store: Store | None = None) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(api_router)
     app.include_router(casework_api)
+    app.include_router(work_router)
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:

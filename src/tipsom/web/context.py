@@ -9,10 +9,12 @@ only does its own work.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import secrets
 import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +115,9 @@ class WebState:
     secret: bytes
     throttle: LoginThrottle
     charts: ChartCache = field(default_factory=ChartCache)
+    #: The casework pages' clock (UTC, naive): what is due or overdue is counted from it. A test or a
+    #: planning session replaces it; nothing else in the application reads the wall clock for casework.
+    clock: Callable[[], dt.datetime] = audit.now
 
 
 def state(request: Request) -> WebState:

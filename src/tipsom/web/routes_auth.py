@@ -42,7 +42,7 @@ def _safe_next(target: str) -> str:
 
 def _after_login(target: str, user: accounts.User) -> str:
     """Where to go after login: the asked-for page, unless the role cannot open it (no "Access denied" welcome)."""
-    if not target or (target.startswith("/cases") and not user.can(Permission.VIEW_CASES)):
+    if not target or (target.startswith(("/cases", "/work")) and not user.can(Permission.VIEW_CASES)):
         return user.landing_page()
     return target
 
