@@ -333,8 +333,11 @@ def protect(cube: Cube, policy: DisclosurePolicy | None = None, force: Collectio
     widens intervals, so the rounds end; :data:`MAX_ROUNDS` bounds them.
     """
     policy = policy or DisclosurePolicy()
+    # In key order, not in the order the query returned the counts: the complements chosen
+    # follow the order cells are closed in, and a warehouse's row order is not stable
+    # (``report sdg`` and ``report build`` of one store must hide the same cells).
     hidden: dict[Key, CellStatus] = {
-        k: CellStatus.PRIMARY for k, v in cube.values.items() if 0 < v < policy.threshold
+        k: CellStatus.PRIMARY for k, v in sorted(cube.values.items()) if 0 < v < policy.threshold
     }
     hidden.update((k, CellStatus.SECONDARY) for k in force if k not in hidden)
     chooser = _Chooser(cube, hidden, keep)
