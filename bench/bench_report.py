@@ -11,7 +11,8 @@ The previous suppression (cell-by-cell LP probing) lives only here, in
 ``compute``'s protection swapped for it, under a time limit (it did not finish
 20,000 cases in 10 minutes). Sizes: ``TIPSOM_BENCH_REPORT_SIZES`` (comma
 separated, default 500 to 1,000,000); time limit per run:
-``TIPSOM_BENCH_REPORT_LIMIT`` seconds (default 600).
+``TIPSOM_BENCH_REPORT_LIMIT`` seconds (default 600); ``TIPSOM_BENCH_REPORT_PREVIOUS=0``
+leaves the previous method out (its table cells then read "not run").
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from common import measure, python_cmd, write_result  # noqa: E402  (bench/ is n
 SIZES = tuple(int(n) for n in os.environ.get("TIPSOM_BENCH_REPORT_SIZES",
                                              "500,2000,20000,200000,1000000").split(","))
 LIMIT = int(os.environ.get("TIPSOM_BENCH_REPORT_LIMIT", "600"))
+METHODS = (False, True) if os.environ.get("TIPSOM_BENCH_REPORT_PREVIOUS", "1") != "0" else (False,)
 SDG_TARGET = (20_000, 5.0)
 BUILD_TARGET = (1_000_000, 10.0)
 KEY = "YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI="
@@ -102,12 +104,14 @@ def main() -> None:
         out = work(n)
         commands = {"sdg": ["report", "sdg", "-o", str(out / "sdg.csv")],
                     "build": ["report", "build", "--out", str(out / "report"), "--no-pdf"]}
-        for previous in (False, True):
+        for previous in METHODS:
             for name, args in commands.items():
                 skip = previous and any(v is None for (m, c, p), v in rows.items() if p and c == name and m < n)
                 rows[n, name, previous] = None if skip else timed(n, url, name, args, previous)
 
     def cell(n: int, name: str, previous: bool) -> str:
+        if previous not in METHODS:
+            return "not run"
         v = rows.get((n, name, previous))
         return f"{v[0]:.1f} s (cpu {v[1]:.1f} s)" if v is not None else f"did not finish in {LIMIT} s (or skipped)"
 

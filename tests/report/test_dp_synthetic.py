@@ -45,6 +45,8 @@ def test_synthetic_records_stay_inside_the_code_lists_and_the_stores_range(recor
     assert not {"Antarctica", "Seven seas (open ocean)"} & set(synthetic["citizenship"])
     assert set(synthetic["gender"]) <= {"Female", "Male", "Unknown"}
     assert set(synthetic["ageBroad"]) <= {"0--17", "18+", "Unknown"}
+    assert set(synthetic["mainForm"]) <= {"SexualExploit", "ForcedLabour", "ForcedMarriage", "OtherExploit",
+                                          "Multiple", "NotRecorded"}
     errors = report.marginal_errors
     assert set(errors) == {"1-way", "2-way", "3-way"}
     assert 0.0 <= errors["1-way"] <= errors["3-way"] <= 2.0

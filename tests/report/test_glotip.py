@@ -90,3 +90,31 @@ def test_a_suppressed_cell_is_a_mark_never_a_small_number(sheets: dict[str, list
                 elif value in ("<5", CONFIDENTIAL):
                     marks[value] += 1
     assert marks["<5"] > 0
+
+
+def test_an_all_years_justice_figure_never_gives_back_a_cell_the_report_hides(
+        sheets: dict[str, list[tuple[Any, ...]]], built: Built) -> None:
+    """The all-years column sums the report's trafficking and mixed-case cells: it is shown exactly when
+    the report shows both (else one hidden cell = workbook figure - the other)."""
+    from tipsom.report.cube import TOTAL
+    from tipsom.report.disclosure import CellStatus
+
+    report = built.data.cubes["justice"]
+    rows = [(("by sex", label), (sex, TOTAL)) for sex, label in
+            (("Female", "Female"), ("Male", "Male"), ("OtherUnknown", "Unknown"), (TOTAL, "Total"))]
+    rows += [(("by citizenship", label), (TOTAL, cit)) for cit, label in
+             (("National", "Nationals"), ("Foreign", "Foreign nationals"), ("Unknown", "Unknown"))]
+    checked, report_hidden = 0, 0
+    for sheet, _, stage in STAGES:
+        for labels, (sex, cit) in rows:
+            parts = [(crime, sex, cit, stage) for crime in TRAFFICKING_CASES]
+            hidden = [k for k in parts if report.status(k) is not CellStatus.SHOWN]
+            report_hidden += bool(hidden)
+            value = _row(sheets[sheet], *labels)["Total"]
+            # Hidden where the report shows both cells, it would be a secret every reader can add up.
+            assert isinstance(value, int) == (not hidden), (sheet, labels, value, hidden)
+            if isinstance(value, int):
+                checked += 1
+                assert value == sum(report.cube.value(k) for k in parts)
+    assert checked, "no all-years justice figure is shown"
+    assert report_hidden, "the store must exercise a cell the report hides"

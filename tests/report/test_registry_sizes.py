@@ -133,3 +133,11 @@ def test_tables_sharing_a_cell_show_it_the_same_way(registry: Registry) -> None:
     for group in groups:
         assert len({registry.cubes[t].value(k) for t, k in group}) == 1, f"{group} do not count the same people"
         assert len({published[t][k][1] for t, k in group}) == 1, f"{group} shown in one table, hidden in another"
+
+
+def test_report_sdg_publishes_what_report_build_publishes(registry: Registry) -> None:
+    """``report sdg`` computes only the victims table: its series must still be the build's, cell for cell
+    (two publications of one registry that disagree on a hidden cell would give it away)."""
+    alone = registry.sdg.read_text(encoding="utf-8").splitlines()
+    assert len(alone) > 1
+    assert alone == (registry.out / "sdg_16_2_2.csv").read_text(encoding="utf-8").splitlines()

@@ -92,19 +92,13 @@ def sdg(
     db: DbOption = None,
 ) -> None:
     """Write the SDG 16.2.2 series (counts and rates per 100,000) as SDMX-style CSV or JSON."""
-    from tipsom.report.compute import REPORT_COLUMNS, compute_cubes
-    from tipsom.report.sdg import SdgFormat, sdg_rows, write_sdg
-    from tipsom.report.warehouse import open_warehouse
+    from tipsom.report.compute import compute_sdg
+    from tipsom.report.sdg import SdgFormat, write_sdg
 
     if fmt not in {f.value for f in SdgFormat}:
         fail(f"--format {fmt!r}: use csv or json", ExitCode.USAGE)
     store, flt, policy, denominators = _prepare(db, year, country, threshold, protection, population)
-    con = open_warehouse(store, projection=REPORT_COLUMNS)
-    try:
-        victims = compute_cubes(con, flt, policy, ("victims",))["victims"]
-    finally:
-        con.close()
-    write_sdg(list(sdg_rows(victims, denominators)), out, SdgFormat(fmt))
+    write_sdg(compute_sdg(store, flt, policy, denominators), out, SdgFormat(fmt))
 
 
 def microdata(

@@ -68,8 +68,8 @@ def build_report(store: Store, out: Path, flt: ReportFilter | None = None, *,
     built.files["sdg"] = write_sdg(data.sdg, out / "sdg_16_2_2.csv", SdgFormat.CSV)
     sdmx = write_sdmx_files(data.sdg, out / "sdg_16_2_2.sdmx.csv", out / "sdg_16_2_2.sdmx.xml")
     built.files["sdmx_csv"], built.files["sdmx_xml"] = sdmx.csv, sdmx.xml
-    built.files["glotip"] = write_glotip(glotip_sections(store, data.cubes["victims"], data.filter, data.policy),
-                                         out / "glotip.xlsx", data.filter.title)
+    sections = glotip_sections(store, data.cubes["victims"], data.filter, data.policy, data.cubes["justice"])
+    built.files["glotip"] = write_glotip(sections, out / "glotip.xlsx", data.filter.title)
     tables = out / "tables"
     tables.mkdir(exist_ok=True)
     for sheet in sheets:

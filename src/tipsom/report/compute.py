@@ -53,6 +53,14 @@ REPORT_COLUMNS: Projection = {
 }
 
 
+#: The columns the victims table reads: all the SDG 16.2.2 series needs (a third of the report's).
+VICTIM_COLUMNS: Projection = {
+    "cases": ("id", "jurisdiction", "year"),
+    "persons": ("case_id", "role", "sex", "age", "age_min", "age_max", "age_appearance", "exploitation_forms",
+                "unaccompanied"),
+}
+
+
 @dataclass
 class ReportData:
     """Everything a report publishes, already protected."""
@@ -97,6 +105,21 @@ def compute_cubes(con: duckdb.DuckDBPyConnection, flt: ReportFilter, policy: Dis
                   names: tuple[str, ...] = tuple(CUBES)) -> dict[str, Protected]:
     cubes = {name: CUBES[name](con, flt) for name in names}
     return protect_all(cubes, policy, shared_cells(cubes))
+
+
+def compute_sdg(store: Store, flt: ReportFilter, policy: DisclosurePolicy, population: Population) -> list[SdgRow]:
+    """The SDG 16.2.2 series alone: only the victims table is computed and protected.
+
+    Its cells are those ``report build`` publishes: the victims table is protected
+    on its own, its one cell shared with another table (the grand total, equal to
+    the flows' total) is a headline, hidden in both or in neither.
+    """
+    con = open_warehouse(store, projection=VICTIM_COLUMNS)
+    try:
+        victims = compute_cubes(con, flt, policy, ("victims",))["victims"]
+    finally:
+        con.close()
+    return list(sdg_rows(victims, population))
 
 
 def compute_report(store: Store, flt: ReportFilter | None = None, policy: DisclosurePolicy | None = None,

@@ -116,6 +116,7 @@ class Cube:
     extra_lines: tuple[Line, ...] = ()
     _extra_index: dict[Key, list[Line]] = field(default_factory=dict, init=False, repr=False)
     _lines: dict[Key, list[Line]] = field(default_factory=dict, init=False, repr=False)
+    _published: dict[Key, bool] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for line in self.extra_lines:
@@ -159,8 +160,20 @@ class Cube:
         allowed = view.get(self.dims[i].name)
         return allowed is None or node in allowed
 
+    @cached_property
+    def _view_axes(self) -> tuple[tuple[frozenset[str] | None, ...], ...]:
+        """Per view, per dimension, the nodes it shows (None: every node), read once."""
+        return tuple(tuple(v.get(d.name) for d in self.dims) for v in self.views)
+
     def is_published(self, key: Key) -> bool:
-        return any(all(self._shown(v, i, node) for i, node in enumerate(key)) for v in self.views)
+        # Asked for every member of every line the suppression walks: memoised, as
+        # the answer is fixed by the views and the same cells recur across lines.
+        found = self._published.get(key)
+        if found is None:
+            found = self._published[key] = any(
+                all(allowed is None or node in allowed for allowed, node in zip(axes, key, strict=True))
+                for axes in self._view_axes)
+        return found
 
     def cells(self) -> Iterator[Key]:
         """Every published cell (zeros included), each once, in display order."""
@@ -173,23 +186,34 @@ class Cube:
                     yield key
 
     def lines_of(self, key: Key) -> list[Line]:
-        """Every line (parent = sum of children, all published) that ``key`` belongs to."""
+        """Every line (parent = sum of children, all published) that ``key`` belongs to.
+
+        Suppression asks this for every cell it touches, so it works per dimension:
+        the views that show ``key``'s other coordinates decide which nodes of that
+        dimension are published, without building and testing each member's key.
+        """
         cached = self._lines.get(key)
         if cached is not None:
             return cached
         lines: list[Line] = []
+        # Per view, the dimensions where it does not show ``key``'s node: a view missing
+        # two or more shows nothing on any line through ``key``.
+        misses = [(axes, [j for j, a in enumerate(axes) if a is not None and key[j] not in a])
+                  for axes in self._view_axes]
         for i, d in enumerate(self.dims):
+            others = [axes[i] for axes, missed in misses if not missed or missed == [i]]
+            if not others:
+                continue
+            # The nodes of dimension ``i`` published beside ``key``'s other coordinates (None: all).
+            shown = None if None in others else frozenset().union(*(a for a in others if a is not None))
             node = key[i]
             for parent_node in (node, d.parents.get(node)):
                 if parent_node is None:
                     continue
                 kids = d.children(parent_node)
-                if not kids:
-                    continue
-                parent = (*key[:i], parent_node, *key[i + 1 :])
-                children = tuple((*key[:i], k, *key[i + 1 :]) for k in kids)
-                if self.is_published(parent) and all(self.is_published(c) for c in children):
-                    lines.append((parent, children))
+                if kids and (shown is None or (parent_node in shown and shown.issuperset(kids))):
+                    lines.append(((*key[:i], parent_node, *key[i + 1 :]),
+                                  tuple((*key[:i], k, *key[i + 1 :]) for k in kids)))
         lines.extend(self._extra_index.get(key, ()))
         self._lines[key] = lines
         return lines

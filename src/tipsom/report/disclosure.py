@@ -273,9 +273,11 @@ class _Choice(enum.IntEnum):
 class _Chooser:
     """Complements for one table, cheapest first, with each cell's cost computed once."""
 
-    def __init__(self, cube: Cube, hidden: dict[Key, CellStatus]) -> None:
+    def __init__(self, cube: Cube, hidden: dict[Key, CellStatus], keep: Collection[Key] = ()) -> None:
         self.cube = cube
         self.hidden = hidden
+        #: Cells another publication already shows: hiding them would protect nothing.
+        self.keep = frozenset(keep)
         self._costs: dict[Key, tuple[CellRole, int, float]] = {}
 
     def cost(self, key: Key) -> tuple[CellRole, int, float]:
@@ -288,7 +290,7 @@ class _Chooser:
         return found
 
     def allowed(self, key: Key, reach: _Choice) -> bool:
-        if key in self.hidden:
+        if key in self.hidden or key in self.keep:
             return False
         r, _, value = self.cost(key)
         if r is CellRole.HEADLINE and reach < _Choice.HEADLINE:
@@ -319,20 +321,26 @@ class _Chooser:
                     todo.append(pick)
 
 
-def protect(cube: Cube, policy: DisclosurePolicy | None = None, force: Collection[Key] = ()) -> Protected:
+def protect(cube: Cube, policy: DisclosurePolicy | None = None, force: Collection[Key] = (),
+            keep: Collection[Key] = ()) -> Protected:
     """Primary and secondary suppression of ``cube`` under ``policy``.
 
-    ``force`` lists cells another table hides (see :func:`protect_all`). The lines
+    ``force`` lists cells another table hides (see :func:`protect_all`), ``keep``
+    cells another publication shows (never chosen as complements: hidden here,
+    they would still be known, and the audit would count on a secret that is not one). The lines
     are closed, then the whole table is audited once per round; beside every small
     cell the audit cannot prove safe a complement is hidden. Hiding more only
     widens intervals, so the rounds end; :data:`MAX_ROUNDS` bounds them.
     """
     policy = policy or DisclosurePolicy()
+    # In key order, not in the order the query returned the counts: the complements chosen
+    # follow the order cells are closed in, and a warehouse's row order is not stable
+    # (``report sdg`` and ``report build`` of one store must hide the same cells).
     hidden: dict[Key, CellStatus] = {
-        k: CellStatus.PRIMARY for k, v in cube.values.items() if 0 < v < policy.threshold
+        k: CellStatus.PRIMARY for k, v in sorted(cube.values.items()) if 0 < v < policy.threshold
     }
     hidden.update((k, CellStatus.SECONDARY) for k in force if k not in hidden)
-    chooser = _Chooser(cube, hidden)
+    chooser = _Chooser(cube, hidden, keep)
     chooser.close(list(hidden))
     need = float(policy.protection_range)
     for _ in range(MAX_ROUNDS):

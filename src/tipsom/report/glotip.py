@@ -28,9 +28,12 @@ policy. A cell under the threshold is written as the policy's primary mark
 (``<5``), a cell hidden to protect another as :data:`CONFIDENTIAL` (``..``,
 the UN statistical mark for "not available"), never as a number.
 
-Limitation: the report's justice table has no year, so the justice sections
-here are a separate cube; its all-years column is protected within this
-workbook, not jointly with the report's justice table.
+The report's justice table has no year, so the justice sections here are a
+separate cube; its all-years column is the sum of the report's trafficking and
+mixed-case cells, so it is protected jointly with them
+(:func:`linked_to_report`): an all-years figure is shown exactly when the report
+shows both cells it sums; otherwise the workbook would give a hidden one back
+by subtraction, or hide a sum readers can add up themselves.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tipsom.core.cells import text_cell
-from tipsom.report.cube import TOTAL, Cube, Dim
+from tipsom.report.cube import TOTAL, Cube, Dim, Key
 from tipsom.report.disclosure import CellStatus, DisclosurePolicy, Protected, protect
 from tipsom.report.statistics import SEX, UNKNOWN, YEAR_SQL, ReportFilter
 from tipsom.report.statistics import _year_dim as year_dim
@@ -169,15 +172,41 @@ def _victim_sections(victims: Protected) -> list[Section]:
     ]
 
 
+def linked_to_report(justice: Cube, report_justice: Protected) -> tuple[set[Key], set[Key]]:
+    """The all-years cells of the GLOTIP justice cube to hide and to keep shown, from the report.
+
+    Each sums the report's trafficking and mixed-case cells: when the report hides
+    one of them the workbook must hide the sum (else subtraction gives it back);
+    when the report shows both, readers know the sum anyway, so the workbook must
+    not count on hiding it to protect a year.
+    """
+    hide: set[Key] = set()
+    keep: set[Key] = set()
+    report = report_justice.cube
+    for key in justice.cells():
+        coords = dict(zip((d.name for d in justice.dims), key, strict=True))
+        if coords["year"] != TOTAL:
+            continue
+        parts = [(crime, coords["sex"], coords["citizenship"], coords["stage"]) for crime in TRAFFICKING_CASES]
+        if not all(report.is_published(k) for k in parts):
+            continue
+        (keep if all(report_justice.status(k) is CellStatus.SHOWN for k in parts) else hide).add(key)
+    return hide, keep
+
+
 def glotip_sections(store: Store, victims: Protected, flt: ReportFilter | None = None,
-                    policy: DisclosurePolicy | None = None) -> list[Section]:
-    """Every questionnaire section, protected; ``victims`` is the report's protected victims cube."""
+                    policy: DisclosurePolicy | None = None,
+                    report_justice: Protected | None = None) -> list[Section]:
+    """Every questionnaire section, protected; ``victims`` is the report's protected victims cube,
+    ``report_justice`` its justice table (when given, protected jointly with the justice sections)."""
     flt = flt or ReportFilter()
     policy = policy or victims.policy
     con = open_warehouse(store, projection=GLOTIP_COLUMNS)
     try:
         offences = protect(offences_cube(con, flt), policy)
-        justice = protect(justice_cube(con, flt), policy)
+        cube = justice_cube(con, flt)
+        hide, keep = linked_to_report(cube, report_justice) if report_justice else (set(), set())
+        justice = protect(cube, policy, hide, keep)
     finally:
         con.close()
     sections = [Section("1 Offences", "Trafficking offences recorded (cases registered)", ("Indicator",),
