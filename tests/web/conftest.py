@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from tests.conftest import BACKENDS, postgres_database, skip_if_sqlite_only
 from tipsom.settings import Settings
@@ -33,7 +33,9 @@ from tipsom.store.tables import REGISTRY
 from tipsom.synth.demo import load_demo
 from tipsom.web.accounts import DEMO_OTHER_ORG_USER, DEMO_PASSWORD, ensure_demo_accounts, get_user
 from tipsom.web.app import create_app
+from tipsom.web.dashboard import ChartCache, Redraw
 from tipsom.web.organisations import register_reporting_organisations
+from tipsom.web.tables import chart_snapshots
 
 BASE = "https://testserver"
 
@@ -60,10 +62,25 @@ def make_settings(home: Path, *, secure_cookies: bool = True, key: str = "", db_
 
 
 def seeded_store(home: Path, *, secure_cookies: bool = True, url: str = "") -> Store:
+    """The demo's cases, organisations and accounts, with the unfiltered dashboard already drawn.
+
+    Drawing the dashboard's protected charts takes tens of seconds on a small store (the
+    suppression audit is the cost; see docs/benchmarks.md), and every copy of this store would
+    otherwise redraw it on its first dashboard view. The snapshot is valid in every copy (reads
+    and logins leave the data version as it is); tests about drawing clear it first.
+    """
     store = Store.open(settings=make_settings(home, secure_cookies=secure_cookies, db_url=url))
     load_demo(store, n=40, seed=5)
     register_reporting_organisations(store, actor="demo")
     ensure_demo_accounts(store)
+    ChartCache(Redraw.ON_REQUEST).charts(store, None, None)
+    return store
+
+
+def without_chart_snapshots(store: Store) -> Store:
+    """``store`` with no dashboard drawn yet, for tests that count or time drawings."""
+    with store.engine.begin() as conn:
+        conn.execute(delete(chart_snapshots))
     return store
 
 
