@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("data_key")
 
 
 def _store() -> Store:
-    return Store.open()
+    return Store.init()
 
 
 def _documents(store: Store) -> dict[str, dict[str, Any]]:
@@ -263,7 +263,7 @@ def test_htcds_without_ids_edited_and_reimported_updates_the_victim(tmp_path: Pa
         ws.delete_cols(col)
     plain = tmp_path / "plain.xlsx"
     wb.save(plain)
-    other = Store.open(f"sqlite:///{tmp_path / 'other.db'}")
+    other = Store.init(f"sqlite:///{tmp_path / 'other.db'}")
     first = import_file(other, plain, fmt="htcds", actor="t")
     victims = other.counts()["victims"]
     assert first.written.persons_created == victims > 5

@@ -50,7 +50,7 @@ def test_a_store_created_with_every_migration_in_the_store_upgrades_cleanly(tmp_
     # the same revision ids: the old heads are the new layout's heads, so nothing is left to run
     assert before == set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
 
-    store = Store.open(url)
+    store = Store.init(url)
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata())
     store.dispose()

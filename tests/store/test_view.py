@@ -25,7 +25,7 @@ def _events(store: Store, actor: str) -> list[dict[str, object]]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    opened = Store.open()
+    opened = Store.init()
     import_file(opened, write_cases(tmp_path / "cases.csv", 30), actor="loader")
     return opened
 

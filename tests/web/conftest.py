@@ -60,7 +60,7 @@ def make_settings(home: Path, *, secure_cookies: bool = True, key: str = "", db_
 
 
 def seeded_store(home: Path, *, secure_cookies: bool = True, url: str = "") -> Store:
-    store = Store.open(settings=make_settings(home, secure_cookies=secure_cookies, db_url=url))
+    store = Store.init(settings=make_settings(home, secure_cookies=secure_cookies, db_url=url))
     load_demo(store, n=40, seed=5)
     register_reporting_organisations(store, actor="demo")
     ensure_demo_accounts(store)
@@ -116,7 +116,7 @@ def seeded_copy(seeded: SeededStore, request: pytest.FixtureRequest, tmp_path: P
             url = cleanup.enter_context(postgres_database(request.getfixturevalue("postgres_server"),
                                                           template=template))
             settings = make_settings(home, key=seeded.key, db_url=url)
-        store = Store.open(migrate=False, settings=settings)
+        store = Store.open(settings=settings)
         cleanup.callback(store.dispose)
         yield store
 
