@@ -38,6 +38,7 @@ def test_publishers_blanks_stay_unknown(text: str) -> None:
     assert parse_number(text) is None
 
 
+@pytest.mark.usefixtures("initialised_store")
 def test_import_names_file_line_and_field_of_infinite_and_nan_values(tmp_path: Path) -> None:
     path = _wpp(tmp_path / "wpp.csv", ["188000", "1e400", "NaN"])
     result = import_file(path, Source.POPULATION)
