@@ -20,9 +20,13 @@ disagree.
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import weakref
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +137,47 @@ class SchemaState(StrEnum):
     CURRENT = "current"
 
 
+@dataclass(frozen=True)
+class MigrationGraph:
+    """This tipsom's Alembic revisions: every id it knows, and the heads a current store records."""
+
+    known: frozenset[str]
+    heads: frozenset[str]
+
+
+@cache
+def migration_graph() -> MigrationGraph:
+    """The revisions in every migration directory, read from the files' ``revision`` and ``down_revision``.
+
+    Alembic finds the same by executing each file, which costs more than the
+    rest of opening a store together (a tenth of a second and more, once per
+    command); opening only needs the ids, which Alembic writes as plain
+    literals on lines of their own. ``tests/store/test_migration_layout.py`` checks that this agrees
+    with Alembic's own graph.
+    """
+    from tipsom.store.db import version_locations
+
+    known: set[str] = set()
+    parents: set[str] = set()
+    for folder in version_locations():
+        for path in folder.glob("*.py"):
+            ids = _literal_assignments(path)
+            if isinstance(ids.get("revision"), str):
+                known.add(ids["revision"])
+                down = ids.get("down_revision")
+                parents.update([down] if isinstance(down, str) else down or ())
+    return MigrationGraph(frozenset(known), frozenset(known - parents))
+
+
+#: A module-level ``revision = "..."`` or ``down_revision = ...`` line of an Alembic revision file.
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _literal_assignments(path: Path) -> dict[str, Any]:
+    """The ``revision`` and ``down_revision`` literals of a revision file, read without running or parsing it all."""
+    return {name: ast.literal_eval(value) for name, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8"))}
+
+
 def schema_state(conn: Any, known_tables: set[str]) -> SchemaState:
     """Read the store's schema record and compare it with this tipsom's migration heads (reads only).
 
@@ -140,11 +185,7 @@ def schema_state(conn: Any, known_tables: set[str]) -> SchemaState:
     record is missing beside tipsom tables, and one naming revisions this
     tipsom lacks (written by a newer tipsom).
     """
-    from alembic.script import ScriptDirectory
-    from alembic.util.exc import CommandError
     from sqlalchemy import inspect, text
-
-    from tipsom.store.db import alembic_config
 
     present = set(inspect(conn).get_table_names())
     revisions = ({str(r) for r in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()}
@@ -156,16 +197,12 @@ def schema_state(conn: Any, known_tables: set[str]) -> SchemaState:
                          "create tables over existing data: restore the store from a backup")
     if not revisions:
         return SchemaState.EMPTY
-    scripts = ScriptDirectory.from_config(alembic_config(str(conn.engine.url)))
-    for revision in sorted(revisions):
-        try:
-            found = scripts.get_revision(revision)
-        except CommandError:
-            found = None
-        if found is None:
-            raise StoreError(f"{_where(conn)}: this store was written by a newer tipsom (schema revision "
-                             f"{revision!r} is unknown here); upgrade tipsom before opening it")
-    return SchemaState.CURRENT if revisions == set(scripts.get_heads()) else SchemaState.BEHIND
+    graph = migration_graph()
+    unknown = sorted(revisions - graph.known)
+    if unknown:
+        raise StoreError(f"{_where(conn)}: this store was written by a newer tipsom (schema revision "
+                         f"{unknown[0]!r} is unknown here); upgrade tipsom before opening it")
+    return SchemaState.CURRENT if revisions == graph.heads else SchemaState.BEHIND
 
 
 def require_current(conn: Any, known_tables: set[str]) -> None:
