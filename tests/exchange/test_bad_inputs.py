@@ -97,6 +97,7 @@ def test_files_that_are_not_workbooks_are_refused(tmp_path: Path, fmt: str) -> N
     assert contents(store) == before
 
 
+@pytest.mark.usefixtures("initialised_store")
 def test_workbook_damaged_after_its_start_is_refused(tmp_path: Path) -> None:
     """A workbook whose sheet XML is cut fails only while rows are read: still one line."""
     good = write_cases(tmp_path / "good.xlsx", 200)
@@ -111,6 +112,7 @@ def test_workbook_damaged_after_its_start_is_refused(tmp_path: Path) -> None:
     assert Store.init().counts()["cases"] == 0
 
 
+@pytest.mark.usefixtures("initialised_store")
 def test_text_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     src = write_cases(tmp_path / "c.csv", 5)
     latin = tmp_path / "latin.csv"
