@@ -44,10 +44,11 @@ from pathlib import Path
 from tipsom.evidence.locker import EvidenceLocker, Intake
 from tipsom.settings import get_settings
 from tipsom.store import audit
+from tipsom.store.db import Store
 from tipsom.store.tables import REGISTRY
 
 case_id, items = sys.argv[1], int(sys.argv[2])
-locker = EvidenceLocker.open()
+locker = EvidenceLocker.for_store(Store.init())
 now = audit.now()
 with locker.engine.begin() as conn:
     conn.execute(REGISTRY["case"].insert().values(id=case_id, row_hash="0" * 64, created_at=now, updated_at=now))

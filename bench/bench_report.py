@@ -51,7 +51,7 @@ from tipsom.store.db import Store
 from tipsom.synth.cases import CaseGenerator
 home = Path({str(work(n))!r})
 home.mkdir(parents=True, exist_ok=True)
-store = Store.open(Settings(home=home, key={KEY!r}, db_url="").database_url,
+store = Store.init(Settings(home=home, key={KEY!r}, db_url="").database_url,
                    settings=Settings(home=home, key={KEY!r}, db_url=""))
 if store.counts()["cases"] != {n}:
     docs = CaseGenerator(11).cases({n})

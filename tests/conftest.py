@@ -179,6 +179,19 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def initialised_store(_isolated_home: Path) -> Path:
+    """The store under this test's TIPSOM_HOME, created as ``tipsom init`` creates it (the schema; no data key).
+
+    Commands refuse a store that ``tipsom init`` has not made, so a test that
+    runs commands on a fresh home asks for this first. Returns the home.
+    """
+    from tipsom.store.db import Store
+
+    Store.init().dispose()
+    return _isolated_home
+
+
+@pytest.fixture
 def data_key(monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh data key in TIPSOM_KEY."""
     import base64

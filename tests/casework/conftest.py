@@ -42,7 +42,7 @@ class World:
 
 
 def build_world(url: str, tmp_path: Path) -> World:
-    store = Store.open(url)
+    store = Store.init(url)
     import_file(store, write_cases(tmp_path / "cases.jsonl", 2, seed=11), actor="test")
     with store.begin() as conn:
         for code in ("A", "B", "C"):
@@ -105,7 +105,7 @@ def world(request: pytest.FixtureRequest, db_url: str, data_key: str, monkeypatc
             conn.execute(text(f'CREATE DATABASE "{db_name}" TEMPLATE "{name}"'))
         admin.dispose()
     monkeypatch.setenv("TIPSOM_KEY", key)
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     with store.engine.connect() as conn:
         first, second = (r for (r,) in conn.execute(select(CASES.c.id).order_by(CASES.c.id)))
     w = World(store, *ACTORS, first, second)

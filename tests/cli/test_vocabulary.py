@@ -178,6 +178,7 @@ def test_skip_invalid_still_means_on_error_skip(tmp_path: Path, data_key: str) -
     assert reports == [1, 1]
 
 
+@pytest.mark.usefixtures("initialised_store")
 def test_strict_still_means_on_error_fail() -> None:
     rows = Path(__file__).parents[1] / "context" / "fixtures" / "acled_sample.csv"  # two rows are rejected
     for spelling in (["--strict"], ["--on-error", "fail"]):

@@ -29,7 +29,7 @@ def registry(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     from tipsom.synth.demo import load_demo
 
     monkeypatch.setenv("TIPSOM_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
-    store = Store.open()
+    store = Store.init()
     load_demo(store, n=300, seed=3)
     yield store
     store.dispose()

@@ -38,6 +38,7 @@ def test_publishers_blanks_stay_unknown(text: str) -> None:
     assert parse_number(text) is None
 
 
+@pytest.mark.usefixtures("initialised_store")
 def test_import_names_file_line_and_field_of_infinite_and_nan_values(tmp_path: Path) -> None:
     path = _wpp(tmp_path / "wpp.csv", ["188000", "1e400", "NaN"])
     result = import_file(path, Source.POPULATION)
@@ -100,11 +101,11 @@ def _damaged(draw: st.DrawFn) -> bytes:
 @given(data=_damaged())
 def test_damaged_context_files_exit_zero_or_one_and_refusals_store_nothing(tmp_path: Path, data: bytes) -> None:
     from tipsom.context.db import ContextStore
-    from tipsom.settings import get_settings
+    from tipsom.store.db import Store
 
     path = tmp_path / "wpp.csv"
     path.write_bytes(data)
-    store = ContextStore.open(get_settings().database_url)
+    store = ContextStore(Store.init())
     before = store.observations()
     cli = runner.invoke(app, ["context", "import", str(path), "--source", "population", "--quiet"])
     assert cli.exit_code in (0, 1), cli.output

@@ -72,7 +72,7 @@ def test_flag_cases_fills_empty_fields_only(registry, reference: Path) -> None: 
     assert imported.exit_code == 0, imported.output
     out = runner.invoke(app, ["context", "flag-cases", "--min-displaced", "1000"])
     assert out.exit_code == 0, out.output
-    flags = ContextStore(registry.engine).flags()
+    flags = ContextStore(registry).flags()
     assert len(flags) > 0
     assert set(flags["kind"]) == {"disaster"}
     assert flags["event_id"].str.len().gt(0).all()
@@ -86,4 +86,4 @@ def test_flag_cases_fills_empty_fields_only(registry, reference: Path) -> None: 
     assert filled
     again = runner.invoke(app, ["context", "flag-cases", "--min-displaced", "1000"])
     assert again.exit_code == 0
-    assert len(ContextStore(registry.engine).flags()) == len(flags)  # re-running replaces, not doubles
+    assert len(ContextStore(registry).flags()) == len(flags)  # re-running replaces, not doubles

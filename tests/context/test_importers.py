@@ -130,6 +130,7 @@ def test_missing_required_column_fails_the_file(fixtures: Path) -> None:
         import_file(fixtures / "unhcr_sample.csv", Source.ACLED)
 
 
+@pytest.mark.usefixtures("initialised_store")
 def test_import_command_reports_rows_and_exit_codes(fixtures: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -32,6 +32,7 @@ def index_report(reference: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     work = tmp_path_factory.mktemp("index")
     env = {"TIPSOM_HOME": str(work / "home")}
     runner = CliRunner()
+    assert runner.invoke(app, ["init"], env=env).exit_code == 0
     imported = runner.invoke(app, ["context", "import", str(reference / "context" /
                                    "idmc_gidd_country_year_2008_2017.csv"), "--source", "idmc"], env=env)
     assert imported.exit_code == 0, imported.output

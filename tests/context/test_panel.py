@@ -69,7 +69,7 @@ def test_model_command_builds_the_panel_from_the_registry(registry, tmp_path: Pa
     ]
     marker = tmp_path / "synthetic.csv"
     marker.write_text("synthetic context series for the test\n", encoding="utf-8")
-    ContextStore(registry.engine).save(result, marker)
+    ContextStore(registry).save(result, marker)
     out = CliRunner().invoke(app, ["context", "model", "-o", str(tmp_path / "model"),
                                    "--series", "test.pressure"])
     assert out.exit_code == 0, out.output

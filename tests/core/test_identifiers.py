@@ -113,8 +113,8 @@ def test_a_phone_and_a_wallet_agree_across_ad_transactions_and_case(
     # pseudonym of the value the ad and the transaction file reduce to.
     rows = csv_rows(write_cases(tmp_path / "cases.csv", 3))
     rows[0]["phone"] = NATIONAL
-    import_file(Store.open(), write_rows(tmp_path / "c.csv", rows), actor="tester")
-    store = Store.open()
+    import_file(Store.init(), write_rows(tmp_path / "c.csv", rows), actor="tester")
+    store = Store.init()
     person = REGISTRY["person"]
     with store.engine.connect() as conn:
         stored = conn.scalar(select(person.c.pseudo_phone)

@@ -84,10 +84,11 @@ def test_custody_report_escapes_case_id_exhibit_name_and_notes(tmp_path: Path) -
     from tipsom.evidence.locker import EvidenceLocker, Intake
     from tipsom.evidence.report import custody_html
     from tipsom.evidence.verify import verify
+    from tipsom.store.db import Store
 
     exhibit = tmp_path / f"{HOSTILE_NAME}.txt"
     exhibit.write_bytes(b"chat export\n")
-    locker = EvidenceLocker.open()
+    locker = EvidenceLocker.for_store(Store.init())
     try:
         case_id = f"TIP{HOSTILE}"
         add_case(locker.engine, case_id)

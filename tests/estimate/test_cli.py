@@ -94,6 +94,7 @@ def test_synth_and_link_commands(tmp_path: Path) -> None:
     assert (tmp_path / "review.csv").exists()
 
 
+@pytest.mark.usefixtures("initialised_store")
 def test_histories_from_empty_registry_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import base64
     import secrets

@@ -78,14 +78,14 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
             person["citizenship"] = [r.citizenship]
         docs.append(Record(i, {}, {"case_id": r.record_id, "case_type": "TIP", "status": "Active",
                                    "reporting_org": r.list_name, "year": r.year, "persons": [person]}))
-    store = Store.open()
+    store = Store.init()
     import_records(store, docs, source="synthetic linkage registry", actor="test")
     store.dispose()
     return frame
 
 
 def test_registry_histories_reach_095_precision_and_recall(registry: pd.DataFrame) -> None:
-    store = Store.open()
+    store = Store.init()
     _rows, result = link_registry(store, Linkage.PROBABILISTIC, actor="test")
     case_of = {f"{cid}/P1": cid for cid in registry["record_id"]}
     truth = registry.set_index("record_id")["person_id"]

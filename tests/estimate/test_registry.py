@@ -31,7 +31,7 @@ def demo_store(keyed: None) -> None:
     from tipsom.store.db import Store
     from tipsom.synth.demo import load_demo
 
-    store = Store.open()
+    store = Store.init()
     load_demo(store, n=400, seed=7)
     store.dispose()
 
@@ -57,7 +57,7 @@ def test_organisations_as_lists_are_refused_naming_the_limit(demo_store: None) -
 
 
 def test_strata_are_estimated_and_summed_beside_the_pooled_estimate(demo_store: None) -> None:
-    store = Store.open()
+    store = Store.init()
     result = estimate_registry(store, strata=["sex"], actor="test")
     store.dispose()
     assert [dict(s.stratum)["sex"] for s in result.strata] == ["Female", "Male"]
@@ -84,7 +84,7 @@ def test_twenty_agency_lists_refused_at_once(keyed: None) -> None:
                                                         for a in chosen]}
         docs.append(Record(i + 1, {}, {"case_id": f"C{i}", "case_type": "TIP", "status": "Active",
                                        "reporting_org": chosen[0], "year": 2024, "persons": [person]}))
-    store = Store.open()
+    store = Store.init()
     import_records(store, docs, source="twenty agencies", actor="test")
     res = runner.invoke(app, ["estimate", "registry", "--by", "agency"])
     assert res.exit_code == 1, res.output

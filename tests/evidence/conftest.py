@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from tipsom.evidence.locker import EvidenceLocker
 from tipsom.store import audit
+from tipsom.store.db import Store
 from tipsom.store.tables import REGISTRY
 
 CASE_ID = "TIP-2025-0001"
@@ -27,7 +28,7 @@ def add_case(engine: Engine, case_id: str) -> None:
 
 @pytest.fixture
 def locker() -> Iterator[EvidenceLocker]:
-    opened = EvidenceLocker.open()
+    opened = EvidenceLocker.for_store(Store.init())
     add_case(opened.engine, CASE_ID)
     yield opened
     opened.store.dispose()

@@ -13,6 +13,7 @@ import pytest
 
 from tipsom.evidence.locker import EvidenceLocker
 from tipsom.evidence.verify import verify
+from tipsom.store.db import Store
 
 from .conftest import CASE_ID, add_case
 
@@ -21,10 +22,11 @@ WRITER = textwrap.dedent("""
     from pathlib import Path
     from tipsom.evidence.custody import CustodyAction
     from tipsom.evidence.locker import EvidenceLocker, Intake
+    from tipsom.store.db import Store
 
     folder, actor = Path(sys.argv[1]), sys.argv[2]
     sys.stdin.readline()  # both processes start writing at the same moment
-    locker = EvidenceLocker.open()
+    locker = EvidenceLocker.for_store(Store.open())
     for path in sorted(folder.iterdir()):
         [(item, _)] = locker.add_files([path], Intake(sys.argv[3], actor))
         locker.record(item.id, CustodyAction.ANALYSIS, actor, note="hash checked")
@@ -34,7 +36,7 @@ WRITER = textwrap.dedent("""
 
 def test_two_processes_adding_evidence_at_once(db_url: str, tmp_path: Path) -> None:
     """Runs on SQLite (BEGIN IMMEDIATE) and on PostgreSQL (advisory lock)."""
-    locker = EvidenceLocker.open(db_url)
+    locker = EvidenceLocker.for_store(Store.init(db_url))
     add_case(locker.engine, CASE_ID)
     procs = []
     for actor in ("Officer A", "Officer B"):

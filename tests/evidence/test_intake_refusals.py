@@ -19,6 +19,7 @@ from tipsom.evidence.custody import CustodyError
 from tipsom.evidence.locker import EvidenceLocker, Intake
 from tipsom.evidence.signing import KEY_FILE, TRUSTED_KEYS_FILE, SigningKeyMissing
 from tipsom.evidence.verify import Finding, verify
+from tipsom.store.db import Store
 
 from .conftest import CASE_ID
 
@@ -107,7 +108,7 @@ def test_a_deleted_signing_key_is_refused_not_silently_replaced(
     (home / KEY_FILE).unlink()
     objects = _vault_files(locker)
     with pytest.raises(SigningKeyMissing, match=re.escape(original_signer)):
-        EvidenceLocker.open()
+        EvidenceLocker.for_store(Store.open())
     result = CliRunner().invoke(app, ["evidence", "add", str(exhibit_files[1]), "--case", CASE_ID,
                                       "--actor", "Officer A"])
     assert result.exit_code == ExitCode.USAGE, result.output
@@ -131,7 +132,7 @@ def test_a_lost_signing_key_is_replaced_only_once_its_public_key_is_trusted(
     (home / TRUSTED_KEYS_FILE).write_text(f"{original_signer}  # lost custody key\n")
     created = CliRunner().invoke(app, ["evidence", "new-signing-key", "--actor", "Admin"])
     assert created.exit_code == 0, created.output
-    reopened = EvidenceLocker.open()
+    reopened = EvidenceLocker.for_store(Store.open())
     assert reopened.keyring.signer != original_signer
     reopened.add_files(exhibit_files[1:2], Intake(CASE_ID, "Officer A"))
     checked = verify(reopened)

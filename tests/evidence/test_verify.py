@@ -14,6 +14,7 @@ from tipsom.cli.evidence import evidence_app
 from tipsom.core.errors import ExitCode
 from tipsom.evidence.custody import CustodyAction
 from tipsom.evidence.locker import EvidenceLocker, Intake
+from tipsom.store.db import Store
 
 from .conftest import CASE_ID
 
@@ -114,7 +115,7 @@ def test_restored_older_database_is_caught_by_a_seal(
     home = locker.store.settings.home
     backup = sqlite3.connect(tmp_path / "backup.db")
     log.backup(backup)  # last week's backup
-    reopened = EvidenceLocker.open()
+    reopened = EvidenceLocker.for_store(Store.open())
     reopened.record(f"{CASE_ID}-E002", CustodyAction.COURT, "Prosecutor D", place="District Court 3")
     seal = str(reopened.seal("Custodian B", note="written into the case file"))
     reopened.store.dispose()

@@ -29,7 +29,7 @@ def _jsonl(path: Path, docs: list[dict[str, Any]]) -> Path:
 
 
 def _stored_store(tmp_path: Path) -> tuple[Store, dict[str, list[tuple[Any, ...]]]]:
-    store = Store.open()
+    store = Store.init()
     import_file(store, write_cases(tmp_path / "good.jsonl", 5), actor="t")
     return store, contents(store)
 
@@ -97,6 +97,7 @@ def test_files_that_are_not_workbooks_are_refused(tmp_path: Path, fmt: str) -> N
     assert contents(store) == before
 
 
+@pytest.mark.usefixtures("initialised_store")
 def test_workbook_damaged_after_its_start_is_refused(tmp_path: Path) -> None:
     """A workbook whose sheet XML is cut fails only while rows are read: still one line."""
     good = write_cases(tmp_path / "good.xlsx", 200)
@@ -108,9 +109,10 @@ def test_workbook_damaged_after_its_start_is_refused(tmp_path: Path) -> None:
     lines = _refused(damaged)
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"tipsom: {damaged}: "), lines
-    assert Store.open().counts()["cases"] == 0
+    assert Store.init().counts()["cases"] == 0
 
 
+@pytest.mark.usefixtures("initialised_store")
 def test_text_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     src = write_cases(tmp_path / "c.csv", 5)
     latin = tmp_path / "latin.csv"
@@ -187,7 +189,7 @@ def test_csv_rows_with_implausible_values_are_refused_alike_on_both_paths(tmp_pa
     for run in (lambda s: import_file(s, src, actor="t", workers=0),
                 lambda s: import_records(s, read_csv(src), source=str(src), actor="t")):
         with pytest.raises(ImportFailed) as info:
-            run(Store.open())
+            run(Store.init())
         found.append([(p.row, p.column) for p in info.value.report.problems])
     assert found[0] == found[1]
     assert {(3, "opened_on"), (4, "case_id"), (5, "phone"), (6, "birth_date")} <= set(found[0])
@@ -204,9 +206,9 @@ def test_web_and_api_validator_refuses_bad_identifiers() -> None:
 
 def test_exported_identifiers_and_dates_import_again(tmp_path: Path) -> None:
     """Everything tipsom writes passes its own checks (no self-made refusals after an upgrade)."""
-    store = Store.open()
+    store = Store.init()
     import_file(store, write_cases(tmp_path / "c.jsonl", 80), actor="t")
     out = tmp_path / "out.xlsx"
     export_cases(store, out, fmt="htcds", include_personal=True, actor="t")
-    other = Store.open(f"sqlite:///{tmp_path / 'other.db'}")
+    other = Store.init(f"sqlite:///{tmp_path / 'other.db'}")
     assert import_file(other, out, fmt="htcds", actor="t").rejected == 0

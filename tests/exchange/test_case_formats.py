@@ -52,7 +52,7 @@ def test_a_format_added_to_the_registry_is_imported_without_naming_it_anywhere_e
     monkeypatch.setattr(formats, "CASE_FORMATS", (*CASE_FORMATS, agency))
     dump = tmp_path / "cases.dump"
     dump.write_bytes(b"opaque")
-    store = Store.open()
+    store = Store.init()
     report = import_file(store, dump, fmt="agency-dump", actor="t")
     assert report.written.cases_created == len(docs)
     assert store.counts()["cases"] == len(docs)

@@ -101,7 +101,7 @@ def _problems(report: ImportReport) -> list[tuple[int, str, str, str]]:
 def _both(tmp_path: Path, src: Path, **kwargs: Any) -> tuple[tuple[ImportReport, Store], tuple[ImportReport, Store]]:
     results = []
     for name in ("columnar", "rowwise"):
-        store = Store.open(f"sqlite:///{tmp_path / name}.db")
+        store = Store.init(f"sqlite:///{tmp_path / name}.db")
         rejects = tmp_path / f"{name}.rejects"
         if name == "columnar":
             report = import_file(store, src, actor="t", rejects_path=rejects, workers=0, **kwargs)
@@ -136,7 +136,7 @@ def test_dirty_file_refused_alike(tmp_path: Path) -> None:
     refused = []
     for name, run in (("columnar", lambda s: import_file(s, src, actor="t", workers=0)),
                       ("rowwise", lambda s: import_records(s, read_csv(src), source=str(src), actor="t"))):
-        store = Store.open(f"sqlite:///{tmp_path / name}.db")
+        store = Store.init(f"sqlite:///{tmp_path / name}.db")
         with pytest.raises(ImportFailed) as info:
             run(store)
         refused.append(_problems(info.value.report))
@@ -148,7 +148,7 @@ def test_dirty_file_refused_alike(tmp_path: Path) -> None:
 def test_clean_file_is_prepared_column_wise_with_row_wise_hashes(tmp_path: Path) -> None:
     """Ordinary rows never fall back, and the stored rows (hashes included) match the row-wise ones."""
     src = write_cases(tmp_path / "clean.csv", 120, seed=4)
-    stage = _Stage(load_master_key(Store.open(f"sqlite:///{tmp_path / 'x.db'}").settings), 1,
+    stage = _Stage(load_master_key(Store.init(f"sqlite:///{tmp_path / 'x.db'}").settings), 1,
                    dt.datetime(2026, 1, 1), True)
     for chunk in read_csv_chunks(src):
         flat = FlatPreparer(chunk.header, stage.validator, stage.layout, stage.preparer)

@@ -13,7 +13,7 @@ from tipsom.synth.demo import load_demo
 
 
 def test_export_event_lists_the_exported_case_ids(tmp_path: Path, data_key: str) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'x.db'}")
+    store = Store.init(f"sqlite:///{tmp_path / 'x.db'}")
     load_demo(store, n=7, seed=2)
     count = export_cases(store, tmp_path / "out.jsonl", actor="tester", purpose="court file")
     exported = [json.loads(line)["case_id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]

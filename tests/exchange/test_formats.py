@@ -26,12 +26,12 @@ def _documents(store: Store, personal: bool = True) -> dict[str, dict[str, Any]]
 
 @pytest.mark.parametrize("suffix", ["csv", "xlsx", "jsonl"])
 def test_native_round_trip(tmp_path: Path, suffix: str) -> None:
-    src = Store.open(f"sqlite:///{tmp_path / 'a.db'}")
+    src = Store.init(f"sqlite:///{tmp_path / 'a.db'}")
     import_file(src, write_cases(tmp_path / "in.jsonl", 60), actor="t")
     out = tmp_path / f"out.{suffix}"
     export_cases(src, out, fmt="jsonl" if suffix == "jsonl" else "native",
                  include_personal=True, actor="t", purpose="round trip test")
-    dst = Store.open(f"sqlite:///{tmp_path / 'b.db'}")
+    dst = Store.init(f"sqlite:///{tmp_path / 'b.db'}")
     import_file(dst, out, actor="t")
     assert _documents(dst) == _documents(src)
 
@@ -60,11 +60,11 @@ def _htcds_view(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_htcds_round_trip(tmp_path: Path) -> None:
-    src = Store.open(f"sqlite:///{tmp_path / 'a.db'}")
+    src = Store.init(f"sqlite:///{tmp_path / 'a.db'}")
     import_file(src, write_cases(tmp_path / "in.jsonl", 150), actor="t")
     out = tmp_path / "htcds.xlsx"
     export_cases(src, out, fmt="htcds", include_personal=True, actor="t", purpose="HTCDS test")
-    dst = Store.open(f"sqlite:///{tmp_path / 'b.db'}")
+    dst = Store.init(f"sqlite:///{tmp_path / 'b.db'}")
     report = import_file(dst, out, fmt="htcds", actor="t")
     assert report.rejected == 0
     before = {cid: _htcds_view(d) for cid, d in _documents(src).items() if _htcds_view(d)}
@@ -74,7 +74,7 @@ def test_htcds_round_trip(tmp_path: Path) -> None:
 
 
 def test_ctdc_sample_imports(tmp_path: Path, reference: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'a.db'}")
+    store = Store.init(f"sqlite:///{tmp_path / 'a.db'}")
     sample = reference / "standards" / "ctdc" / "the_global_k_anon_dataset_SAMPLE_header_and_rows.csv"
     report = import_file(store, sample, fmt="ctdc", actor="t")
     assert report.rejected == 0
@@ -91,7 +91,7 @@ def test_ctdc_sample_imports(tmp_path: Path, reference: Path) -> None:
 
 
 def test_jsonl_problems_name_line_and_field(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'a.db'}")
+    store = Store.init(f"sqlite:///{tmp_path / 'a.db'}")
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"case_id": "C1", "case_type": "TIP", "reporting_org": "X", "persons": '
                    '[{"person_id": "P1", "role": "Victim", "age": 230}]}\nnot json\n', encoding="utf-8")

@@ -51,7 +51,7 @@ def _planted_store(tmp_path: Path) -> Store:
     docs[1]["closure_reason"] = "=1+1"
     planted = tmp_path / "planted.jsonl"
     planted.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
-    store = Store.open(f"sqlite:///{tmp_path / 'a.db'}")
+    store = Store.init(f"sqlite:///{tmp_path / 'a.db'}")
     import_file(store, planted, actor="t")
     return store
 
@@ -90,7 +90,7 @@ def test_native_export_is_inert_and_round_trips(tmp_path: Path, suffix: str) -> 
         assert "+44 20 7946 0958" in cells  # phone numbers stay as they are
     else:
         assert _xlsx_formulas(out) == []
-    again = Store.open(f"sqlite:///{tmp_path / 'b.db'}")
+    again = Store.init(f"sqlite:///{tmp_path / 'b.db'}")
     assert import_file(again, out, actor="t").rejected == 0
     assert _documents(again) == _documents(store)
     person = next(iter(_documents(again).values()))["persons"][0]
@@ -102,7 +102,7 @@ def test_htcds_export_is_inert_and_round_trips(tmp_path: Path) -> None:
     out = tmp_path / "htcds.xlsx"
     export_cases(store, out, fmt="htcds", include_personal=True, actor="t")
     assert _xlsx_formulas(out) == []
-    again = Store.open(f"sqlite:///{tmp_path / 'b.db'}")
+    again = Store.init(f"sqlite:///{tmp_path / 'b.db'}")
     assert import_file(again, out, fmt="htcds", actor="t").rejected == 0
     first = next(iter(_documents(store)))
     person = _documents(again)[first]["persons"][0]
@@ -121,7 +121,7 @@ def test_rejects_file_is_inert_and_reimports(tmp_path: Path) -> None:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    store = Store.open()
+    store = Store.init()
     rejects = tmp_path / "rejects.csv"
     import_file(store, bad, actor="t", skip_invalid=True, rejects_path=rejects)
     cells = _csv_cells(rejects)

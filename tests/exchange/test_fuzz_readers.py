@@ -53,7 +53,7 @@ def _check(store: Store, path: Path, fmt: str, before: dict[str, Any], data: byt
 
 
 def _run(tmp_path: Path, source: Path, fmt: str, nesting: Callable[[int], bytes]) -> None:
-    store = Store.open()
+    store = Store.init()
     import_file(store, source, fmt=fmt, actor="setup")
     before = contents(store)
     base = source.read_bytes()
@@ -89,7 +89,7 @@ def test_xlsx_reader(tmp_path: Path) -> None:
 
 
 def test_htcds_reader(tmp_path: Path) -> None:
-    seed = Store.open(f"sqlite:///{tmp_path / 'seed.db'}")
+    seed = Store.init(f"sqlite:///{tmp_path / 'seed.db'}")
     import_file(seed, write_cases(tmp_path / "cases.jsonl", 6), actor="setup")
     source = tmp_path / "htcds.xlsx"
     export_cases(seed, source, fmt="htcds", include_personal=True, actor="setup")

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("data_key")
 
 
 def _store() -> Store:
-    return Store.open()
+    return Store.init()
 
 
 def _documents(store: Store) -> dict[str, dict[str, Any]]:
@@ -118,6 +118,7 @@ def test_csv_then_jsonl_reports_all_unchanged_and_keeps_context_fields(tmp_path:
 # --- outputs that would destroy an input --------------------------------------------------------
 
 
+@pytest.mark.usefixtures("initialised_store")
 def test_rejects_file_that_is_the_input_is_refused(tmp_path: Path) -> None:
     rows = csv_rows(write_cases(tmp_path / "c.csv", 30))
     rows[5]["sex"] = "Femal"
@@ -138,6 +139,7 @@ def test_rejects_file_that_is_the_input_is_refused(tmp_path: Path) -> None:
     assert _store().counts()["cases"] == 0
 
 
+@pytest.mark.usefixtures("initialised_store")
 def test_existing_rejects_and_export_files_are_kept_unless_forced(tmp_path: Path) -> None:
     rows = csv_rows(write_cases(tmp_path / "c.csv", 30))
     rows[5]["sex"] = "Femal"
@@ -182,6 +184,7 @@ def _as_xlsx(src: Path, out: Path) -> Path:
     return out
 
 
+@pytest.mark.usefixtures("initialised_store")
 @pytest.mark.parametrize(("column", "value"), [("case_type", "SOM"), ("age", "45")])
 def test_repeated_column_is_refused(tmp_path: Path, column: str, value: str) -> None:
     src = write_cases(tmp_path / "c.csv", 10)
@@ -211,6 +214,7 @@ def test_repeated_htcds_column_is_refused(tmp_path: Path) -> None:
         import_file(_store(), out, fmt="htcds", actor="t")
 
 
+@pytest.mark.usefixtures("initialised_store")
 def test_same_person_twice_is_a_problem(tmp_path: Path) -> None:
     rows = csv_rows(write_cases(tmp_path / "c.csv", 10))
     twice = write_rows(tmp_path / "twice.csv", [*rows, {**rows[2], "age": "45"}])
@@ -263,7 +267,7 @@ def test_htcds_without_ids_edited_and_reimported_updates_the_victim(tmp_path: Pa
         ws.delete_cols(col)
     plain = tmp_path / "plain.xlsx"
     wb.save(plain)
-    other = Store.open(f"sqlite:///{tmp_path / 'other.db'}")
+    other = Store.init(f"sqlite:///{tmp_path / 'other.db'}")
     first = import_file(other, plain, fmt="htcds", actor="t")
     victims = other.counts()["victims"]
     assert first.written.persons_created == victims > 5

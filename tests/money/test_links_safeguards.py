@@ -22,14 +22,14 @@ runner = CliRunner()
 @pytest.fixture
 def source(tmp_path: Path) -> Path:
     path = write_cases(tmp_path / "cases.csv", 40)
-    store = Store.open()
+    store = Store.init()
     import_file(store, path, actor="tester")
     store.dispose()
     return path
 
 
 def _link_events() -> list[dict[str, object]]:
-    store = Store.open()
+    store = Store.init()
     with store.engine.connect() as conn:
         found = [e for e in audit.events(conn) if e["actor"] != "tester"]
     store.dispose()

@@ -145,7 +145,7 @@ def test_links_are_built_from_the_case_registry_with_audited_reads(tmp_path: Pat
     from tipsom.store.db import Store
 
     source = write_cases(tmp_path / "cases.csv", 8)
-    store = Store.open()
+    store = Store.init()
     import_file(store, source, actor="tester")
     store.dispose()
     out = tmp_path / "links.csv"
@@ -158,7 +158,7 @@ def test_links_are_built_from_the_case_registry_with_audited_reads(tmp_path: Pat
     assert expected
     assert {(link.identifier, link.case_id, link.person_id) for link in links} == expected
     assert {link.kind for link in links} == {IdentifierKind.PHONE}
-    store = Store.open()
+    store = Store.init()
     with store.begin() as conn:
         reads = audit.events(conn, action=audit.AuditAction.READ)
     store.dispose()

@@ -39,7 +39,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 
     home = tmp_path_factory.mktemp("report_home")
     settings = Settings(home=home, key=base64.urlsafe_b64encode(os.urandom(32)).decode(), db_url="")
-    store = Store.open(settings.database_url, settings=settings)
+    store = Store.init(settings.database_url, settings=settings)
     documents = list(CaseGenerator(SEED).cases(N_CASES))
     import_records(store, (Record(i, {}, d) for i, d in enumerate(documents, start=1)),
                    source="test", actor="test", purpose="report tests")

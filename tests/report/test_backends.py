@@ -30,7 +30,7 @@ def test_postgresql_store_gives_the_same_published_tables(built: Built, postgres
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = postgres_server.rsplit("/", 1)[0] + f"/{name}"
     settings = Settings(home=tmp_path, key=base64.urlsafe_b64encode(os.urandom(32)).decode(), db_url=url)
-    store = Store.open(url, settings=settings)
+    store = Store.init(url, settings=settings)
     try:
         import_records(store, (Record(i, {}, d) for i, d in enumerate(built.documents, start=1)),
                        source="test", actor="test", purpose="report backend test")

@@ -83,7 +83,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dashboard.Dashboa
 
     home = tmp_path_factory.mktemp("demo")
     settings = Settings(home=home, key=base64.urlsafe_b64encode(os.urandom(32)).decode(), db_url="")
-    store = Store.open(settings.database_url, settings=settings)
+    store = Store.init(settings.database_url, settings=settings)
     load_demo(store)
     yield dashboard.dashboard_data(store)
     store.dispose()

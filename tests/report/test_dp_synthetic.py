@@ -28,7 +28,7 @@ def records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pd.DataFrame]:
 
     home = Path(tmp_path_factory.mktemp("dp_home"))
     settings = Settings(home=home, key=base64.urlsafe_b64encode(os.urandom(32)).decode(), db_url="")
-    store = Store.open(settings.database_url, settings=settings)
+    store = Store.init(settings.database_url, settings=settings)
     import_records(store, (Record(i, {}, d) for i, d in enumerate(CaseGenerator(11).cases(600), start=1)),
                    source="test", actor="test", purpose="dp tests")
     yield victim_records(store)

@@ -60,7 +60,7 @@ def open_elsewhere_and_close(path: Path) -> None:
 
 def test_the_warehouse_leaves_the_store_locks_of_its_process_in_place(tmp_path: Path, data_key: str) -> None:
     path = tmp_path / "live.db"
-    store = Store.open(f"sqlite:///{path}")
+    store = Store.init(f"sqlite:///{path}")
     load_demo(store, n=12, seed=3)
     cases = REGISTRY["case"]
     # The process keeps a connection open, as a web server does, and writes after the warehouse read.
@@ -88,7 +88,7 @@ def test_the_warehouse_leaves_the_store_locks_of_its_process_in_place(tmp_path: 
 def test_a_stored_value_of_the_wrong_type_is_an_integrity_error(tmp_path: Path, data_key: str) -> None:
     """SQLite keeps whatever it is given; a text year must be named, not crash the report."""
     path = tmp_path / "typed.db"
-    store = Store.open(f"sqlite:///{path}")
+    store = Store.init(f"sqlite:///{path}")
     load_demo(store, n=3, seed=4)
     raw = sqlite3.connect(path)
     try:

@@ -57,7 +57,7 @@ def registry(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     size = int(request.param)
     home = tmp_path_factory.mktemp(f"registry_{size}")
     settings = Settings(home=home, key=base64.urlsafe_b64encode(os.urandom(32)).decode(), db_url="")
-    store = Store.open(settings.database_url, settings=settings)
+    store = Store.init(settings.database_url, settings=settings)
     import_records(store, (Record(i, {}, d) for i, d in enumerate(CaseGenerator(11).cases(size), start=1)),
                    source="test", actor="test", purpose="registry size tests")
     db = ["--db", store.url]
@@ -77,7 +77,7 @@ def _cubes(url: str) -> dict[str, Cube]:
     from tipsom.report.warehouse import open_warehouse
     from tipsom.store.db import Store
 
-    store = Store.open(url)
+    store = Store.init(url)
     con = open_warehouse(store, projection=REPORT_COLUMNS)
     try:
         return {name: build(con, ReportFilter()) for name, build in CUBES.items()}

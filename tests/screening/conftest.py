@@ -32,7 +32,7 @@ def demo_store() -> Iterator[Any]:
     from tipsom.synth.demo import load_demo
 
     create_key_file(get_settings().key_path)
-    store = Store.open()
+    store = Store.init()
     load_demo(store, n=200, seed=11)
     yield store
     store.dispose()

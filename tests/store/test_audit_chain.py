@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from tipsom.cli.main import app
 from tipsom.store import audit
+from tipsom.store.base import engine_for
 from tipsom.store.db import Store
 from tipsom.store.tables import audit_log
 
@@ -19,7 +20,7 @@ runner = CliRunner()
 
 
 def _store_with_events(db_url: str, n: int = 6) -> Store:
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     for i in range(n):
         with store.begin() as conn:
             audit.record(conn, actor=f"user{i % 2}", action=audit.AuditAction.READ, entity="case",
@@ -137,7 +138,7 @@ def _append_many(db_url: str, home: str, actor: str, n: int) -> None:
     import os
 
     os.environ["TIPSOM_HOME"] = home
-    store = Store.open(db_url, migrate=False)
+    store = Store.open(db_url)
     for i in range(n):
         with store.begin() as conn:
             audit.record(conn, actor=actor, action=audit.AuditAction.READ, entity="case", entity_id=f"{actor}-{i}",
@@ -147,7 +148,7 @@ def _append_many(db_url: str, home: str, actor: str, n: int) -> None:
 
 @pytest.mark.slow
 def test_two_processes_writing_at_once_keep_one_chain(db_url: str, tmp_path: Path) -> None:
-    Store.open(db_url).dispose()
+    Store.init(db_url).dispose()
     ctx = multiprocessing.get_context("spawn")
     workers = [ctx.Process(target=_append_many, args=(db_url, str(tmp_path), f"w{k}", 40)) for k in range(2)]
     for w in workers:
@@ -155,7 +156,7 @@ def test_two_processes_writing_at_once_keep_one_chain(db_url: str, tmp_path: Pat
     for w in workers:
         w.join(120)
         assert w.exitcode == 0
-    store = Store.open(db_url, migrate=False)
+    store = Store.open(db_url)
     with store.engine.connect() as conn:
         count = conn.scalar(select(func.count()).select_from(audit_log))
         result = audit.verify(conn)
@@ -169,7 +170,7 @@ def test_events_written_before_the_chain_are_chained_by_the_migration(db_url: st
 
     from tipsom.store.db import alembic_config
 
-    store = Store.open(db_url, migrate=False)
+    store = Store(engine_for(db_url))  # a bare handle on the empty database, brought to the first revision only
     with store.engine.begin() as conn:
         cfg = alembic_config(db_url)
         cfg.attributes["connection"] = conn

@@ -103,7 +103,7 @@ def _personal_values(store: Store) -> dict[tuple[str, str], dict[str, Any]]:
 def stored(db_url: str, tmp_path: Path) -> str:
     """A store initialised with a key file and holding a few synthetic cases."""
     create_key_file(get_settings().key_path)
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     import_file(store, _write_persons(tmp_path / "cases.csv", 40), actor="tester")
     store.dispose()
     return db_url
@@ -144,7 +144,7 @@ def test_a_wrong_tipsom_key_is_refused_before_any_write(db_url: str, tmp_path: P
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     right = _new_key()
     monkeypatch.setenv("TIPSOM_KEY", right)
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     import_file(store, _write_persons(tmp_path / "cases.csv", 30), actor="tester")
     store.dispose()
     monkeypatch.delenv("TIPSOM_KEY")
@@ -184,7 +184,7 @@ def test_init_refuses_a_new_key_over_encrypted_data_without_a_check_value(db_url
     """A store from before check values: its ciphertext alone is enough to refuse a fresh key."""
     key_path = get_settings().key_path
     create_key_file(key_path)
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     import_file(store, _write_persons(tmp_path / "cases.csv", 10), actor="tester")
     with store.begin() as conn:
         conn.execute(delete(store_meta))
@@ -207,14 +207,16 @@ def test_a_malformed_key_file_is_one_line_exit_2(content: bytes | str, tmp_path:
         assert isinstance(content, bytes)
         key_path.write_bytes(content)
     db = f"sqlite:///{tmp_path / 'k.db'}"
+    Store.init(db).dispose()  # a created store, so the key is what the commands refuse
     for args in (("key", "check"), ("import", "cases", "-q", str(_write_persons(tmp_path / "c.csv", 3)))):
         _refused(_run(*args, "--db", db), str(key_path))
 
 
 @pytest.mark.parametrize("value", ["@@@", base64.urlsafe_b64encode(b"x" * 31).decode()])
 def test_a_malformed_tipsom_key_is_one_line_exit_2(value: str, tmp_path: Path) -> None:
-    _refused(_run("key", "check", "--db", f"sqlite:///{tmp_path / 'k.db'}", env={"TIPSOM_KEY": value}),
-             "TIPSOM_KEY")
+    db = f"sqlite:///{tmp_path / 'k.db'}"
+    Store.init(db).dispose()
+    _refused(_run("key", "check", "--db", db, env={"TIPSOM_KEY": value}), "TIPSOM_KEY")
 
 
 def test_a_store_without_check_value_adopts_only_a_key_its_data_opens_under(
@@ -222,17 +224,17 @@ def test_a_store_without_check_value_adopts_only_a_key_its_data_opens_under(
     key_path = get_settings().key_path
     good = read_key_file(key_path)
     assert good is not None
-    store = Store.open(stored)
+    store = Store.init(stored)
     with store.begin() as conn:
         conn.execute(delete(store_meta))
     store.dispose()
     key_path.rename(key_path.with_name("away"))
     monkeypatch.setenv("TIPSOM_KEY", _new_key())
     with pytest.raises(KeyMismatch, match="does not open"):
-        Store.open(stored).data_key  # noqa: B018  (the verification under test)
+        Store.init(stored).data_key  # noqa: B018  (the verification under test)
     monkeypatch.delenv("TIPSOM_KEY")
     key_path.with_name("away").rename(key_path)
-    store = Store.open(stored)
+    store = Store.init(stored)
     assert store.data_key.id == good.id
     with store.engine.connect() as conn:
         assert recorded_key_id(conn) == good.id
@@ -264,7 +266,7 @@ def test_key_rotate_round_trip_across_many_chunks(db_url: str, tmp_path: Path,
     create_key_file(key_path)
     old = read_key_file(key_path)
     assert old is not None
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     source = _write_persons(tmp_path / "cases.csv", persons)
     import_file(store, source, actor="tester")
     user = accounts.create_user(store, username="ana", password="correct horse battery staple", organisation="NGO",
@@ -284,7 +286,7 @@ def test_key_rotate_round_trip_across_many_chunks(db_url: str, tmp_path: Path,
     assert backup.stat().st_mode & 0o777 == 0o600
     assert key_path.stat().st_mode & 0o777 == 0o600
     assert not pending_key_path(get_settings()).exists()
-    after_store = Store.open(db_url)
+    after_store = Store.init(db_url)
     assert _personal_values(after_store) == before
     # the code of the next time step: enabling consumed this step's code, and codes are single-use
     next_code = pyotp.TOTP(secret).at(int(time.time()) + accounts.TOTP_PERIOD)
@@ -309,7 +311,7 @@ def test_a_rotation_interrupted_before_commit_keeps_the_old_key_and_resumes(
     key_path = get_settings().key_path
     old = read_key_file(key_path)
     assert old is not None
-    store = Store.open(stored)
+    store = Store.init(stored)
     before = _personal_values(store)
 
     def crash(*_args: Any, **_kwargs: Any) -> None:
@@ -326,7 +328,7 @@ def test_a_rotation_interrupted_before_commit_keeps_the_old_key_and_resumes(
     report = rotate_data_key(store.engine, store.model, get_settings(), actor="tester", purpose="test")
     store.dispose()
     assert report.new_id == pending.id  # the pending key was reused, not replaced by a third
-    store = Store.open(stored)
+    store = Store.init(stored)
     assert _personal_values(store) == before
     store.dispose()
 
@@ -336,7 +338,7 @@ def test_a_rotation_committed_but_not_installed_is_refused_then_finished(
     key_path = get_settings().key_path
     old = read_key_file(key_path)
     assert old is not None
-    store = Store.open(stored)
+    store = Store.init(stored)
     before = _personal_values(store)
 
     def crash(*_args: Any, **_kwargs: Any) -> None:
@@ -356,7 +358,7 @@ def test_a_rotation_committed_but_not_installed_is_refused_then_finished(
     assert "finished an interrupted rotation" in finish.stdout
     assert _id_at(key_path) == pending.id
     assert _id_at(key_path.with_name(f"tipsom.key.old-{old.id}")) == old.id
-    store = Store.open(stored)
+    store = Store.init(stored)
     assert _personal_values(store) == before
     store.dispose()
 
@@ -365,7 +367,7 @@ def test_key_rotate_with_tipsom_key_prints_the_new_key_once(db_url: str, tmp_pat
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     right = _new_key()
     monkeypatch.setenv("TIPSOM_KEY", right)
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     import_file(store, _write_persons(tmp_path / "cases.csv", 10), actor="tester")
     store.dispose()
     monkeypatch.delenv("TIPSOM_KEY")
@@ -386,7 +388,7 @@ def test_sigkill_during_rotate_leaves_one_valid_key_and_the_rerun_completes(tmp_
     create_key_file(key_path)
     old = read_key_file(key_path)
     assert old is not None
-    store = Store.open(url)
+    store = Store.init(url)
     # Big enough that re-encryption outlasts the first progress line by seconds (2,000 rows per chunk).
     import_file(store, _write_persons(tmp_path / "cases.csv", 6_000), actor="tester")
     before = _personal_values(store)
@@ -412,7 +414,7 @@ def test_sigkill_during_rotate_leaves_one_valid_key_and_the_rerun_completes(tmp_
     new = read_key_file(key_path)
     assert new is not None
     assert new.id != old.id
-    store = Store.open(url)
+    store = Store.init(url)
     assert store.data_key.id == new.id
     assert _personal_values(store) == before
     with store.engine.connect() as conn:

@@ -23,7 +23,7 @@ def _documents(store: Store) -> dict[str, dict[str, Any]]:
 
 
 def test_same_cases_in_three_formats_are_unchanged(db_url: str, tmp_path: Path) -> None:
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     first = import_file(store, write_cases(tmp_path / "c.csv", 25), actor="t")
     for suffix in ("jsonl", "xlsx"):
         again = import_file(store, write_cases(tmp_path / f"c.{suffix}", 25), actor="t")
@@ -32,7 +32,7 @@ def test_same_cases_in_three_formats_are_unchanged(db_url: str, tmp_path: Path) 
 
 
 def test_removals_need_replace(db_url: str, tmp_path: Path) -> None:
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     src = write_cases(tmp_path / "c.jsonl", 30)
     import_file(store, src, actor="t")
     docs = [json.loads(line) for line in src.read_text(encoding="utf-8").splitlines()]

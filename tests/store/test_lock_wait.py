@@ -29,7 +29,7 @@ WAITING = "waiting for another tipsom process that is writing the store"
 
 def _store_with_cases() -> Path:
     """The configured store (a SQLite file under this test's TIPSOM_HOME) with a few cases."""
-    store = Store.open()
+    store = Store.init()
     load_demo(store, n=5, seed=2)
     store.dispose()
     return get_settings().home / "tipsom.db"

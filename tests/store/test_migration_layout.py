@@ -50,9 +50,19 @@ def test_a_store_created_with_every_migration_in_the_store_upgrades_cleanly(tmp_
     # the same revision ids: the old heads are the new layout's heads, so nothing is left to run
     assert before == set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
 
-    store = Store.open(url)
+    store = Store.init(url)
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata())
     store.dispose()
     assert diff == []
     assert _heads(url) == before
+
+
+def test_the_graph_opening_reads_from_the_files_is_alembics() -> None:
+    from tipsom.store.opening import migration_graph
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    graph = migration_graph()
+    assert graph.known == {r.revision for r in scripts.walk_revisions()}
+    assert graph.heads == set(scripts.get_heads())
+    assert len(graph.heads) > 1  # several module branches: a graph read wrong would show one

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.sqlite_only("POSIX locks on the SQLite file and its WAL
 
 def test_a_second_open_in_a_process_holding_connections_keeps_their_locks(tmp_path: Path, data_key: str) -> None:
     path = tmp_path / "live.db"
-    store = Store.open(f"sqlite:///{path}")
+    store = Store.init(f"sqlite:///{path}")
     load_demo(store, n=5, seed=3)
     cases = REGISTRY["case"]
     with store.engine.connect() as held:
@@ -53,7 +53,7 @@ def test_a_file_damaged_after_its_engines_were_disposed_is_checked_again(tmp_pat
     from tipsom.store.opening import StoreError
 
     path = tmp_path / "cut.db"
-    store = Store.open(f"sqlite:///{path}")
+    store = Store.init(f"sqlite:///{path}")
     load_demo(store, n=3, seed=1)
     store.dispose()
     path.write_bytes(b"not a database at all" * 10)

@@ -27,7 +27,7 @@ def _rows(store: Store, table: str) -> int:
 
 
 def test_migrated_tables_match_the_standard(db_url: str) -> None:
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     inspector = inspect(store.engine)
     model = get_model()
     for entity in model.entities.values():
@@ -49,7 +49,7 @@ def test_migrated_tables_match_the_standard(db_url: str) -> None:
 
 
 def test_import_is_idempotent_and_audited(db_url: str, tmp_path: Path) -> None:
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     src = write_cases(tmp_path / "cases.csv", 200)
     first = import_file(store, src, actor="tester", purpose="test import")
     assert first.written.cases_created == 200
@@ -70,7 +70,7 @@ def test_import_is_idempotent_and_audited(db_url: str, tmp_path: Path) -> None:
 
 
 def test_changed_record_is_updated_with_audit(db_url: str, tmp_path: Path) -> None:
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     src = write_cases(tmp_path / "cases.csv", 30)
     import_file(store, src, actor="tester")
     rows = csv_rows(src)
@@ -87,7 +87,7 @@ def test_changed_record_is_updated_with_audit(db_url: str, tmp_path: Path) -> No
 
 
 def test_failed_import_leaves_store_unchanged(db_url: str, tmp_path: Path) -> None:
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     rows = csv_rows(write_cases(tmp_path / "cases.csv", 50))
     rows[10]["sex"] = "Femal"
     rows[20]["opened_on"] = "2020-13-45"
@@ -104,7 +104,7 @@ def test_failed_import_leaves_store_unchanged(db_url: str, tmp_path: Path) -> No
 
 
 def test_personal_data_encrypted_and_reads_audited(db_url: str, tmp_path: Path) -> None:
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     src = write_cases(tmp_path / "cases.csv", 20)
     row = next(r for r in csv_rows(src) if r["given_name"] and r["phone"])
     import_file(store, src, actor="tester")

@@ -25,7 +25,7 @@ def _events(store: Store, actor: str) -> list[dict[str, object]]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    opened = Store.open()
+    opened = Store.init()
     import_file(opened, write_cases(tmp_path / "cases.csv", 30), actor="loader")
     return opened
 
@@ -76,3 +76,32 @@ def test_read_personal_goes_through_the_same_door(store: Store, tmp_path: Path) 
     events = _events(store, "caseworker")
     assert [e["entity_id"] for e in events] == ["NO/SUCH", key]  # newest first; the miss is on record too
     store.dispose()
+
+
+def test_person_chunks_stream_plain_columns_with_case_and_repeated_records_and_refuse_the_rest(
+        store: Store, tmp_path: Path) -> None:
+    from tipsom.store.view import person_chunks
+
+    written = csv_rows(tmp_path / "cases.csv")
+    chunks = list(person_chunks(store, ["case_id", "person_id", "sex", "year"], from_case={"year"},
+                                children={"route_legs": ["origin"]}, chunk=7))
+    assert all(len(c.rows) <= 7 for c in chunks)
+    keys = [k for c in chunks for k in c.keys]
+    assert keys == sorted(keys)
+    assert len(keys) == len(written)
+    assert {(r[0], r[1]) for c in chunks for r in c.rows} == {(r["case_id"], r["person_id"]) for r in written}
+    for chunk in chunks:
+        assert {k for k, _ in chunk.children["route_legs"]} <= set(chunk.keys)
+    before = _event_count(store)
+    for personal in (["given_name_enc"], ["pseudo_phone"], ["no_such_column"]):
+        with pytest.raises(InputError):
+            next(person_chunks(store, personal))
+    with pytest.raises(InputError):
+        next(person_chunks(store, ["sex"], children={"no_such_table": []}))
+    assert _event_count(store) == before  # nothing personal is read, so nothing is audited
+    store.dispose()
+
+
+def _event_count(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return len(audit.events(conn))

@@ -65,11 +65,11 @@ def seeded_store(home: Path, *, secure_cookies: bool = True, url: str = "") -> S
     """The demo's cases, organisations and accounts, with the unfiltered dashboard already drawn.
 
     Drawing the dashboard's protected charts takes tens of seconds on a small store (the
-    suppression audit is the cost; see docs/benchmarks.md), and every copy of this store would
+    suppression audit's linear programs are the cost), and every copy of this store would
     otherwise redraw it on its first dashboard view. The snapshot is valid in every copy (reads
     and logins leave the data version as it is); tests about drawing clear it first.
     """
-    store = Store.open(settings=make_settings(home, secure_cookies=secure_cookies, db_url=url))
+    store = Store.init(settings=make_settings(home, secure_cookies=secure_cookies, db_url=url))
     load_demo(store, n=40, seed=5)
     register_reporting_organisations(store, actor="demo")
     ensure_demo_accounts(store)
@@ -133,7 +133,7 @@ def seeded_copy(seeded: SeededStore, request: pytest.FixtureRequest, tmp_path: P
             url = cleanup.enter_context(postgres_database(request.getfixturevalue("postgres_server"),
                                                           template=template))
             settings = make_settings(home, key=seeded.key, db_url=url)
-        store = Store.open(migrate=False, settings=settings)
+        store = Store.open(settings=settings)
         cleanup.callback(store.dispose)
         yield store
 

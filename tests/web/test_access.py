@@ -39,7 +39,7 @@ def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     monkeypatch.setattr(accounts, "_HASHER", cheap)
     monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("no such user"))
-    store = Store.open(db_url, settings=make_settings(tmp_path / "var"))
+    store = Store.init(db_url, settings=make_settings(tmp_path / "var"))
     load_demo(store, n=24, seed=5)
     register_reporting_organisations(store, actor="demo")
     accounts.ensure_demo_accounts(store)

@@ -83,7 +83,7 @@ def _server(env: dict[str, str], log: Path) -> Iterator[str]:
 def _wait_for_dashboard(db_url: str) -> None:
     """Until the server's background drawing has kept its charts (it reads the whole store for them)."""
     deadline = time.monotonic() + START_TIMEOUT
-    store = Store.open(db_url, migrate=False)
+    store = Store.open(db_url)
     try:
         while True:
             with store.engine.connect() as conn:
@@ -124,7 +124,7 @@ def _save_case(client: httpx.Client) -> str:
 def _stored(db_url: str, case_ids: list[str]) -> dict[str, str]:
     """Case id -> actor of the audit event that created it, for the cases another process (this one) finds."""
     cases = REGISTRY["case"]
-    store = Store.open(db_url, migrate=False)
+    store = Store.open(db_url)
     try:
         with store.engine.connect() as conn:
             rows = conn.execute(select(cases.c.id, audit_log.c.actor)
@@ -138,7 +138,7 @@ def _stored(db_url: str, case_ids: list[str]) -> dict[str, str]:
 @pytest.mark.slow
 def test_cases_saved_on_the_web_survive_other_processes_and_a_restart(
         db_url: str, data_key: str, tmp_path: Path) -> None:
-    seeded = Store.open(db_url)
+    seeded = Store.init(db_url)
     load_demo(seeded, n=30, seed=5)
     register_reporting_organisations(seeded, actor="demo")
     seeded.dispose()  # this process holds no connection while the server runs, as in the report

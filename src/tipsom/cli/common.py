@@ -99,8 +99,13 @@ def check_output_path(path: Path) -> None:
         raise ConfigError(f"{path}: is a folder; give a file name for the output")
 
 
-def open_store(db: str | None, *, verify_key: bool = True) -> Store:
+def open_store(db: str | None, *, verify_key: bool = True, upgrade: bool = False) -> Store:
     """Open the store for a command: the one way every command opens it.
+
+    Only ``tipsom init`` and ``tipsom serve`` pass ``upgrade``, which creates
+    the store or brings an older one to this tipsom's schema; every other
+    command refuses a store that is not current (exit 2, nothing written) and
+    says to run ``tipsom init``.
 
     The data key is verified before the command reads or writes anything: a
     missing, malformed or wrong key is a ``DataKeyError`` (a configuration
@@ -112,7 +117,7 @@ def open_store(db: str | None, *, verify_key: bool = True) -> Store:
     """
     from tipsom.store.db import Store
 
-    store = Store.open(db)
+    store = Store.init(db) if upgrade else Store.open(db)
     if verify_key:
         store.cipher  # noqa: B018  (fail early, before any work, when the key is missing or not this store's)
     return store

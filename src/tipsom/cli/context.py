@@ -39,7 +39,7 @@ def _context_store(db: str | None) -> ContextStore:
     """The store's context tables; context data is public, so no data key is needed to reach it."""
     from tipsom.context.db import ContextStore
 
-    return ContextStore(open_store(db, verify_key=False).engine)
+    return ContextStore(open_store(db, verify_key=False))
 
 
 def _boundaries(path: Path | None, id_field: str) -> Boundaries | None:
@@ -243,7 +243,7 @@ def model_command(
         store = open_store(db, verify_key=False)
         counts, unusable = detections_by_origin(store.engine)
         panel = detections_panel(counts)
-        observations = ContextStore(store.engine).observations(chosen)
+        observations = ContextStore(store).observations(chosen)
         panel, notes = add_lagged(panel, observations, chosen, lag)
         model = fit_panel(panel, [covariate_name(s, lag) for s in chosen])
     except ContextInputError as exc:
@@ -278,7 +278,7 @@ def flag_cases_command(
     from tipsom.settings import get_settings
 
     store = open_store(db, verify_key=False)
-    context = ContextStore(store.engine)
+    context = ContextStore(store)
     events = context.events()
     if not events:
         fail("no conflict or disaster events in the store: import ucdp, acled, idmc-disasters or emdat first")

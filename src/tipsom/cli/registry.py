@@ -24,7 +24,7 @@ def init(db: DbOption = None) -> None:
     from tipsom.store.keys import provide_data_key
 
     settings = get_settings()
-    store = open_store(db, verify_key=False)  # the key may not exist yet: init makes it
+    store = open_store(db, verify_key=False, upgrade=True)  # the key may not exist yet: init makes it
     key, created = provide_data_key(store.engine, settings)
     if created:
         print(f"created data key {settings.key_path} (back it up: without it personal data cannot be read)")

@@ -36,7 +36,7 @@ def serve(
 
     from tipsom.web.accounts import demo_logins
 
-    store = open_store(db)
+    store = open_store(db, upgrade=True)  # the server upgrades at start, so its workers only open
     logins = demo_logins(store)
     if logins:
         print("demo logins (synthetic demo only; change or remove them before real use):")

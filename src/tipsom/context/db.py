@@ -13,13 +13,13 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Engine,
     Float,
     ForeignKey,
     Integer,
@@ -36,6 +36,9 @@ from tipsom.context.flags import CaseFlag, FlagKind, FlagRun
 from tipsom.context.records import Event, ImportResult
 from tipsom.context.sources import EventKind, Source
 from tipsom.store.base import metadata
+
+if TYPE_CHECKING:
+    from tipsom.store.db import Store
 
 
 def _import_fk() -> Column[int]:
@@ -152,18 +155,11 @@ def context_fields(flag: CaseFlag) -> dict[str, object]:
 
 
 class ContextStore:
-    """Read and write context tables through one SQLAlchemy engine."""
+    """Read and write the context tables of an open store (its ``context_0001`` branch made them)."""
 
-    def __init__(self, engine: Engine) -> None:
-        # The tables come from the store's migrations (branch context_0001).
-        self.engine = engine
-
-    @classmethod
-    def open(cls, url: str) -> ContextStore:
-        """Open through the registry's store, which creates and migrates the database."""
-        from tipsom.store.db import Store
-
-        return cls(Store.open(url).engine)
+    def __init__(self, store: Store) -> None:
+        # The caller opened (and checked) the store; context data is public, so its key is never needed here.
+        self.engine = store.engine
 
     def save(self, result: ImportResult, path: Path) -> tuple[int, bool]:
         """Store an import; returns its id and whether an earlier copy of the file was replaced."""

@@ -140,10 +140,6 @@ class EvidenceLocker:
         self.journal = journal
 
     @classmethod
-    def open(cls, url: str | None = None) -> EvidenceLocker:
-        return cls.for_store(Store.open(url))
-
-    @classmethod
     def for_store(cls, store: Store) -> EvidenceLocker:
         """The locker of an open store: its vault, signing keys and seal journal.
 

@@ -361,7 +361,7 @@ class TypologySpec:
     Adding a typology means adding a :class:`Typology` member and one entry to
     :data:`TYPOLOGIES`; the scan runs its detector, scores its findings against
     its threshold field of :class:`ScanConfig`, and the synthetic generator
-    plants it (``tipsom.synth.transactions`` plants every listed typology).
+    plants it with the pattern its ``planter`` names.
     """
 
     typology: Typology
@@ -371,6 +371,9 @@ class TypologySpec:
     role: Role
     #: What the typology is, for documentation and the findings' readers.
     description: str
+    #: The pattern ``tipsom.synth.transactions`` plants for it (a key of its ``PLANTERS``; typologies of one
+    #: shape, as fan-in and fan-out, share one). Named, not imported: the generator sits above this module.
+    planter: str
 
     def threshold(self, cfg: ScanConfig) -> int:
         """The minimum ``metric`` a finding of this typology has under ``cfg`` (for scoring)."""
@@ -381,25 +384,25 @@ class TypologySpec:
 #: :class:`Typology`: synthetic data planted in another order would draw other random numbers).
 TYPOLOGIES: tuple[TypologySpec, ...] = (
     TypologySpec(Typology.FAN_IN, lambda inputs: fan(inputs, Typology.FAN_IN), "min_fan", Role.SUBSUMED,
-                 "many one-off senders pay one account within a window"),
+                 "many one-off senders pay one account within a window", planter="fan"),
     TypologySpec(Typology.FAN_OUT, lambda inputs: fan(inputs, Typology.FAN_OUT), "min_fan", Role.SUBSUMED,
-                 "one account pays many one-off payees within a window"),
+                 "one account pays many one-off payees within a window", planter="fan"),
     TypologySpec(Typology.SCATTER_GATHER, scatter_gather, "min_intermediates", Role.STRUCTURAL,
-                 "money split over intermediaries and gathered again"),
+                 "money split over intermediaries and gathered again", planter="scatter_gather"),
     TypologySpec(Typology.GATHER_SCATTER, gather_scatter, "min_fan", Role.STRUCTURAL,
-                 "an account collects from many senders, then pays many payees"),
+                 "an account collects from many senders, then pays many payees", planter="gather_scatter"),
     TypologySpec(Typology.CYCLE, cycles, None, Role.STRUCTURAL,
-                 "money returns to its origin through time-ordered payments"),
+                 "money returns to its origin through time-ordered payments", planter="cycle"),
     TypologySpec(Typology.STRUCTURING, structuring, "min_structured", Role.INDEPENDENT,
-                 "repeated payments just under the reporting threshold"),
+                 "repeated payments just under the reporting threshold", planter="structuring"),
     TypologySpec(Typology.PASS_THROUGH, pass_through, "min_passes", Role.SUBSUMED,
-                 "incoming payments forwarded almost whole and at once"),
+                 "incoming payments forwarded almost whole and at once", planter="pass_through"),
     TypologySpec(Typology.ROUND_AMOUNTS, round_amounts, "min_round", Role.INDEPENDENT,
-                 "many round-amount payments within a window"),
+                 "many round-amount payments within a window", planter="round_amounts"),
     TypologySpec(Typology.HIGH_FREQUENCY, high_frequency, "min_burst", Role.INDEPENDENT,
-                 "a burst of payments within a short window"),
+                 "a burst of payments within a short window", planter="high_frequency"),
     TypologySpec(Typology.HIGH_RISK_CORRIDOR, high_risk_corridor, None, Role.INDEPENDENT,
-                 "payments through high-risk jurisdictions or corridors"),
+                 "payments through high-risk jurisdictions or corridors", planter="high_risk_corridor"),
 )
 #: The specification of each typology.
 SPECS: dict[Typology, TypologySpec] = {spec.typology: spec for spec in TYPOLOGIES}

@@ -252,36 +252,21 @@ def batch_from_documents(docs: Iterable[Mapping[str, Any]], columns: Collection[
 def batches_from_store(store: Store, columns: Collection[str], chunk: int = 200_000) -> Iterator[Batch]:
     """Stream the whole store as batches of about ``chunk`` persons, in one pass.
 
-    Persons are read in key order; each chunk's repeated records are then read
-    by key range, which the ``person_key`` indexes serve directly.
+    The store's :func:`~tipsom.store.view.person_chunks` reads persons in key
+    order and each chunk's repeated records by key range; screening reads no
+    personal field, so no audit event is written.
     """
-    from sqlalchemy import select
-
-    from tipsom.store.tables import PERSON_KEY, REGISTRY
+    from tipsom.store.view import person_chunks
 
     person_cols, child_cols = _split(columns)
-    schema = batch_schema()
-    cases_t, persons_t = REGISTRY["case"], REGISTRY["person"]
-    selected = [cases_t.c.id.label("case_id") if c == "case_id" else
-                (cases_t.c[c] if c in schema.case_columns else persons_t.c[c]) for c in person_cols]
-    query = (select(persons_t.c[PERSON_KEY].label("_key"), *selected)
-             .join_from(persons_t, cases_t, persons_t.c.case_id == cases_t.c.id)
-             .order_by(persons_t.c[PERSON_KEY]))
-    child_tables = {t.name: t for t in REGISTRY.values() if t.name in child_cols}
-    with store.engine.connect() as conn:
-        result = conn.execution_options(stream_results=True).execute(query)
-        while True:
-            rows = result.fetchmany(chunk)
-            if not rows:
-                break
-            frame = pd.DataFrame(rows, columns=["_key", *person_cols])
-            keys = pd.Index(frame.pop("_key"))
-            lo, hi = keys[0], keys[-1]
-            children = {}
-            for table, cols in child_cols.items():
-                t = child_tables[table]
-                q = select(t.c.person_key, *(t.c[c] for c in cols)).where(t.c.person_key.between(lo, hi))
-                child = pd.DataFrame(conn.execute(q).all(), columns=["person_key", *cols])
-                child.insert(0, ROW, keys.get_indexer(child.pop("person_key")).astype("int64"))
-                children[table] = child[child[ROW] >= 0].reset_index(drop=True)
-            yield Batch(_normalise(frame), children)
+    # ``case_id`` is the person's own column as well (the key its case is joined on): read it from the person
+    from_case = set(batch_schema().case_columns) - {"case_id"}
+    for part in person_chunks(store, person_cols, from_case=from_case, children=child_cols, chunk=chunk):
+        frame = pd.DataFrame(part.rows, columns=person_cols)
+        keys = pd.Index(part.keys)
+        children = {}
+        for table, cols in child_cols.items():
+            child = pd.DataFrame(part.children[table], columns=["person_key", *cols])
+            child.insert(0, ROW, keys.get_indexer(child.pop("person_key")).astype("int64"))
+            children[table] = child[child[ROW] >= 0].reset_index(drop=True)
+        yield Batch(_normalise(frame), children)

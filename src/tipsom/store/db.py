@@ -1,14 +1,15 @@
 """The store: one database (SQLite by default, PostgreSQL by URL), migrated by Alembic.
 
-``Store.open()`` is the entry point every command, web route and analysis
-uses. It brings the schema to the latest migration, so a fresh file or an old
-installation both end up at the same tables.
+``Store.init()`` creates a store or upgrades an older one to the newest
+migrations (``tipsom init``, the server at start); ``Store.open()`` is the
+entry point every command, web route and analysis uses, and it only checks
+that the schema is current, so a read never migrates.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -61,16 +62,44 @@ class Store:
     model: Model = field(default_factory=get_model)
 
     @classmethod
-    def open(cls, url: str | None = None, *, migrate: bool = True, settings: Settings | None = None) -> Store:
-        """Open (and by default migrate) the store at ``url``.
+    def open(cls, url: str | None = None, *, settings: Settings | None = None) -> Store:
+        """Open the store at ``url`` for use, refusing (exit 2, writing nothing) one not at this schema.
 
-        A URL, file or database that cannot be a tipsom store is refused with a
-        :class:`~tipsom.store.opening.StoreError` (exit 2) before anything is
-        written: see :mod:`tipsom.store.opening` for the checks.
+        Every command, web request and analysis opens this way. It only reads
+        the schema record: a URL, file or database that cannot be a tipsom
+        store, or one not yet created or upgraded by :meth:`init`, is refused
+        with a :class:`~tipsom.store.opening.StoreError` naming the store and
+        what to do (see :mod:`tipsom.store.opening` for the checks).
         """
-        from sqlalchemy.exc import DBAPIError
+        from tipsom.store.base import metadata
+        from tipsom.store.opening import require_current
 
-        from tipsom.store.opening import StoreError, check_sqlite_file, check_url, explain_open_failure, hold
+        store = cls._connect(url, settings, create=False)
+
+        def check() -> None:
+            with store.engine.connect() as conn:
+                require_current(conn, set(metadata.tables))
+
+        store._checked(check)
+        return store
+
+    @classmethod
+    def init(cls, url: str | None = None, *, settings: Settings | None = None) -> Store:
+        """Create the store at ``url``, or upgrade an older one to this tipsom's schema, and open it.
+
+        The one place the schema changes: ``tipsom init`` and the server at
+        start, run on purpose by the operator. Refused, before any table is
+        created, for a store written by a newer tipsom or one holding tables
+        without its migration record.
+        """
+        store = cls._connect(url, settings, create=True)
+        store._checked(store.migrate)
+        return store
+
+    @classmethod
+    def _connect(cls, url: str | None, settings: Settings | None, *, create: bool) -> Store:
+        """An engine on ``url`` once the URL and (on SQLite) the file pass the checks that need no connection."""
+        from tipsom.store.opening import check_sqlite_file, check_url, hold, refuse_missing_file
 
         settings = settings or get_settings()
         url = url or settings.database_url
@@ -78,20 +107,29 @@ class Store:
         if url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
             check_sqlite_file(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            else:
+                refuse_missing_file(path)
         store = cls(engine_for(url, lock_timeout=settings.db_lock_timeout), settings)
         if store.sqlite_path is not None:
             hold(store.sqlite_path, store.engine)
-        if migrate:
-            try:
-                store.migrate()
-            except StoreError:
-                store.dispose()
-                raise
-            except DBAPIError as exc:
-                store.dispose()
-                raise explain_open_failure(url, exc) from None
         return store
+
+    def _checked(self, step: Callable[[], None]) -> None:
+        """Run an opening ``step``, disposing of the engine and explaining the failure in one line if it fails."""
+        from sqlalchemy.exc import DBAPIError
+
+        from tipsom.store.opening import StoreError, explain_open_failure
+
+        try:
+            step()
+        except StoreError:
+            self.dispose()
+            raise
+        except DBAPIError as exc:
+            self.dispose()
+            raise explain_open_failure(self.url, exc) from None
 
     @property
     def url(self) -> str:
@@ -102,7 +140,7 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def migrate(self) -> None:
-        """Upgrade the database to the newest migrations (one branch per module).
+        """Upgrade the database to the newest migrations (one branch per module); a current store is left as is.
 
         Refused, before any table is created, for a store written by a newer
         tipsom or one holding tables without its migration record.
@@ -110,10 +148,11 @@ class Store:
         from alembic import command
 
         from tipsom.store.base import metadata
-        from tipsom.store.opening import check_schema_record
+        from tipsom.store.opening import SchemaState, schema_state
 
         with self.engine.begin() as conn:
-            check_schema_record(conn, set(metadata.tables))
+            if schema_state(conn, set(metadata.tables)) is SchemaState.CURRENT:
+                return
             cfg = alembic_config(self.url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "heads")

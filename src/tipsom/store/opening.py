@@ -1,6 +1,9 @@
 """Checks made when a store is opened, so a wrong or damaged database is refused in one line.
 
-Opening runs the migrations, which write. Pointed at the wrong thing (a
+Only ``tipsom init`` (and the server at start) create or upgrade the schema;
+every other open checks that the schema is this tipsom's and refuses a store
+that is missing, not yet created or behind (:func:`require_current`), so a
+read command never migrates an older installation by surprise. Pointed at the wrong thing (a
 typo in the URL, a folder, a file that is not a database), at a damaged copy
 (cut short by a full disk or an interrupted copy), at a store written by a
 newer tipsom, or at one whose migration record was lost, carrying on would
@@ -9,15 +12,21 @@ data they do not describe. Each case becomes a :class:`StoreError` (exit 2)
 saying what is wrong and what to do.
 
 The checks cost almost nothing on a healthy store: a 100-byte header read and
-one comparison of sizes for SQLite, one query for the table names. The full
+one comparison of sizes for SQLite, one query for the table names and one for
+the schema record, compared with the migration heads. The full
 ``PRAGMA quick_check`` (which reads every page) runs only when the sizes
 disagree.
 """
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import weakref
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +75,8 @@ def release(path: Path, engine: Any) -> None:
 def check_sqlite_file(path: Path) -> None:
     """Refuse a path that is not a usable SQLite store: a folder, another file, a cut copy, read-only.
 
-    A missing or empty file is fine: it becomes a new store. A file this
+    A missing or empty file passes: ``tipsom init`` makes it a store (and any
+    other open refuses it, :func:`refuse_missing_file`). A file this
     process already holds an engine on is not read again (see :data:`_LIVE`).
     """
     if len(_LIVE.get(str(path.resolve()), ())):
@@ -116,31 +126,107 @@ def _passes_quick_check(path: Path) -> bool:
     return bool(rows == [("ok",)])
 
 
-def check_schema_record(conn: Any, known_tables: set[str]) -> None:
-    """Refuse a store whose schema record is missing beside data, or names revisions this tipsom lacks."""
-    from alembic.script import ScriptDirectory
-    from alembic.util.exc import CommandError
+class SchemaState(StrEnum):
+    """Where a store's schema stands against this tipsom's migrations: what opening it may do."""
+
+    #: No tipsom table and no record: a new store, which ``tipsom init`` creates.
+    EMPTY = "empty"
+    #: Some module's branch lacks revisions this tipsom has: ``tipsom init`` upgrades it.
+    BEHIND = "behind"
+    #: Every branch at this tipsom's newest revision: ready to use.
+    CURRENT = "current"
+
+
+@dataclass(frozen=True)
+class MigrationGraph:
+    """This tipsom's Alembic revisions: every id it knows, and the heads a current store records."""
+
+    known: frozenset[str]
+    heads: frozenset[str]
+
+
+@cache
+def migration_graph() -> MigrationGraph:
+    """The revisions in every migration directory, read from the files' ``revision`` and ``down_revision``.
+
+    Alembic finds the same by executing each file, which costs more than the
+    rest of opening a store together (a tenth of a second and more, once per
+    command); opening only needs the ids, which Alembic writes as plain
+    literals on lines of their own. ``tests/store/test_migration_layout.py`` checks that this agrees
+    with Alembic's own graph.
+    """
+    from tipsom.store.db import version_locations
+
+    known: set[str] = set()
+    parents: set[str] = set()
+    for folder in version_locations():
+        for path in folder.glob("*.py"):
+            ids = _literal_assignments(path)
+            if isinstance(ids.get("revision"), str):
+                known.add(ids["revision"])
+                down = ids.get("down_revision")
+                parents.update([down] if isinstance(down, str) else down or ())
+    return MigrationGraph(frozenset(known), frozenset(known - parents))
+
+
+#: A module-level ``revision = "..."`` or ``down_revision = ...`` line of an Alembic revision file.
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _literal_assignments(path: Path) -> dict[str, Any]:
+    """The ``revision`` and ``down_revision`` literals of a revision file, read without running or parsing it all."""
+    return {name: ast.literal_eval(value) for name, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8"))}
+
+
+def schema_state(conn: Any, known_tables: set[str]) -> SchemaState:
+    """Read the store's schema record and compare it with this tipsom's migration heads (reads only).
+
+    Refused outright, because no command can make them usable: a store whose
+    record is missing beside tipsom tables, and one naming revisions this
+    tipsom lacks (written by a newer tipsom).
+    """
     from sqlalchemy import inspect, text
 
-    from tipsom.store.db import alembic_config
-
     present = set(inspect(conn).get_table_names())
-    revisions = ([str(r) for r in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()]
-                 if VERSION_TABLE in present else [])
+    revisions = ({str(r) for r in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()}
+                 if VERSION_TABLE in present else set())
     ours = sorted(present & known_tables)
     if not revisions and ours:
         raise StoreError(f"{_where(conn)}: the store holds tipsom tables ({', '.join(ours[:3])}...) but no "
                          f"record of its schema version ({VERSION_TABLE} is missing or empty); tipsom will not "
                          "create tables over existing data: restore the store from a backup")
-    scripts = ScriptDirectory.from_config(alembic_config(str(conn.engine.url)))
-    for revision in revisions:
-        try:
-            found = scripts.get_revision(revision)
-        except CommandError:
-            found = None
-        if found is None:
-            raise StoreError(f"{_where(conn)}: this store was written by a newer tipsom (schema revision "
-                             f"{revision!r} is unknown here); upgrade tipsom before opening it")
+    if not revisions:
+        return SchemaState.EMPTY
+    graph = migration_graph()
+    unknown = sorted(revisions - graph.known)
+    if unknown:
+        raise StoreError(f"{_where(conn)}: this store was written by a newer tipsom (schema revision "
+                         f"{unknown[0]!r} is unknown here); upgrade tipsom before opening it")
+    return SchemaState.CURRENT if revisions == graph.heads else SchemaState.BEHIND
+
+
+def require_current(conn: Any, known_tables: set[str]) -> None:
+    """Refuse, writing nothing, a store that is not yet at this tipsom's schema: only ``tipsom init`` migrates.
+
+    A read command that upgraded on the way would change an older
+    installation's tables behind its operator's back (and, interrupted, leave
+    some modules upgraded and others not); the operator upgrades on purpose,
+    after a backup.
+    """
+    state = schema_state(conn, known_tables)
+    if state is SchemaState.EMPTY:
+        raise StoreError(f"{_where(conn)}: not a tipsom store yet (no tipsom tables); run 'tipsom init' to "
+                         "create it, or check --db or TIPSOM_DB_URL")
+    if state is SchemaState.BEHIND:
+        raise StoreError(f"{_where(conn)}: the store was written by an older tipsom and its schema is not "
+                         "upgraded yet; back it up, then run 'tipsom init' to upgrade it")
+
+
+def refuse_missing_file(path: Path) -> None:
+    """Refuse to open a SQLite path that holds no store yet, before SQLite creates the file by connecting."""
+    if not path.exists() or path.stat().st_size == 0:
+        raise StoreError(f"{path}: no tipsom store here; run 'tipsom init' to create it, or check --db or "
+                         "TIPSOM_DB_URL")
 
 
 def explain_open_failure(url: str, exc: Exception) -> StoreError:

@@ -84,7 +84,7 @@ class TrainingWorkspace:
             if self._store is None:
                 url = self.settings.training_db_url or \
                     f"sqlite:///{(self.settings.home / 'training.db').as_posix()}"
-                self._store = Store.open(url, settings=self.settings)
+                self._store = Store.init(url, settings=self.settings)  # the practice store is made on first use
             return self._store
 
     def prepare(self, organisation: str) -> Store:
