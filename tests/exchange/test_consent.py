@@ -31,7 +31,7 @@ def _store(tmp_path: Path) -> str:
                _person("V3", "Cordula", consent_given=False),
                _person("V4", "Dagmara")]
     doc = {"case_id": "C-1", "case_type": "TIP", "reporting_org": "ORG-A", "persons": persons}
-    import_records(Store.open(url), [Record(1, {}, doc)], source="t", actor="t")
+    import_records(Store.init(url), [Record(1, {}, doc)], source="t", actor="t")
     return url
 
 

@@ -105,7 +105,7 @@ def submissions() -> list[tuple[str, dict[Path_, str]]]:
 def test_central_csv_imports_once_and_kobo_json_gives_the_same_store(
         tmp_path: Path, submissions: list[tuple[str, dict[Path_, str]]]) -> None:
     central = write_central_csv(tmp_path / "central.csv", submissions)
-    store = Store.open(f"sqlite:///{tmp_path / 'a.db'}")
+    store = Store.init(f"sqlite:///{tmp_path / 'a.db'}")
     first = import_file(store, central, fmt="odk", actor="t")
     assert (first.written.cases_created, first.written.persons_created) == (N, N)
     stored = contents(store)
@@ -127,7 +127,7 @@ def test_central_csv_imports_once_and_kobo_json_gives_the_same_store(
     assert stored_again["case"] == stored["case"]
     assert stored_again["person"] == stored["person"]
 
-    kobo = Store.open(f"sqlite:///{tmp_path / 'b.db'}")
+    kobo = Store.init(f"sqlite:///{tmp_path / 'b.db'}")
     import_file(kobo, write_kobo_json(tmp_path / "kobo.json", submissions), fmt="odk", actor="t")
     from_kobo = contents(kobo)
     for table in ("case", "person"):
@@ -137,7 +137,7 @@ def test_central_csv_imports_once_and_kobo_json_gives_the_same_store(
 def test_a_bad_code_names_file_row_and_field_and_nothing_is_imported(
         tmp_path: Path, db_url: str, submissions: list[tuple[str, dict[Path_, str]]]) -> None:
     """On both backends: the refused file changes nothing; a cumulative export then adds only the new ones."""
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     import_file(store, write_central_csv(tmp_path / "first.csv", submissions[:5]), fmt="odk", actor="t")
     before = contents(store)
     gender = next(p for p in _question_paths() if p[-1] == "gender")
@@ -166,7 +166,7 @@ def test_htcds_form_submissions_import_through_the_htcds_crosswalk(tmp_path: Pat
            "ActualVictimOfTrafficking", "Police", "NGO Alpha", "vSmt", "1", sid]
     source = tmp_path / "htcds_kobo.csv"
     source.write_text(";".join(header) + "\n" + ";".join(row) + "\n", encoding="utf-8")
-    store = Store.open(f"sqlite:///{tmp_path / 'a.db'}")
+    store = Store.init(f"sqlite:///{tmp_path / 'a.db'}")
     import_file(store, source, fmt="odk", actor="t")
     stored = contents(store)
     person = dict(stored["person"][0])
@@ -190,7 +190,7 @@ def test_odk_central_odata_json_is_read_through_its_nested_groups(tmp_path: Path
                   "meta": {"instanceID": f"uuid:{sid}"}}
     source = tmp_path / "Submissions.json"
     source.write_text(json.dumps({"@odata.context": "x", "value": [submission]}), encoding="utf-8")
-    store = Store.open(f"sqlite:///{tmp_path / 'a.db'}")
+    store = Store.init(f"sqlite:///{tmp_path / 'a.db'}")
     report = import_file(store, source, fmt="odk", actor="t")
     assert report.written.cases_created == 1
     person = dict(contents(store)["person"][0])

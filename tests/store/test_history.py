@@ -39,7 +39,7 @@ def _victim(store: Store) -> dict[str, Any]:
 
 
 def test_an_edit_keeps_the_old_value_and_restore_is_a_new_audited_version(db_url: str) -> None:
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     _save(store, _case(["SexualExploitation"]), "amira")
     assert history.versions(store, "H-1") == []
     _save(store, _case(["ForcedLabour"], given_name="Zlatka"), "bruno")
@@ -79,7 +79,7 @@ def test_an_edit_keeps_the_old_value_and_restore_is_a_new_audited_version(db_url
 
 def test_no_personal_value_is_in_clear_in_the_database_file(tmp_path: Any) -> None:
     path = tmp_path / "store.db"
-    store = Store.open(f"sqlite:///{path}")
+    store = Store.init(f"sqlite:///{path}")
     _save(store, _case(["SexualExploitation"]), "amira")
     _save(store, _case(["ForcedLabour"], given_name="Zlatka"), "bruno")
     history.restore(store, "H-1", 1, by="carla", purpose="restore mistaken edit")

@@ -43,7 +43,7 @@ def _found(store: Store, query: str) -> set[str]:
 
 @pytest.fixture
 def named(tmp_path: Path) -> tuple[Store, list[str], Path]:
-    store = Store.open()
+    store = Store.init()
     path, ids = _write(tmp_path / "named.csv", NAMES)
     import_file(store, path, actor="loader")
     return store, ids, path

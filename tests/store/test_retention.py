@@ -38,7 +38,7 @@ def _docs(form: str = "ForcedLabour") -> list[dict[str, Any]]:
 
 
 def _store(db_url: str) -> Store:
-    store = Store.open(db_url)
+    store = Store.init(db_url)
     import_records(store, [Record(i, {}, d) for i, d in enumerate(_docs(), 1)], source="t", actor="t")
     # an edit, so case R-1 has a history version holding V1's sealed name
     import_records(store, [Record(1, {}, _docs("SexualExploitation")[0])], source="t", actor="t")
