@@ -98,7 +98,7 @@ def test_labels_come_in_the_four_languages_with_the_org_prefilled(form: Path) ->
 
 def test_the_command_keeps_an_existing_file_and_a_broken_form_is_refused(form: Path, tmp_path: Path) -> None:
     before = form.read_bytes()
-    res = runner.invoke(app, ["export", "xlsform", "-o", str(form), "--lang", "fr"])
+    res = runner.invoke(app, ["export", "xlsform", "-o", str(form), "--label-lang", "fr"])
     assert res.exit_code == 2
     assert "--force" in res.stderr
     assert form.read_bytes() == before
@@ -106,7 +106,7 @@ def test_the_command_keeps_an_existing_file_and_a_broken_form_is_refused(form: P
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = tmp_path / "odk.pem"
     pem.write_bytes(private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
-    res = runner.invoke(app, ["export", "xlsform", "-o", str(arabic), "--lang", "ar", "--public-key", str(pem)])
+    res = runner.invoke(app, ["export", "xlsform", "-o", str(arabic), "--label-lang", "ar", "--public-key", str(pem)])
     assert res.exit_code == 0, res.output
     assert [c for c in _sheet(arabic, "survey")[3] if c.startswith("label::")] == ["label::العربية (ar)"]
     settings = _sheet(arabic, "settings")[0]

@@ -106,7 +106,7 @@ def export_cases(
 
 def export_xlsform(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output .xlsx file.")],
-    lang: Annotated[list[Language] | None, typer.Option("--lang", help="A language of the labels (repeat it; "
+    lang: Annotated[list[Language] | None, typer.Option("--label-lang", help="A language of the labels (repeat it; "
                                                         "the first is the form's default). Default: all four.")] = None,
     org: Annotated[str | None, typer.Option("--org", help="Pre-fill the reporting organisation.")] = None,
     public_key: Annotated[Path | None, typer.Option("--public-key", help="RSA public key (PEM): submissions are "
